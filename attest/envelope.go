@@ -1,0 +1,146 @@
+package attest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/modelgate/modelgate/keys"
+)
+
+// MaxEnvelopeSize bounds an envelope read from a file, a store or a registry.
+const MaxEnvelopeSize = 4 << 20
+
+// EnvelopeID is the content address of an envelope: sha256:HEX of its bytes.
+func EnvelopeID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Sign wraps a statement in a DSSE envelope signed by sv and returns its JSON.
+func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([]byte, error) {
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	id, err := keys.KeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := dsse.NewEnvelopeSigner(&sigdsse.SignerAdapter{SignatureSigner: sv, Pub: pub, PubKeyID: id})
+	if err != nil {
+		return nil, err
+	}
+	env, err := signer.SignPayload(ctx, PayloadType, statement)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	return json.Marshal(env)
+}
+
+// Verified is an envelope whose signature checked out against a trusted key.
+type Verified struct {
+	ID        string // EnvelopeID of the envelope bytes
+	KeyID     string // the key that verified it
+	Statement *Statement
+}
+
+// Verifier checks envelopes against a fixed set of public keys. It is safe
+// for concurrent use; build it once per set of keys.
+type Verifier struct {
+	ev *dsse.EnvelopeVerifier
+}
+
+// NewVerifier prepares a verifier for the given keys.
+func NewVerifier(trusted []*keys.Verifier) (*Verifier, error) {
+	if len(trusted) == 0 {
+		return nil, errors.New("no trusted keys")
+	}
+	providers := make([]dsse.Verifier, len(trusted))
+	for i, k := range trusted {
+		providers[i] = &sigdsse.VerifierAdapter{SignatureVerifier: k.Verifier, Pub: k.Public, PubKeyID: k.KeyID}
+	}
+	ev, err := dsse.NewEnvelopeVerifier(providers...)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{ev: ev}, nil
+}
+
+// Verification failures, distinguishable with errors.Is.
+var (
+	ErrMalformed      = errors.New("malformed envelope")
+	ErrTooLarge       = errors.New("envelope too large")
+	ErrPayloadType    = errors.New("wrong payload type")
+	ErrUntrusted      = errors.New("no trusted key verifies the signature")
+	ErrBadStatement   = errors.New("bad statement")
+	ErrSchemaMismatch = errors.New("predicate fails its schema")
+)
+
+// ParseEnvelope decodes a DSSE envelope within the size bound.
+func ParseEnvelope(data []byte) (*dsse.Envelope, error) {
+	if len(data) > MaxEnvelopeSize {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxEnvelopeSize)
+	}
+	var env dsse.Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, fmt.Errorf("%w: not DSSE JSON: %v", ErrMalformed, err)
+	}
+	if env.Payload == "" || len(env.Signatures) == 0 {
+		return nil, fmt.Errorf("%w: no payload or no signatures", ErrMalformed)
+	}
+	return &env, nil
+}
+
+// Verify checks an envelope's payload type and DSSE signature, then parses
+// its statement and validates a modelgate predicate against its schema.
+func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
+	env, err := ParseEnvelope(data)
+	if err != nil {
+		return nil, err
+	}
+	if env.PayloadType != PayloadType {
+		return nil, fmt.Errorf("%w %q, want %q", ErrPayloadType, env.PayloadType, PayloadType)
+	}
+	env.Signatures = uniqueSignatures(env.Signatures)
+	accepted, payload, err := v.ev.VerifyAndDecode(ctx, env)
+	if err != nil || len(accepted) == 0 {
+		return nil, ErrUntrusted
+	}
+	st, err := ParseStatement(payload)
+	if err != nil {
+		if errors.Is(err, ErrWeakDigest) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrBadStatement, err)
+	}
+	if err := ValidatePredicate(st.PredicateType, st.Predicate); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
+	}
+	return &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st}, nil
+}
+
+// uniqueSignatures keeps one signature per key id (and drops exact repeats),
+// which the DSSE library would otherwise report on standard output.
+func uniqueSignatures(sigs []dsse.Signature) []dsse.Signature {
+	seen := make(map[string]bool, len(sigs))
+	out := sigs[:0:0]
+	for _, s := range sigs {
+		key := "sig:" + s.Sig
+		if s.KeyID != "" {
+			key = "key:" + s.KeyID
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

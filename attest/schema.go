@@ -1,0 +1,150 @@
+package attest
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+var schemaFiles = map[string]bool{
+	"data-validation": true, "training": true, "evaluation": true, "approval": true,
+	"risk": true, "smoke-test": true, "canary": true, "waiver": true,
+}
+
+const schemaBase = "https://modelgate.dev/schemas/"
+
+var (
+	schemasOnce sync.Once
+	schemas     map[string]*jsonschema.Schema
+	schemasErr  error
+)
+
+// compileSchemas compiles the embedded schemas once per process.
+func compileSchemas() (map[string]*jsonschema.Schema, error) {
+	schemasOnce.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		entries, err := schemaFS.ReadDir("schemas")
+		if err != nil {
+			schemasErr = err
+			return
+		}
+		for _, e := range entries {
+			data, _ := schemaFS.ReadFile("schemas/" + e.Name())
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			if err != nil {
+				schemasErr = fmt.Errorf("schema %s: %w", e.Name(), err)
+				return
+			}
+			if err := c.AddResource(schemaBase+e.Name(), doc); err != nil {
+				schemasErr = err
+				return
+			}
+		}
+		schemas = map[string]*jsonschema.Schema{}
+		for name := range schemaFiles {
+			s, err := c.Compile(schemaBase + name + ".json")
+			if err != nil {
+				schemasErr = fmt.Errorf("schema %s: %w", name, err)
+				return
+			}
+			schemas[name] = s
+		}
+	})
+	return schemas, schemasErr
+}
+
+// Schema returns the embedded JSON Schema source for a short type name.
+func Schema(short string) ([]byte, bool) {
+	data, err := schemaFS.ReadFile("schemas/" + short + ".json")
+	return data, err == nil
+}
+
+// Fault is one place where a predicate breaks its schema.
+type Fault struct {
+	Path    string `json:"path"` // JSON pointer into the predicate, "" for its root
+	Message string `json:"message"`
+}
+
+func (f Fault) String() string {
+	p := f.Path
+	if p == "" {
+		p = "/"
+	}
+	return p + ": " + f.Message
+}
+
+// SchemaError lists every fault of a predicate against its schema.
+type SchemaError struct {
+	Type   string
+	Faults []Fault
+}
+
+func (e *SchemaError) Error() string {
+	parts := make([]string, len(e.Faults))
+	for i, f := range e.Faults {
+		parts[i] = f.String()
+	}
+	return fmt.Sprintf("predicate does not match the %s schema: %s", ShortName(e.Type), strings.Join(parts, "; "))
+}
+
+var printer = message.NewPrinter(language.English)
+
+// ValidatePredicate checks a predicate (raw JSON) against the schema of its
+// type. Types that are not modelgate's own are not checked here.
+func ValidatePredicate(predicateType string, predicate []byte) error {
+	short := ShortName(predicateType)
+	if short == "" {
+		return nil
+	}
+	all, err := compileSchemas()
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(predicate))
+	if err != nil {
+		return fmt.Errorf("predicate is not JSON: %w", err)
+	}
+	return validateValue(predicateType, all[short], inst)
+}
+
+func validateValue(predicateType string, s *jsonschema.Schema, inst any) error {
+	err := s.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return err
+	}
+	var faults []Fault
+	collectFaults(ve, &faults)
+	sort.SliceStable(faults, func(i, j int) bool { return faults[i].Path < faults[j].Path })
+	return &SchemaError{Type: predicateType, Faults: faults}
+}
+
+// collectFaults keeps the leaves of the error tree: the concrete faults.
+func collectFaults(ve *jsonschema.ValidationError, out *[]Fault) {
+	if len(ve.Causes) == 0 {
+		var b strings.Builder
+		for _, tok := range ve.InstanceLocation {
+			b.WriteByte('/')
+			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
+		}
+		*out = append(*out, Fault{Path: b.String(), Message: ve.ErrorKind.LocalizedString(printer)})
+		return
+	}
+	for _, c := range ve.Causes {
+		collectFaults(c, out)
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
+)
+
+type storeFlags struct {
+	spec      string
+	plainHTTP bool
+}
+
+func (s *storeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.spec, "store", evidence.DefaultStore, "evidence store: dir:PATH or oci://REGISTRY/REPO")
+	cmd.Flags().BoolVar(&s.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
+}
+
+func (s *storeFlags) open() (evidence.Store, error) {
+	return evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP})
+}
+
+func newEvidenceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "evidence",
+		Short: "Add, list and fetch signed envelopes in an evidence store",
+	}
+	cmd.AddCommand(newEvidenceAddCmd(), newEvidenceListCmd(), newEvidenceGetCmd())
+	return cmd
+}
+
+func newEvidenceAddCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "add [--store STORE] ENVELOPE_FILE ...",
+		Short: "Add DSSE envelope files to the store (adding one twice is a no-op)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := sf.open()
+			if err != nil {
+				return err
+			}
+			for _, path := range args {
+				data, err := readBounded(path, attest.MaxEnvelopeSize, nil)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				id, added, err := store.Add(cmd.Context(), data)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				state := "added"
+				if !added {
+					state = "already stored"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n", id, state, path)
+			}
+			return nil
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}
+
+// listing is one row of 'evidence list'.
+type listing struct {
+	ID            string   `json:"id"`
+	PredicateType string   `json:"predicate_type,omitempty"`
+	Subjects      []string `json:"subjects,omitempty"`
+	Source        string   `json:"source"`
+	Problem       string   `json:"problem,omitempty"`
+}
+
+func newEvidenceListCmd() *cobra.Command {
+	var sf storeFlags
+	var subjectArg, format string
+	cmd := &cobra.Command{
+		Use:   "list [--store STORE] [--subject PATH|NAME@sha256:HEX] [--format text|json]",
+		Short: "List the envelopes in the store, or those about one model",
+		Long: `List stored envelopes (unverified: 'modelgate verify' checks signatures).
+Files in the store that cannot be read as envelopes are listed with the problem.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: use text or json", format)
+			}
+			store, err := sf.open()
+			if err != nil {
+				return err
+			}
+			var envs []evidence.Envelope
+			var problems []evidence.Problem
+			if subjectArg != "" {
+				subject, err := digest.Resolve(subjectArg, digest.Options{})
+				if err != nil {
+					return err
+				}
+				envs, problems, err = store.Subject(cmd.Context(), subject.SHA256)
+				if err != nil {
+					return err
+				}
+			} else if envs, problems, err = store.All(cmd.Context()); err != nil {
+				return err
+			}
+			rows := make([]listing, 0, len(envs)+len(problems))
+			for _, e := range envs {
+				row := listing{ID: e.ID, Source: e.Source}
+				if st, err := peekStatement(e.Data); err == nil {
+					row.PredicateType = st.PredicateType
+					row.Subjects = st.SubjectDigests()
+				} else {
+					row.Problem = err.Error()
+				}
+				rows = append(rows, row)
+			}
+			for _, p := range problems {
+				rows = append(rows, listing{Source: p.Source, Problem: p.Reason})
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTYPE\tSUBJECT")
+			for _, r := range rows {
+				typ := r.PredicateType
+				if s := attest.ShortName(typ); s != "" {
+					typ = s
+				}
+				if r.Problem != "" {
+					fmt.Fprintf(tw, "%s\t(problem)\t%s: %s\n", r.ID, r.Source, r.Problem)
+					continue
+				}
+				for i, s := range r.Subjects {
+					if i == 0 {
+						fmt.Fprintf(tw, "%s\t%s\tsha256:%s\n", r.ID, typ, s)
+					} else {
+						fmt.Fprintf(tw, "\t\tsha256:%s\n", s)
+					}
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVar(&subjectArg, "subject", "", "only envelopes about this model")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json")
+	return cmd
+}
+
+// peekStatement reads an envelope's statement without verifying it.
+func peekStatement(data []byte) (*attest.Statement, error) {
+	env, err := attest.ParseEnvelope(data)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, err
+	}
+	return attest.ParseStatement(payload)
+}
+
+func newEvidenceGetCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "get [--store STORE] sha256:ENVELOPE_DIGEST",
+		Short: "Print one stored envelope",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := sf.open()
+			if err != nil {
+				return err
+			}
+			data, err := store.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(append(data, '\n'))
+			return err
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}

@@ -1,0 +1,62 @@
+package digest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Subject names one exact model: a name and its SHA-256.
+type Subject struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// String formats the subject as NAME@sha256:HEX.
+func (s Subject) String() string { return s.Name + "@sha256:" + s.SHA256 }
+
+var refPattern = regexp.MustCompile(`^([^@\s]+)@sha256:([0-9a-f]{64})$`)
+
+// IsHex64 reports whether s is a lower-case hex SHA-256.
+func IsHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRef parses NAME@sha256:HEX.
+func ParseRef(ref string) (Subject, error) {
+	m := refPattern.FindStringSubmatch(ref)
+	if m == nil {
+		return Subject{}, fmt.Errorf("%q is not NAME@sha256:<64 lower-case hex>", ref)
+	}
+	return Subject{Name: m[1], SHA256: m[2]}, nil
+}
+
+// Resolve turns a --subject argument into a Subject: NAME@sha256:HEX as
+// given, or an existing file or directory, named by its base name and digested.
+func Resolve(arg string, opts Options) (Subject, error) {
+	if s, err := ParseRef(arg); err == nil {
+		return s, nil
+	}
+	if _, err := os.Stat(arg); err != nil {
+		if strings.Contains(arg, "@") {
+			return Subject{}, fmt.Errorf("subject %q is neither an existing path nor NAME@sha256:<64 lower-case hex>", arg)
+		}
+		return Subject{}, fmt.Errorf("subject %q: no such file or directory; give a model path or NAME@sha256:HEX", arg)
+	}
+	r, err := Path(arg, opts)
+	if err != nil {
+		return Subject{}, fmt.Errorf("subject %s: %w", arg, err)
+	}
+	abs, _ := filepath.Abs(arg)
+	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256}, nil
+}

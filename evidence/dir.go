@@ -1,0 +1,271 @@
+package evidence
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/modelgate/modelgate/attest"
+)
+
+// Dir is a content-addressed store in a directory:
+//
+//	objects/AB/ABCDEF…   one envelope per file, named by the SHA-256 of its bytes
+//	index/SUBJECTHEX     one line per envelope id naming that subject, append-only
+//
+// Envelope files are written to a temp file, synced and renamed, so a reader
+// never sees half an envelope; index lines are appended under an exclusive
+// lock, and a torn last line is skipped and reported.
+type Dir struct {
+	root string
+}
+
+// OpenDir opens (creating if needed) a directory store.
+func OpenDir(root string) (*Dir, error) {
+	for _, sub := range []string{"objects", "index", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("store %s: %w", root, err)
+		}
+	}
+	return &Dir{root: root}, nil
+}
+
+func (d *Dir) String() string { return "dir:" + d.root }
+
+func (d *Dir) objectPath(hex string) string {
+	return filepath.Join(d.root, "objects", hex[:2], hex)
+}
+
+func (d *Dir) indexPath(subject string) string {
+	return filepath.Join(d.root, "index", subject)
+}
+
+// Add stores an envelope and indexes it under each subject it names.
+func (d *Dir) Add(_ context.Context, data []byte) (string, bool, error) {
+	subjects, err := Subjects(data)
+	if err != nil {
+		return "", false, fmt.Errorf("not stored: %w", err)
+	}
+	id := attest.EnvelopeID(data)
+	hex := strings.TrimPrefix(id, "sha256:")
+	added, err := d.writeObject(hex, data)
+	if err != nil {
+		return "", false, err
+	}
+	for _, s := range subjects {
+		if err := d.indexAdd(s, hex); err != nil {
+			return "", false, err
+		}
+	}
+	return id, added, nil
+}
+
+// writeObject writes the envelope atomically; it reports false if it was there.
+func (d *Dir) writeObject(hex string, data []byte) (bool, error) {
+	path := d.objectPath(hex)
+	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, data) {
+		return false, nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(d.root, "tmp"), hex[:16]+".*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return false, err
+	}
+	return true, syncDir(dir)
+}
+
+// indexAdd appends hex to the subject's index unless it is already there.
+func (d *Dir) indexAdd(subject, hex string) error {
+	f, err := os.OpenFile(d.indexPath(subject), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock index: %w", err)
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	content, err := readAllFrom(f)
+	if err != nil {
+		return err
+	}
+	ids, _ := ParseIndex(content)
+	for _, have := range ids {
+		if have == hex {
+			return nil
+		}
+	}
+	line := hex + "\n"
+	if len(content) > 0 && content[len(content)-1] != '\n' {
+		// A writer died mid-line: end the torn line so ours stands alone.
+		line = "\n" + line
+	}
+	if _, err := f.WriteString(line); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+func readAllFrom(f *os.File) ([]byte, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, info.Size())
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && n != len(buf) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// ParseIndex reads an index file: one 64-hex envelope id per line. Lines that
+// are not ids (a torn write, a foreign edit) are returned as bad, not fatal;
+// repeated ids are returned once.
+func ParseIndex(data []byte) (ids []string, bad []string) {
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if _, err := ParseID(line); err != nil {
+			if len(line) > 80 {
+				line = line[:80] + "…"
+			}
+			bad = append(bad, line)
+			continue
+		}
+		if !seen[line] {
+			seen[line] = true
+			ids = append(ids, line)
+		}
+	}
+	if sc.Err() != nil {
+		bad = append(bad, "index line longer than 1 MiB")
+	}
+	return ids, bad
+}
+
+// Subject returns the envelopes indexed under a subject digest.
+func (d *Dir) Subject(_ context.Context, subject string) ([]Envelope, []Problem, error) {
+	path := d.indexPath(subject)
+	content, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store %s: %w", d.root, err)
+	}
+	ids, bad := ParseIndex(content)
+	var problems []Problem
+	for _, b := range bad {
+		problems = append(problems, Problem{Source: path, Reason: fmt.Sprintf("index line %q is not an envelope id; skipped", b)})
+	}
+	envs := make([]Envelope, 0, len(ids))
+	for _, hex := range ids {
+		env, err := d.readObject(hex)
+		if err != nil {
+			problems = append(problems, Problem{Source: d.objectPath(hex), Reason: err.Error()})
+			continue
+		}
+		envs = append(envs, env)
+	}
+	return envs, problems, nil
+}
+
+// readObject reads an envelope and checks that its bytes match its name.
+func (d *Dir) readObject(hex string) (Envelope, error) {
+	path := d.objectPath(hex)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("unreadable: %v", err)
+	}
+	if len(data) > attest.MaxEnvelopeSize {
+		return Envelope{}, fmt.Errorf("larger than %d bytes; skipped", attest.MaxEnvelopeSize)
+	}
+	id := attest.EnvelopeID(data)
+	if id != "sha256:"+hex {
+		return Envelope{}, fmt.Errorf("content does not match its name (torn or foreign file); skipped")
+	}
+	return Envelope{ID: id, Source: path, Data: data}, nil
+}
+
+// Get returns one envelope by id.
+func (d *Dir) Get(_ context.Context, id string) ([]byte, error) {
+	hex, err := ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	env, err := d.readObject(hex)
+	if err != nil {
+		if _, statErr := os.Stat(d.objectPath(hex)); errors.Is(statErr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no envelope %s in %s", id, d)
+		}
+		return nil, fmt.Errorf("envelope %s: %v", id, err)
+	}
+	return env.Data, nil
+}
+
+// All returns every envelope in the store.
+func (d *Dir) All(_ context.Context) ([]Envelope, []Problem, error) {
+	var envs []Envelope
+	var problems []Problem
+	err := filepath.WalkDir(filepath.Join(d.root, "objects"), func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		hex := e.Name()
+		if _, err := ParseID(hex); err != nil {
+			problems = append(problems, Problem{Source: p, Reason: "foreign file in the store; skipped"})
+			return nil
+		}
+		env, err := d.readObject(hex)
+		if err != nil {
+			problems = append(problems, Problem{Source: p, Reason: err.Error()})
+			return nil
+		}
+		envs = append(envs, env)
+		return nil
+	})
+	return envs, problems, err
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}

@@ -1,0 +1,205 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"github.com/modelgate/modelgate/attest"
+)
+
+// Media and artifact types of evidence pushed to a registry.
+const (
+	ArtifactType     = "application/vnd.modelgate.evidence.v1"
+	EnvelopeMedia    = "application/vnd.dsse.envelope.v1+json"
+	maxManifestBytes = 1 << 20
+)
+
+// OCI keeps envelopes in a registry repository as artifacts that refer to
+// the model: through the OCI 1.1 referrers API where the registry has it,
+// and the referrers tag schema (sha256-HEX) where it does not. Each
+// envelope is a blob whose digest is its own id.
+type OCI struct {
+	ref  string
+	repo *remote.Repository
+}
+
+// OpenOCI opens REGISTRY/REPO. Loopback registries are spoken to over plain
+// HTTP, as Docker does; others need TLS unless opts.PlainHTTP.
+func OpenOCI(ref string, opts Options) (*OCI, error) {
+	repo, err := remote.NewRepository(ref)
+	if err != nil {
+		return nil, fmt.Errorf("store oci://%s: %w (use oci://REGISTRY/REPO)", ref, err)
+	}
+	repo.PlainHTTP = opts.PlainHTTP || isLoopback(repo.Reference.Registry)
+	// Registries often refuse deletes; keep old referrers indexes rather than fail.
+	repo.SkipReferrersGC = true
+	client := &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache()}
+	if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
+		client.Credential = credentials.Credential(store)
+	}
+	repo.Client = client
+	return &OCI{ref: ref, repo: repo}, nil
+}
+
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func (o *OCI) String() string { return "oci://" + o.ref }
+
+// subjectDescriptor is the model's own manifest when it is in the
+// repository, otherwise a descriptor that carries just its digest, which is
+// all the referrers API and the tag schema key on.
+func (o *OCI) subjectDescriptor(ctx context.Context, hex string) ocispec.Descriptor {
+	d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+	if desc, err := o.repo.Resolve(ctx, d.String()); err == nil {
+		return desc
+	}
+	return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: 0}
+}
+
+// Add pushes the envelope as a blob and, for each subject, an artifact
+// manifest that refers to it.
+func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
+	subjects, err := Subjects(data)
+	if err != nil {
+		return "", false, fmt.Errorf("not stored: %w", err)
+	}
+	id := attest.EnvelopeID(data)
+	blob := content.NewDescriptorFromBytes(EnvelopeMedia, data)
+	exists, err := o.repo.Blobs().Exists(ctx, blob)
+	if err != nil {
+		return "", false, o.wrap(err)
+	}
+	if !exists {
+		if err := o.repo.Blobs().Push(ctx, blob, bytes.NewReader(data)); err != nil {
+			return "", false, o.wrap(err)
+		}
+	}
+	for _, s := range subjects {
+		subject := o.subjectDescriptor(ctx, s)
+		_, err := oras.PackManifest(ctx, o.repo, oras.PackManifestVersion1_1, ArtifactType, oras.PackManifestOptions{
+			Subject: &subject,
+			Layers:  []ocispec.Descriptor{blob},
+			// A fixed time keeps the manifest, and so a second add, identical.
+			ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "1970-01-01T00:00:00Z"},
+		})
+		if err != nil {
+			return "", false, o.wrap(err)
+		}
+	}
+	return id, !exists, nil
+}
+
+// Subject returns the envelopes of every artifact that refers to the digest.
+func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, error) {
+	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
+	var manifests []ocispec.Descriptor
+	err := o.repo.Referrers(ctx, subject, ArtifactType, func(refs []ocispec.Descriptor) error {
+		manifests = append(manifests, refs...)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errdef.ErrNotFound) {
+		return nil, nil, o.wrap(err)
+	}
+	var envs []Envelope
+	var problems []Problem
+	seen := map[string]bool{}
+	for _, m := range manifests {
+		source := o.String() + "@" + m.Digest.String()
+		raw, err := o.fetch(ctx, m, maxManifestBytes)
+		if err != nil {
+			problems = append(problems, Problem{Source: source, Reason: err.Error()})
+			continue
+		}
+		var man ocispec.Manifest
+		if err := json.Unmarshal(raw, &man); err != nil || len(man.Layers) != 1 || man.Layers[0].MediaType != EnvelopeMedia {
+			problems = append(problems, Problem{Source: source, Reason: "not a modelgate evidence manifest; skipped"})
+			continue
+		}
+		layer := man.Layers[0]
+		if seen[layer.Digest.String()] {
+			continue
+		}
+		seen[layer.Digest.String()] = true
+		data, err := o.fetch(ctx, layer, attest.MaxEnvelopeSize)
+		if err != nil {
+			problems = append(problems, Problem{Source: source, Reason: err.Error()})
+			continue
+		}
+		envs = append(envs, Envelope{ID: attest.EnvelopeID(data), Source: o.String() + "@" + layer.Digest.String(), Data: data})
+	}
+	return envs, problems, nil
+}
+
+// fetch reads a descriptor's content within a bound and checks its digest.
+func (o *OCI) fetch(ctx context.Context, desc ocispec.Descriptor, limit int64) ([]byte, error) {
+	if desc.Size > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d limit; skipped", desc.Digest, desc.Size, limit)
+	}
+	rc, err := o.repo.Fetch(ctx, desc)
+	if err != nil {
+		return nil, o.wrap(err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, o.wrap(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is over the %d byte limit; skipped", desc.Digest, limit)
+	}
+	if desc.Digest.Algorithm() != digest.SHA256 || digest.FromBytes(data) != desc.Digest {
+		return nil, fmt.Errorf("%s: content does not match its digest; skipped", desc.Digest)
+	}
+	return data, nil
+}
+
+// Get fetches one envelope blob by id.
+func (o *OCI) Get(ctx context.Context, id string) ([]byte, error) {
+	hex, err := ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := o.repo.Blobs().Resolve(ctx, "sha256:"+hex)
+	if errors.Is(err, errdef.ErrNotFound) {
+		return nil, fmt.Errorf("no envelope %s in %s", id, o)
+	}
+	if err != nil {
+		return nil, o.wrap(err)
+	}
+	return o.fetch(ctx, desc, attest.MaxEnvelopeSize)
+}
+
+// All is not offered by registries without listing every tag; ask by subject.
+func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
+	return nil, nil, fmt.Errorf("%s: list needs --subject for an OCI store", o)
+}
+
+func (o *OCI) wrap(err error) error {
+	return fmt.Errorf("store %s: %w", o, err)
+}

@@ -1,0 +1,95 @@
+// Package evidence keeps signed envelopes about model digests: a store
+// interface, a directory backend and an OCI registry backend.
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelgate/modelgate/attest"
+)
+
+// DefaultStore is where evidence lives when --store is not given.
+const DefaultStore = "dir:.modelgate/evidence"
+
+// Envelope is one stored envelope.
+type Envelope struct {
+	ID     string // sha256:HEX of Data
+	Source string // where it came from: a store path, a registry reference, a file
+	Data   []byte
+}
+
+// Problem is something in a store that could not be read as evidence.
+type Problem struct {
+	Source string
+	Reason string
+}
+
+// Store holds envelopes, found again by the digest of their subjects.
+type Store interface {
+	// Add stores an envelope under every subject it names; adding it again is a no-op.
+	Add(ctx context.Context, data []byte) (id string, added bool, err error)
+	// Subject returns the envelopes that name the sha256 subject digest, and
+	// whatever could not be read along the way.
+	Subject(ctx context.Context, sha256Hex string) ([]Envelope, []Problem, error)
+	// Get returns one envelope by its id (sha256:HEX).
+	Get(ctx context.Context, id string) ([]byte, error)
+	// All returns every envelope, for listing.
+	All(ctx context.Context) ([]Envelope, []Problem, error)
+	// String names the store as it was given.
+	String() string
+}
+
+// Options tune Open.
+type Options struct {
+	PlainHTTP bool // talk to a non-loopback registry without TLS
+}
+
+// Open returns the store named by spec: dir:PATH or oci://REGISTRY/REPO.
+func Open(spec string, opts Options) (Store, error) {
+	switch {
+	case spec == "":
+		return Open(DefaultStore, opts)
+	case strings.HasPrefix(spec, "dir:"):
+		path := strings.TrimPrefix(spec, "dir:")
+		if path == "" {
+			return nil, fmt.Errorf("store %q names no directory: use dir:PATH", spec)
+		}
+		return OpenDir(path)
+	case strings.HasPrefix(spec, "oci://"):
+		return OpenOCI(strings.TrimPrefix(spec, "oci://"), opts)
+	default:
+		return nil, fmt.Errorf("store %q: use dir:PATH or oci://REGISTRY/REPO", spec)
+	}
+}
+
+// Subjects reads, without verifying, the sha256 subjects an envelope names;
+// stores index envelopes by them. Verification happens when evidence is used.
+func Subjects(data []byte) ([]string, error) {
+	env, err := attest.ParseEnvelope(data)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not base64", attest.ErrMalformed)
+	}
+	st, err := attest.ParseStatement(payload)
+	if err != nil {
+		return nil, err
+	}
+	return st.SubjectDigests(), nil
+}
+
+// ParseID accepts sha256:HEX (or bare HEX) and returns HEX.
+func ParseID(id string) (string, error) {
+	hex := strings.TrimPrefix(id, "sha256:")
+	if len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("envelope id %q is not sha256:<64 lower-case hex>", id)
+	}
+	return hex, nil
+}
+
+
+

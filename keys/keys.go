@@ -1,0 +1,177 @@
+// Package keys generates signing keys and loads signers and verifiers from
+// PEM files or KMS URIs through sigstore's signature package.
+package keys
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/kms"
+
+	// KMS providers register themselves with sigstore's kms package.
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
+	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
+)
+
+// PasswordEnv names the environment variable that holds the private key password.
+const PasswordEnv = "MODELGATE_KEY_PASSWORD"
+
+// Algorithms lists what Generate accepts.
+var Algorithms = []string{"ecdsa-p256", "ed25519"}
+
+// Generate makes a key pair and returns the private key PEM (encrypted when
+// password is not empty) and the PKIX public key PEM.
+func Generate(algorithm string, password []byte) (privPEM, pubPEM []byte, err error) {
+	var priv crypto.Signer
+	switch algorithm {
+	case "ecdsa-p256", "":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "ed25519":
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, nil, fmt.Errorf("unknown algorithm %q: use one of %s", algorithm, strings.Join(Algorithms, ", "))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pubPEM, err = cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(password) == 0 {
+		privPEM, err = cryptoutils.MarshalPrivateKeyToPEM(priv)
+		return privPEM, pubPEM, err
+	}
+	der, err := cryptoutils.MarshalPrivateKeyToEncryptedDER(priv, func(bool) ([]byte, error) { return password, nil })
+	if err != nil {
+		return nil, nil, err
+	}
+	return cryptoutils.PEMEncode(cryptoutils.EncryptedSigstorePrivateKeyPEMType, der), pubPEM, nil
+}
+
+// IsKMS reports whether ref names a key held by a KMS provider.
+func IsKMS(ref string) bool {
+	for _, p := range kms.SupportedProviders() {
+		if strings.HasPrefix(ref, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadSigner returns a signer for a PEM private key file or a KMS URI.
+// The password for an encrypted PEM key comes from MODELGATE_KEY_PASSWORD.
+func LoadSigner(ctx context.Context, ref string) (signature.SignerVerifier, error) {
+	if IsKMS(ref) {
+		sv, err := kms.Get(ctx, ref, crypto.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", ref, err)
+		}
+		return sv, nil
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	return ParseSigner(data, []byte(os.Getenv(PasswordEnv)))
+}
+
+// ParseSigner loads a PEM private key, decrypting it with password when needed.
+func ParseSigner(pemBytes, password []byte) (signature.SignerVerifier, error) {
+	encrypted := strings.Contains(string(pemBytes), "ENCRYPTED")
+	if encrypted && len(password) == 0 {
+		return nil, fmt.Errorf("key is encrypted: set %s to its password", PasswordEnv)
+	}
+	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(pemBytes, func(bool) ([]byte, error) { return password, nil })
+	if err != nil {
+		if encrypted {
+			return nil, fmt.Errorf("key could not be decrypted: check %s", PasswordEnv)
+		}
+		return nil, fmt.Errorf("key is not a PEM private key (%v): generate one with 'modelgate keygen'", err)
+	}
+	sv, err := signature.LoadDefaultSignerVerifier(priv)
+	if err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	return sv, nil
+}
+
+// Verifier is a parsed public key, ready to check signatures.
+type Verifier struct {
+	signature.Verifier
+	Public crypto.PublicKey
+	// KeyID is the hex SHA-256 of the PKIX DER public key.
+	KeyID string
+}
+
+// ParsePublicKey parses a PKIX PEM public key once, for reuse across many checks.
+func ParsePublicKey(pemBytes []byte) (*Verifier, error) {
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("not a PEM public key: %w", err)
+	}
+	v, err := signature.LoadDefaultVerifier(pub)
+	if err != nil {
+		return nil, err
+	}
+	id, err := KeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{Verifier: v, Public: pub, KeyID: id}, nil
+}
+
+// LoadPublicKey reads a PEM public key file, or the public half of a KMS key.
+func LoadPublicKey(ctx context.Context, ref string) (*Verifier, error) {
+	if IsKMS(ref) {
+		sv, err := kms.Get(ctx, ref, crypto.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", ref, err)
+		}
+		pub, err := sv.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		pemBytes, err := cryptoutils.MarshalPublicKeyToPEM(pub)
+		if err != nil {
+			return nil, err
+		}
+		return ParsePublicKey(pemBytes)
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	v, err := ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("public key %s: %w", ref, err)
+	}
+	return v, nil
+}
+
+// KeyID is the hex SHA-256 of the key's PKIX DER encoding.
+func KeyID(pub crypto.PublicKey) (string, error) {
+	if pub == nil {
+		return "", errors.New("no public key")
+	}
+	der, err := cryptoutils.MarshalPublicKeyToDER(pub)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,30 @@
+# METADATA
+# title: Evidence is fresh
+# description: No piece of evidence is older than the tier's max_evidence_age_days.
+# custom:
+#   code: MG-FRESHNESS
+#   tiers: [low, medium, high]
+#   environments: ["*"]
+package modelgate.gates.freshness
+
+import data.modelgate.lib
+
+metadata := lib.package_annotations(rego.metadata.chain())
+
+max_age_days := lib.config.max_evidence_age_days
+
+deny contains {"msg": msg} if {
+	not is_number(max_age_days)
+	msg := sprintf("the %s tier sets no max_evidence_age_days; set it in modelgate/thresholds/data.yaml", [lib.tier])
+}
+
+day_ns := ((24 * 60) * 60) * 1000000000
+
+deny contains {"msg": msg, "evidence": [e.id]} if {
+	some e in input.evidence
+	field := lib.time_field[e.type]
+	lib.authorised(e)
+	age := lib.now_ns - time.parse_rfc3339_ns(e.predicate[field])
+	age > max_age_days * day_ns
+	msg := sprintf("%s (%s) is %v days old; the %s tier allows %v", [e.id, e.type, floor(age / day_ns), lib.tier, max_age_days])
+}

@@ -1,0 +1,36 @@
+# METADATA
+# title: Training finished cleanly
+# description: A training attestation exists, and no training run reports NaN loss or divergence.
+# custom:
+#   code: MG-TRAIN
+#   tiers: [low, medium, high]
+#   environments: ["*"]
+package modelgate.gates.training
+
+import data.modelgate.lib
+
+metadata := lib.package_annotations(rego.metadata.chain())
+
+runs := lib.evidence("training")
+
+deny contains {"msg": msg} if {
+	count(runs) == 0
+	msg := sprintf("no training attestation; %s", [lib.how("training")])
+}
+
+deny contains {"msg": sprintf("training run %s detected NaN loss", [t.predicate.run_id]), "evidence": [t.id]} if {
+	some t in runs
+	t.predicate.loss.nan_detected
+}
+
+deny contains {"msg": sprintf("training run %s diverged", [t.predicate.run_id]), "evidence": [t.id]} if {
+	some t in runs
+	t.predicate.loss.diverged
+}
+
+deny contains {"msg": sprintf("training run %s has no final loss (NaN)", [t.predicate.run_id]), "evidence": [t.id]} if {
+	some t in runs
+	not is_number(t.predicate.loss.final)
+}
+
+used := lib.ids(runs)
