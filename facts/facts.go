@@ -40,6 +40,7 @@ type Fact struct {
 	Predicate        any       `json:"predicate"`
 	Signer           SignerRef `json:"signer"`
 	StatementVersion string    `json:"statement_version"`
+	Subjects         []string  `json:"subjects"`
 	Source           string    `json:"source,omitempty"`
 }
 
@@ -123,6 +124,7 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		Predicate:        pred,
 		Signer:           t.byKeyID[v.KeyID],
 		StatementVersion: v.Statement.Version(),
+		Subjects:         v.Statement.SubjectDigests(),
 		Source:           env.Source,
 	}, nil
 }

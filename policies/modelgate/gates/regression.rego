@@ -16,7 +16,7 @@ champion := input.champion.digest.sha256
 baseline := lib.evaluation.predicate.baseline
 
 info contains "no champion for this model and environment: change limits do not apply (first deployment)" if {
-	not input.champion
+	object.get(input, "champion", null) == null
 }
 
 info contains sprintf("compared against champion sha256:%s", [champion])

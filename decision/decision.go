@@ -1,0 +1,126 @@
+// Package decision holds the decision document that policy returns and
+// writes it for people and machines: text, json, junit, sarif, github.
+package decision
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/modelgate/modelgate/facts"
+)
+
+// Gate statuses.
+const (
+	Pass    = "pass"
+	Fail    = "fail"
+	Warn    = "warn"
+	Waived  = "waived"
+	Skipped = "skipped"
+)
+
+// Subject is the model the decision is about.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Gate is one gate's outcome.
+type Gate struct {
+	ID       string   `json:"id"`
+	Code     string   `json:"code"`
+	Title    string   `json:"title"`
+	Status   string   `json:"status"`
+	Message  string   `json:"message"`
+	Evidence []string `json:"evidence"`
+	Waivers  []string `json:"waivers,omitempty"`
+}
+
+// EvidenceRef names a verified envelope the decision rests on.
+type EvidenceRef struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Signer   string `json:"signer"`
+	SignerID string `json:"signer_id"`
+}
+
+// Waiver is a waiver that applied.
+type Waiver struct {
+	Code     string   `json:"code"`
+	Evidence []string `json:"evidence"`
+}
+
+// Policy names the bundle that decided.
+type Policy struct {
+	URI      string `json:"uri"`
+	Digest   string `json:"digest"`
+	Revision string `json:"revision,omitempty"`
+}
+
+// Decision is data.modelgate.decision, with the policy that made it.
+type Decision struct {
+	Subject     Subject          `json:"subject"`
+	Environment string           `json:"environment"`
+	Tier        string           `json:"tier"`
+	TierSource  string           `json:"tier_source"`
+	Allow       bool             `json:"allow"`
+	Gates       []Gate           `json:"gates"`
+	Champion    json.RawMessage  `json:"champion"`
+	Evidence    []EvidenceRef    `json:"evidence"`
+	Rejected    []facts.Rejected `json:"rejected"`
+	Waivers     []Waiver         `json:"waivers"`
+	Policy      Policy           `json:"policy"`
+	EvaluatedAt string           `json:"evaluated_at"`
+}
+
+// Parse reads the decision policy returned and checks that it can be
+// trusted to say allow: an allow needs gates and no failing gate.
+func Parse(data []byte) (*Decision, error) {
+	var d Decision
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("policy returned a malformed decision: %w", err)
+	}
+	var probe map[string]json.RawMessage
+	_ = json.Unmarshal(data, &probe)
+	if string(probe["allow"]) != "true" && string(probe["allow"]) != "false" {
+		return nil, errors.New("policy returned a decision without a boolean allow")
+	}
+	if d.Tier == "" {
+		return nil, errors.New("policy returned a decision without a tier")
+	}
+	if d.Allow {
+		if len(d.Gates) == 0 {
+			return nil, errors.New("policy allowed without judging any gate")
+		}
+		for _, g := range d.Gates {
+			if g.Status == Fail {
+				return nil, fmt.Errorf("policy allowed although gate %s failed", g.ID)
+			}
+		}
+	}
+	return &d, nil
+}
+
+// Ref formats the subject as NAME@sha256:HEX.
+func (d *Decision) Ref() string {
+	return d.Subject.Name + "@sha256:" + d.Subject.Digest["sha256"]
+}
+
+// Result is PASSED or FAILED, as a VSA says it.
+func (d *Decision) Result() string {
+	if d.Allow {
+		return "PASSED"
+	}
+	return "FAILED"
+}
+
+// Counts tallies gates by status.
+func (d *Decision) Counts() map[string]int {
+	c := map[string]int{}
+	for _, g := range d.Gates {
+		c[g.Status]++
+	}
+	return c
+}

@@ -1,0 +1,139 @@
+// Package gate runs one promotion decision: collect the envelopes about a
+// model, verify them into facts, find the champion, and let policy judge.
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/policy"
+)
+
+// Gate holds what is prepared once per bundle: the compiled policy and the
+// parsed trust list.
+type Gate struct {
+	Engine *policy.Engine
+	Trust  *facts.Trust
+}
+
+// New prepares a gate for a loaded bundle.
+func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
+	signers, err := b.Signers()
+	if err != nil {
+		return nil, err
+	}
+	trust, err := facts.NewTrust(signers)
+	if err != nil {
+		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
+	}
+	engine, err := policy.NewEngine(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return &Gate{Engine: engine, Trust: trust}, nil
+}
+
+// Request is one question: may this model go to this environment?
+type Request struct {
+	Subject       digest.Subject
+	Environment   string
+	RequestedTier string
+	Store         evidence.Store      // may be nil
+	Extra         []evidence.Envelope // loose --evidence files
+	Champion      *digest.Subject     // used only where the store knows none
+	Now           time.Time
+}
+
+// Champion is the model currently promoted, as policy sees it.
+type Champion struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+	Source string            `json:"source"`
+}
+
+// Input is the document policy judges.
+type Input struct {
+	Subject       decision.Subject `json:"subject"`
+	Environment   string           `json:"environment"`
+	RequestedTier string           `json:"requested_tier"`
+	Now           string           `json:"now"`
+	Champion      *Champion        `json:"champion"`
+	Evidence      []facts.Fact     `json:"evidence"`
+	Rejected      []facts.Rejected `json:"rejected"`
+}
+
+// Outcome is a decision with what it was made from.
+type Outcome struct {
+	Decision *decision.Decision
+	Input    []byte       // the exact JSON judged
+	Facts    facts.Result // verified and rejected envelopes
+}
+
+// Decide gathers and verifies evidence, then evaluates the policy.
+func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
+	envs := append([]evidence.Envelope(nil), req.Extra...)
+	var problems []evidence.Problem
+	if req.Store != nil {
+		stored, p, err := req.Store.Subject(ctx, req.Subject.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, stored...)
+		problems = p
+	}
+	res := facts.Collect(ctx, g.Trust, req.Subject.SHA256, envs)
+	res.Rejected = append(res.Rejected, facts.FromProblems(problems)...)
+
+	champ, err := g.champion(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	in := Input{
+		Subject:       decision.Subject{Name: req.Subject.Name, Digest: map[string]string{"sha256": req.Subject.SHA256}},
+		Environment:   req.Environment,
+		RequestedTier: req.RequestedTier,
+		Now:           req.Now.UTC().Format(time.RFC3339),
+		Champion:      champ,
+		Evidence:      res.Facts,
+		Rejected:      res.Rejected,
+	}
+	inputJSON, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	out, err := g.Engine.EvalJSON(ctx, inputJSON, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decision.Parse(out)
+	if err != nil {
+		return nil, err
+	}
+	b := g.Engine.Bundle
+	d.Policy = decision.Policy{URI: b.URI, Digest: b.Digest, Revision: b.Revision}
+	return &Outcome{Decision: d, Input: inputJSON, Facts: res}, nil
+}
+
+// champion finds the newest PASSED VSA for the model and environment in the
+// store, signed by a gate key; --champion only where the store knows none.
+func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
+	if req.Store != nil {
+		found, err := FindChampion(ctx, req.Store, g.Trust, req.Subject, req.Environment)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	if req.Champion != nil {
+		return &Champion{Name: req.Champion.Name, Digest: map[string]string{"sha256": req.Champion.SHA256}, Source: "--champion flag"}, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,100 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/cover"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// TestResult is one Rego test.
+type TestResult struct {
+	Name   string
+	Passed bool
+	Detail string
+}
+
+// TestReport is the outcome of a bundle's Rego tests.
+type TestReport struct {
+	Results      []TestResult
+	Rules        int      // rules outside test files
+	Uncovered    []string // "file:row rule" of rules no test reached
+	LineCoverage float64
+}
+
+// Failed counts failing tests.
+func (r *TestReport) Failed() int {
+	n := 0
+	for _, t := range r.Results {
+		if !t.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// RuleCoverage is the percentage of rules that some test evaluated.
+func (r *TestReport) RuleCoverage() float64 {
+	if r.Rules == 0 {
+		return 100
+	}
+	return 100 * float64(r.Rules-len(r.Uncovered)) / float64(r.Rules)
+}
+
+// RunTests runs every test_ rule in dir's *_test.rego files with OPA's
+// tester, tracing coverage, under the same sandboxed built-ins as decisions.
+func RunTests(ctx context.Context, dir string) (*TestReport, error) {
+	modules, store, err := tester.Load([]string{dir}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bundle test %s: %w", dir, err)
+	}
+	txn, err := store.NewTransaction(ctx, storage.TransactionParams{})
+	if err != nil {
+		return nil, err
+	}
+	defer store.Abort(ctx, txn)
+	cov := cover.New()
+	compiler := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(true)
+	ch, err := tester.NewRunner().
+		SetCompiler(compiler).
+		SetStore(store).
+		SetModules(modules).
+		SetCoverageQueryTracer(cov).
+		RaiseBuiltinErrors(true).
+		SetTimeout(time.Minute).
+		RunTests(ctx, txn)
+	if err != nil {
+		return nil, fmt.Errorf("bundle test %s: %w", dir, err)
+	}
+	report := &TestReport{}
+	for r := range ch {
+		tr := TestResult{Name: r.Package + "." + r.Name, Passed: r.Pass()}
+		if r.Error != nil {
+			tr.Detail = r.Error.Error()
+		} else if r.Fail {
+			tr.Detail = "failed"
+		}
+		report.Results = append(report.Results, tr)
+	}
+	cr := cov.Report(modules)
+	report.LineCoverage = cr.Coverage
+	for file, m := range modules {
+		if strings.HasSuffix(file, "_test.rego") {
+			continue
+		}
+		for _, rule := range m.Rules {
+			report.Rules++
+			if fr, ok := cr.Files[file]; !ok || !fr.IsCovered(rule.Location.Row) {
+				report.Uncovered = append(report.Uncovered, fmt.Sprintf("%s:%d %s", file, rule.Location.Row, rule.Head.Ref()))
+			}
+		}
+	}
+	sort.Strings(report.Uncovered)
+	return report, nil
+}
