@@ -4,6 +4,8 @@ package testkit
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/modelgate/modelgate/attest"
@@ -224,4 +227,24 @@ func RepoRoot() string {
 		}
 		dir = parent
 	}
+}
+
+// FixedParty is an ed25519 signer whose key derives from its id, so that
+// every process signs the same predicate into the same envelope bytes.
+func FixedParty(id string, roles ...string) *Party {
+	seed := sha256.Sum256([]byte("modelgate test key " + id))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	privPEM, err := cryptoutils.MarshalPrivateKeyToPEM(priv)
+	if err != nil {
+		panic(err)
+	}
+	pubPEM, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		panic(err)
+	}
+	sv, err := keys.ParseSigner(privPEM, nil)
+	if err != nil {
+		panic(err)
+	}
+	return &Party{ID: id, Identity: id + "@example.com", Roles: roles, Algorithm: "ed25519", PrivPEM: privPEM, PubPEM: pubPEM, Signer: sv}
 }
