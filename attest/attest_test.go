@@ -173,8 +173,8 @@ func TestEveryTypeHasASchema(t *testing.T) {
 
 func TestResolveType(t *testing.T) {
 	cases := map[string]string{
-		"evaluation":    attest.TypeURI("evaluation"),
-		"smoke-test/v1": attest.TypeURI("smoke-test"),
+		"evaluation":                    attest.TypeURI("evaluation"),
+		"smoke-test/v1":                 attest.TypeURI("smoke-test"),
 		"https://example.com/custom/v2": "https://example.com/custom/v2",
 	}
 	for in, want := range cases {

@@ -90,6 +90,3 @@ func ParseID(id string) (string, error) {
 	}
 	return hex, nil
 }
-
-
-

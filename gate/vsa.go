@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	ita1 "github.com/in-toto/attestation/go/v1"
 	vsa "github.com/in-toto/attestation/go/predicates/vsa/v1"
+	ita1 "github.com/in-toto/attestation/go/v1"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"

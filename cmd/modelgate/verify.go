@@ -23,10 +23,10 @@ var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 func newVerifyCmd() *cobra.Command {
 	var (
-		sf                                                   storeFlags
-		subjectArg, env, policySpec, tier, championArg       string
-		format, vsaKey, vsaOut, inputOut, effectiveTime      string
-		evidenceFiles                                        []string
+		sf                                              storeFlags
+		subjectArg, env, policySpec, tier, championArg  string
+		format, vsaKey, vsaOut, inputOut, effectiveTime string
+		evidenceFiles                                   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify --subject PATH|NAME@sha256:HEX --env ENV [flags]",

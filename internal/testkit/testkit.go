@@ -89,9 +89,9 @@ func (p *Party) WriteKey(dir string) string {
 // Pipeline is a complete, passing set of parties for a model.
 type Pipeline struct {
 	Data, Training, Evaluation, Alice, Bob, Deploy, Canary, Waiver, Risk, Gate *Party
-	Subject                                                                     digest.Subject
-	Now                                                                         time.Time
-	TrainDS, EvalDS                                                             string
+	Subject                                                                    digest.Subject
+	Now                                                                        time.Time
+	TrainDS, EvalDS                                                            string
 }
 
 // NewPipeline makes parties for every role.
@@ -147,9 +147,9 @@ func (p *Pipeline) Predicates() map[string]map[string]any {
 			"hyperparameters": map[string]any{"lr": 0.1}, "loss": map[string]any{"final": 0.3, "nan_detected": false, "diverged": false},
 			"metrics": map[string]any{}, "started_at": p.T(-40), "finished_at": p.T(-36)},
 		"evaluation": {"dataset": map[string]any{"name": "eval", "digest": map[string]any{"sha256": p.EvalDS}},
-			"metrics": map[string]any{"auc_roc": 0.9, "log_loss": 0.3},
-			"slices":  []any{map[string]any{"name": "new", "filter": "t<3", "size": 1000, "metrics": map[string]any{"auc_roc": 0.85}}},
-			"fairness": []any{map[string]any{"attribute": "gender", "metric": "disparate_impact_ratio", "value": 0.95}},
+			"metrics":    map[string]any{"auc_roc": 0.9, "log_loss": 0.3},
+			"slices":     []any{map[string]any{"name": "new", "filter": "t<3", "size": 1000, "metrics": map[string]any{"auc_roc": 0.85}}},
+			"fairness":   []any{map[string]any{"attribute": "gender", "metric": "disparate_impact_ratio", "value": 0.95}},
 			"behavioral": []any{}, "evaluated_at": p.T(-24)},
 		"approval-alice": {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": p.T(-2)},
 		"approval-bob":   {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": p.T(-1)},

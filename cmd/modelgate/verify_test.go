@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// pipelineRun holds one end-to-end scenario's files.
+type pipelineRun struct {
+	t      *testing.T
+	p      *testkit.Pipeline
+	dir    string
+	policy string
+}
+
+var sharedPipeline = testkit.NewPipeline("fraud-scorer")
+
+func newRun(t *testing.T, tier string) *pipelineRun {
+	dir := t.TempDir()
+	r := &pipelineRun{t: t, p: sharedPipeline, dir: dir, policy: filepath.Join(dir, "policy")}
+	if err := r.p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), r.policy, tier); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// verify writes the envelopes as files and runs 'modelgate verify' on them.
+func (r *pipelineRun) verify(envs map[string][]byte, extra ...string) (int, *decision.Decision, string) {
+	args := []string{"verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy,
+		"--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--effective-time", r.p.Now.Format("2006-01-02T15:04:05Z")}
+	names := make([]string, 0, len(envs))
+	for name := range envs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, envs[name], 0o644)
+		args = append(args, "--evidence", path)
+	}
+	args = append(args, extra...)
+	var out, errOut bytes.Buffer
+	code := execute(args, &out, &errOut)
+	if code == 2 {
+		return code, nil, errOut.String()
+	}
+	d, err := decision.Parse(out.Bytes())
+	if err != nil {
+		r.t.Fatalf("exit %d, output %q: %v (stderr %s)", code, out.String(), err, errOut.String())
+	}
+	return code, d, errOut.String()
+}
+
+func failing(d *decision.Decision) []string {
+	var out []string
+	for _, g := range d.Gates {
+		if g.Status == decision.Fail {
+			out = append(out, g.ID+": "+g.Message)
+		}
+	}
+	return out
+}
+
+func TestAllGoodIsAllowed(t *testing.T) {
+	r := newRun(t, "high")
+	code, d, stderr := r.verify(r.p.Envelopes(nil))
+	if code != 0 || !d.Allow || d.Tier != "high" {
+		t.Fatalf("exit %d allow %v tier %s; failing %v %s", code, d.Allow, d.Tier, failing(d), stderr)
+	}
+	if len(d.Evidence) != 8 || len(d.Rejected) != 0 {
+		t.Fatalf("%d evidence, rejected %v", len(d.Evidence), d.Rejected)
+	}
+}
+
+func TestEachGateFailingAloneDenies(t *testing.T) {
+	r := newRun(t, "high")
+	cases := map[string]struct {
+		edit func(map[string]map[string]any)
+		gate string
+		msg  string
+	}{
+		"training NaN": {func(m map[string]map[string]any) {
+			m["training"]["loss"] = map[string]any{"final": 0.3, "nan_detected": true, "diverged": false}
+		}, "training", "training run run-1 detected NaN loss"},
+		"data validation failed": {func(m map[string]map[string]any) {
+			m["dv-train"]["success"] = false
+			m["dv-train"]["statistics"] = map[string]any{"evaluated": 3, "successful": 2, "unsuccessful": 1}
+		}, "data_validation", "data validation of train failed (suite s: 1 of 3 checks failed)"},
+		"evaluated on training data": {func(m map[string]map[string]any) {
+			m["evaluation"]["dataset"] = map[string]any{"name": "train", "digest": map[string]any{"sha256": sharedPipeline.TrainDS}}
+		}, "lineage", "the evaluation dataset train (sha256:" + sharedPipeline.TrainDS + ") is also a training dataset; evaluate on held-out data"},
+		"metric floor": {func(m map[string]map[string]any) {
+			m["evaluation"]["metrics"] = map[string]any{"auc_roc": 0.82, "log_loss": 0.3}
+		}, "metrics", "metric auc_roc 0.82 is below the lower bound 0.83"},
+		"slice floor": {func(m map[string]map[string]any) {
+			m["evaluation"]["slices"] = []any{map[string]any{"name": "new", "filter": "f", "size": 600, "metrics": map[string]any{"auc_roc": 0.7}}}
+		}, "slices", "slice new: metric auc_roc 0.7 is below the lower bound 0.78"},
+		"fairness": {func(m map[string]map[string]any) {
+			m["evaluation"]["fairness"] = []any{map[string]any{"attribute": "age", "metric": "disparate_impact_ratio", "value": 0.7}}
+		}, "fairness", "fairness disparate_impact_ratio for age 0.7 is below the lower bound 0.8"},
+		"one approval": {func(m map[string]map[string]any) {
+			delete(m, "approval-bob")
+		}, "approvals", "2 approval(s) for production from distinct approvers needed, 1 counted"},
+		"approval before evaluation": {func(m map[string]map[string]any) {
+			m["approval-bob"]["approved_at"] = sharedPipeline.T(-30)
+		}, "approvals", "older than the evaluation it approves"},
+		"rejection": {func(m map[string]map[string]any) {
+			m["approval-bob"]["decision"] = "rejected"
+			m["approval-bob"]["justification"] = "fairness unclear"
+		}, "approvals", "bob@example.com rejected the model for production: fairness unclear"},
+		"smoke test failed": {func(m map[string]map[string]any) {
+			m["smoke"]["passed"] = false
+		}, "smoke_test", "the staging smoke test at https://staging failed (error rate 0 over 100 requests)"},
+		"no canary": {func(m map[string]map[string]any) {
+			delete(m, "canary")
+		}, "canary", "no canary analysis in production"},
+		"stale evaluation": {func(m map[string]map[string]any) {
+			m["evaluation"]["evaluated_at"] = sharedPipeline.T(-24 * 40)
+		}, "freshness", "days old; the high tier allows 30"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, d, stderr := r.verify(r.p.Envelopes(c.edit))
+			fails := failing(d)
+			if code != 1 || d.Allow || len(fails) != 1 || !strings.HasPrefix(fails[0], c.gate+": ") || !strings.Contains(fails[0], c.msg) {
+				t.Fatalf("exit %d; failing %q; want only %s with %q (%s)", code, fails, c.gate, c.msg, stderr)
+			}
+		})
+	}
+}
+
+func TestSelfApprovalDoesNotCount(t *testing.T) {
+	r := newRun(t, "high")
+	envs := r.p.Envelopes(func(m map[string]map[string]any) { delete(m, "approval-bob") })
+	// The training signer also holds the approver role here, and approves.
+	p := *r.p
+	trainer := testkit.FixedParty("trainer", "training", "approver")
+	p.Training = trainer
+	os.RemoveAll(r.policy)
+	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), r.policy, "high"); err != nil {
+		t.Fatal(err)
+	}
+	envs["training"] = trainer.Sign(p.Subject, "training", p.Predicates()["training"])
+	envs["approval-trainer"] = trainer.Sign(p.Subject, "approval", p.Predicates()["approval-bob"])
+	code, d, _ := r.verify(envs)
+	fails := failing(d)
+	if code != 1 || len(fails) != 1 || !strings.Contains(fails[0], "self-approval by trainer@example.com") {
+		t.Fatalf("exit %d, failing %q", code, fails)
+	}
+}
+
+func TestTamperedAndUntrustedAreRejected(t *testing.T) {
+	r := newRun(t, "high")
+	envs := r.p.Envelopes(nil)
+	stranger := testkit.NewParty("stranger", "ecdsa-p256", "approver")
+	envs["z-untrusted"] = stranger.Sign(r.p.Subject, "approval", r.p.Predicates()["approval-bob"])
+	tampered := bytes.Replace(envs["canary"], []byte(`"payload":"`), []byte(`"payload":"A`), 1)
+	envs["z-tampered"] = tampered
+	code, d, _ := r.verify(envs)
+	if code != 0 || len(d.Rejected) != 2 {
+		t.Fatalf("exit %d, rejected %v", code, d.Rejected)
+	}
+	reasons := d.Rejected[0].Reason + " | " + d.Rejected[1].Reason
+	// A changed payload breaks the signature over the DSSE PAE.
+	if strings.Count(reasons, "no trusted key verifies the signature") != 2 {
+		t.Fatalf("reasons %s", reasons)
+	}
+}
+
+func TestTierFlagRaisesNeverLowers(t *testing.T) {
+	r := newRun(t, "high")
+	_, d, _ := r.verify(r.p.Envelopes(nil), "--tier", "low")
+	if d.Tier != "high" || d.TierSource != "inventory" {
+		t.Fatalf("tier %s from %s", d.Tier, d.TierSource)
+	}
+	low := newRun(t, "low")
+	_, d, _ = low.verify(low.p.Envelopes(nil), "--tier", "medium")
+	if d.Tier != "medium" || d.TierSource != "--tier flag" {
+		t.Fatalf("tier %s from %s", d.Tier, d.TierSource)
+	}
+}
+
+func TestBrokenPolicyCannotDecide(t *testing.T) {
+	r := newRun(t, "high")
+	os.WriteFile(filepath.Join(r.policy, "modelgate", "gates", "broken.rego"), []byte("package modelgate.gates.broken\ndeny contains x if {"), 0o644)
+	code, _, stderr := r.verify(r.p.Envelopes(nil))
+	if code != 2 || !strings.Contains(stderr, "rego_parse_error: unexpected eof token") {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestStatementV01Counts(t *testing.T) {
+	r := newRun(t, "high")
+	envs := r.p.Envelopes(nil)
+	pred, _ := json.Marshal(r.p.Predicates()["canary"])
+	st := `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"` + attest.TypeURI("canary") +
+		`","subject":[{"name":"m","digest":{"sha256":"` + r.p.Subject.SHA256 + `"}}],"predicate":` + string(pred) + `}`
+	envs["canary"] = r.p.Canary.SignStatement([]byte(st))
+	code, d, _ := r.verify(envs)
+	if code != 0 || !d.Allow {
+		t.Fatalf("exit %d, failing %v", code, failing(d))
+	}
+}
