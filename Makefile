@@ -35,7 +35,7 @@ fuzz:
 # Speed targets live in Go benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
-	$(GO) test -run '^$$' -bench . ./facts ./policy
+	$(GO) test -run '^$$' -bench . ./facts ./gate
 
 clean:
 	rm -rf bin
