@@ -114,6 +114,12 @@ func NewStatement(subject digest.Subject, predicateType string, predicate []byte
 		PredicateType: predicateType,
 		Predicate:     pred,
 	}
+	return MarshalStatement(st)
+}
+
+// MarshalStatement validates an in-toto v1 statement and serialises it with
+// protojson, compacted, as the in-toto Go types require.
+func MarshalStatement(st *ita1.Statement) ([]byte, error) {
 	if err := st.Validate(); err != nil {
 		return nil, fmt.Errorf("statement: %w", err)
 	}

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -103,15 +102,7 @@ func NewVSA(d *decision.Decision, inputs []string, at time.Time) ([]byte, error)
 		PredicateType: attest.VSAType,
 		Predicate:     st,
 	}
-	out, err := protojson.Marshal(statement)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return attest.MarshalStatement(statement)
 }
 
 // SignVSA builds and signs the VSA envelope for a decision.
