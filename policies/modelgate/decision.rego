@@ -68,8 +68,11 @@ pass_message(pkg) := concat("; ", sort(pkg.info)) if {
 
 gate_results := [gate(id) | some id in gate_ids]
 
+# Every gate package must yield a result: one without METADATA, or whose
+# outcome is undefined, denies rather than drop out of the decision.
 allow if {
 	count(gate_results) > 0
+	count(gate_results) == count(gate_ids)
 	every g in gate_results {
 		g.status in {"pass", "warn", "waived", "skipped"}
 	}

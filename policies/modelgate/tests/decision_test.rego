@@ -73,3 +73,9 @@ test_regression_against_champion if {
 	d := modelgate.decision with input as object.union(base, {"evidence": evidence, "champion": champ})
 	status(d, "regression") == "fail"
 }
+
+test_gate_without_metadata_denies if {
+	d := modelgate.decision with input as base
+		with data.modelgate.gates.training.metadata as null
+	not d.allow
+}
