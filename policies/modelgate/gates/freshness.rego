@@ -11,7 +11,9 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-max_age_days := lib.config.max_evidence_age_days
+# object.get, because a plain reference to a missing setting would leave
+# "not is_number(...)" undefined and the gate would quietly pass.
+max_age_days := object.get(lib.config, "max_evidence_age_days", null)
 
 deny contains {"msg": msg} if {
 	not is_number(max_age_days)
@@ -24,6 +26,7 @@ deny contains {"msg": msg, "evidence": [e.id]} if {
 	some e in input.evidence
 	field := lib.time_field[e.type]
 	lib.authorised(e)
+	is_number(max_age_days)
 	age := lib.now_ns - time.parse_rfc3339_ns(e.predicate[field])
 	age > max_age_days * day_ns
 	msg := sprintf("%s (%s) is %v days old; the %s tier allows %v", [e.id, e.type, floor(age / day_ns), lib.tier, max_age_days])

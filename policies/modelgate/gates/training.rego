@@ -30,7 +30,7 @@ deny contains {"msg": sprintf("training run %s diverged", [t.predicate.run_id]),
 
 deny contains {"msg": sprintf("training run %s has no final loss (NaN)", [t.predicate.run_id]), "evidence": [t.id]} if {
 	some t in runs
-	not is_number(t.predicate.loss.final)
+	not is_number(object.get(t.predicate, ["loss", "final"], null))
 }
 
 used := lib.ids(runs)

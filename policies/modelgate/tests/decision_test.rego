@@ -1,81 +1,107 @@
 package modelgate.tests.decision
 
 import data.modelgate
-
-t(short) := concat("", ["https://modelgate.dev/attestation/", short, "/v1"])
-
-signer(id, role) := {"id": id, "identity": concat("", [id, "@example.com"]), "roles": [role]}
-
-digest(c) := {"sha256": concat("", [c | some _ in numbers.range(1, 64)])}
-
-fact(id, short, role, pred) := {"id": id, "type": t(short), "signer": signer(role, role), "predicate": pred, "subjects": ["ab"]}
-
-good := [
-	fact("dv1", "data-validation", "data", {"dataset": {"name": "train", "digest": digest("1")}, "role": "training", "suite": "s", "success": true, "statistics": {"evaluated": 1, "successful": 1, "unsuccessful": 0}, "validated_at": "2026-11-01T00:00:00Z"}),
-	fact("dv2", "data-validation", "data", {"dataset": {"name": "eval", "digest": digest("2")}, "role": "evaluation", "suite": "s", "success": true, "statistics": {"evaluated": 1, "successful": 1, "unsuccessful": 0}, "validated_at": "2026-11-01T00:00:00Z"}),
-	fact("tr", "training", "training", {"run_id": "r", "datasets": [{"name": "train", "digest": digest("1"), "role": "training"}], "loss": {"final": 0.3, "nan_detected": false, "diverged": false}, "finished_at": "2026-11-01T00:00:00Z"}),
-	fact("ev", "evaluation", "evaluation", {"dataset": {"name": "eval", "digest": digest("2")}, "metrics": {"auc_roc": 0.9, "log_loss": 0.3}, "slices": [{"name": "s", "size": 1000, "metrics": {"auc_roc": 0.85}}, {"name": "tiny", "size": 10, "metrics": {}}], "fairness": [{"attribute": "a", "metric": "disparate_impact_ratio", "value": 1}], "evaluated_at": "2026-11-02T00:00:00Z"}),
-	object.union(fact("ap1", "approval", "approver", {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": signer("alice", "approver")}),
-	object.union(fact("ap2", "approval", "approver", {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": signer("bob", "approver")}),
-	fact("sm", "smoke-test", "deploy", {"environment": "staging", "endpoint": "e", "requests": 1, "error_rate": 0, "passed": true, "tested_at": "2026-11-03T00:00:00Z"}),
-	fact("ca", "canary", "canary", {"environment": "production", "traffic_percent": 5, "duration_s": 60, "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"}),
-]
-
-base := {"subject": {"name": "unknown-model", "digest": {"sha256": "ab"}}, "environment": "production", "requested_tier": "", "now": "2026-11-05T00:00:00Z", "champion": null, "evidence": good, "rejected": []}
-
-status(d, id) := [g.status | some g in d.gates; g.id == id][0]
+import data.modelgate.tests.fixtures as f
 
 test_all_good_allows if {
-	d := modelgate.decision with input as base
+	d := modelgate.decision with input as f.base
 	d.allow
 	d.tier == "high"
-	status(d, "slices") == "warn"
+	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
+	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "fairness", "freshness", "lineage", "metrics", "regression", "slices", "smoke_test", "training"]
+	d.waivers == []
 }
 
-test_unknown_model_is_strictest if {
-	d := modelgate.decision with input as base
-	d.tier_source == "inventory"
-}
-
-test_no_evidence_denies if {
-	d := modelgate.decision with input as object.union(base, {"evidence": []})
+test_no_evidence_denies_with_how if {
+	d := modelgate.decision with input as f.with_evidence([])
 	not d.allow
-	status(d, "training") == "fail"
-	status(d, "metrics") == "fail"
+	f.status(d, "training") == "fail"
+	f.message(d, "training") == concat("", ["no training attestation; ", f.how("training", "training")])
+	f.status(d, "metrics") == "fail"
 }
 
-test_wrong_role_denies if {
-	bad := object.union(fact("x", "canary", "deploy", {"environment": "production", "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"}), {})
-	d := modelgate.decision with input as object.union(base, {"evidence": array.concat(good, [bad])})
-	status(d, "authorisation") == "fail"
+test_gate_outside_its_environments_is_skipped if {
+	d := modelgate.decision with input as object.union(f.base, {"environment": "staging"})
+	f.status(d, "canary") == "skipped"
+	f.message(d, "canary") == `applies to tiers ["high"] in environments ["production"]`
+	f.status(d, "smoke_test") == "skipped"
 }
+
+test_gate_outside_its_tiers_is_skipped if {
+	d := modelgate.decision with input as object.union(f.base, {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	d.tier == "low"
+	f.status(d, "canary") == "skipped"
+}
+
+# waived_training judges a NaN training run next to the given waiver.
+waived_training(w) := d if {
+	nan := object.union(f.good[2], {"predicate": {"loss": {"nan_detected": true}}})
+	d := modelgate.decision with input as f.with_evidence(array.concat(f.replaced(2, nan).evidence, [w]))
+}
+
+waiver(patch) := object.union(f.fact("wv", "waiver", "waiver", {"rule": "MG-TRAIN", "environment": "production", "reason": "known", "expires_at": "2027-01-01T00:00:00Z"}), patch)
 
 test_waiver_turns_fail_into_waived if {
-	nan := object.union(good[2], {"predicate": object.union(good[2].predicate, {"loss": {"final": 0.3, "nan_detected": true, "diverged": false}})})
-	waiver := fact("wv", "waiver", "waiver", {"rule": "MG-TRAIN", "environment": "production", "reason": "known", "expires_at": "2027-01-01T00:00:00Z"})
-	evidence := array.concat([e | some i, e in good; i != 2], [nan, waiver])
-	d := modelgate.decision with input as object.union(base, {"evidence": evidence})
-	status(d, "training") == "waived"
+	d := waived_training(waiver({}))
+	f.status(d, "training") == "waived"
+	f.message(d, "training") == "training run r detected NaN loss"
 	d.allow
 	d.waivers == [{"code": "MG-TRAIN", "evidence": ["wv"]}]
 }
 
-test_future_rule_only_warns if {
-	d := modelgate.decision with input as object.union(base, {"evidence": []})
-		with data.modelgate.gates.training.metadata as {"title": "t", "custom": {"code": "MG-TRAIN", "tiers": ["high"], "environments": ["*"], "effective_on": "2027-01-01T00:00:00Z"}}
-	status(d, "training") == "warn"
+test_expired_waiver_does_not_count if {
+	d := waived_training(waiver({"predicate": {"expires_at": "2026-11-04T00:00:00Z"}}))
+	f.status(d, "training") == "fail"
+	not d.allow
 }
 
-test_regression_against_champion if {
-	champ := {"name": "m", "digest": digest("9")}
-	worse := object.union(good[3], {"predicate": object.union(good[3].predicate, {"metrics": {"auc_roc": 0.85, "log_loss": 0.3}, "baseline": {"name": "m", "digest": digest("9"), "metrics": {"auc_roc": 0.9, "log_loss": 0.3}}})})
-	evidence := array.concat([e | some i, e in good; i != 3], [worse])
-	d := modelgate.decision with input as object.union(base, {"evidence": evidence, "champion": champ})
-	status(d, "regression") == "fail"
+test_waiver_for_another_environment_does_not_count if {
+	d := waived_training(waiver({"predicate": {"environment": "staging"}}))
+	f.status(d, "training") == "fail"
+}
+
+test_waiver_for_another_rule_does_not_count if {
+	d := waived_training(waiver({"predicate": {"rule": "MG-DATA"}}))
+	f.status(d, "training") == "fail"
+	d.waivers == [{"code": "MG-DATA", "evidence": ["wv"]}]
+}
+
+test_waiver_over_several_digests_does_not_count if {
+	d := waived_training(waiver({"subjects": ["ab", "cd"]}))
+	f.status(d, "training") == "fail"
+}
+
+test_waiver_from_a_non_waiver_role_does_not_count if {
+	d := waived_training(waiver({"signer": f.signer("eve", "approver")}))
+	f.status(d, "training") == "fail"
+	f.status(d, "authorisation") == "fail"
+}
+
+test_future_rule_only_warns if {
+	d := modelgate.decision with input as f.with_evidence([])
+		with data.modelgate.gates.training.metadata as {"title": "t", "custom": {"code": "MG-TRAIN", "tiers": ["high"], "environments": ["*"], "effective_on": "2027-01-01T00:00:00Z"}}
+	f.status(d, "training") == "warn"
+	f.message(d, "training") == concat("", ["no training attestation; ", f.how("training", "training"), " (denies from 2027-01-01T00:00:00Z)"])
+}
+
+test_rule_past_its_effective_date_denies if {
+	d := modelgate.decision with input as f.with_evidence([])
+		with data.modelgate.gates.training.metadata as {"title": "t", "custom": {"code": "MG-TRAIN", "tiers": ["high"], "environments": ["*"], "effective_on": "2026-01-01T00:00:00Z"}}
+	f.status(d, "training") == "fail"
 }
 
 test_gate_without_metadata_denies if {
-	d := modelgate.decision with input as base
+	d := modelgate.decision with input as f.base
 		with data.modelgate.gates.training.metadata as null
 	not d.allow
+	count(d.gates) == 11
+}
+
+test_decision_lists_evidence_and_rejected if {
+	rejected := [{"id": "sha256:bad", "reason": "signature does not verify"}]
+	d := modelgate.decision with input as object.union(f.base, {"rejected": rejected})
+	d.rejected == rejected
+	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data"}
+	count(d.evidence) == 8
+	d.evaluated_at == "2026-11-05T00:00:00Z"
 }

@@ -1,0 +1,284 @@
+package modelgate.tests.gates
+
+import data.modelgate.gates
+import data.modelgate.tests.fixtures as f
+
+ones := f.digest("1").sha256
+
+twos := f.digest("2").sha256
+
+nines := f.digest("9").sha256
+
+# Every gate passes on the good pipeline.
+test_every_gate_passes_on_good_evidence if {
+	denials := [d | some g in gates; some d in g.deny] with input as f.base
+	denials == []
+}
+
+# authorisation
+
+test_authorisation_denies_a_signer_outside_its_role if {
+	bad := f.fact("x", "canary", "deploy", {"environment": "production", "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"})
+	gates.authorisation.deny == {{"msg": "x (https://modelgate.dev/attestation/canary/v1) is signed by deploy, who lacks the canary role; it does not count", "evidence": ["x"]}} with input as f.plus([bad])
+}
+
+# data validation
+
+test_data_validation_denies_an_unvalidated_dataset if {
+	gates.data_validation.deny == {{"msg": sprintf("dataset sha256:%s has no data-validation attestation; %s", [ones, f.how("data-validation", "data")])}} with input as f.without(0)
+}
+
+test_data_validation_denies_a_failed_validation if {
+	inp := f.patched(0, {"success": false, "statistics": {"evaluated": 4, "successful": 3, "unsuccessful": 1}})
+	gates.data_validation.deny == {{"msg": "data validation of train failed (suite s: 1 of 4 checks failed)", "evidence": ["dv1"]}} with input as inp
+}
+
+# training
+
+test_training_denies_without_a_run if {
+	gates.training.deny == {{"msg": concat("", ["no training attestation; ", f.how("training", "training")])}} with input as f.without(2)
+}
+
+test_training_denies_nan_loss if {
+	gates.training.deny == {{"msg": "training run r detected NaN loss", "evidence": ["tr"]}} with input as f.patched(2, {"loss": {"nan_detected": true}})
+}
+
+test_training_denies_divergence if {
+	gates.training.deny == {{"msg": "training run r diverged", "evidence": ["tr"]}} with input as f.patched(2, {"loss": {"diverged": true}})
+}
+
+test_training_denies_a_nan_final_loss if {
+	gates.training.deny == {{"msg": "training run r has no final loss (NaN)", "evidence": ["tr"]}} with input as f.patched(2, {"loss": {"final": null}})
+}
+
+test_training_denies_a_missing_final_loss if {
+	tr := json.remove(f.good[2], ["predicate/loss/final"])
+	gates.training.deny == {{"msg": "training run r has no final loss (NaN)", "evidence": ["tr"]}} with input as f.replaced(2, tr)
+}
+
+# lineage
+
+test_lineage_denies_evaluating_on_training_data if {
+	inp := f.patched(3, {"dataset": {"name": "train", "digest": f.digest("1")}})
+	gates.lineage.deny == {{"msg": sprintf("the evaluation dataset train (sha256:%s) is also a training dataset; evaluate on held-out data", [ones]), "evidence": ["ev"]}} with input as inp
+}
+
+test_lineage_denies_an_unvalidated_evaluation_dataset if {
+	gates.lineage.deny == {{"msg": sprintf("the evaluation dataset sha256:%s was never validated; %s", [twos, f.how("data-validation", "data")]), "evidence": ["ev"]}} with input as f.without(1)
+}
+
+test_lineage_denies_an_unvalidated_training_dataset if {
+	gates.lineage.deny == {{"msg": sprintf("training dataset sha256:%s was never validated; %s", [ones, f.how("data-validation", "data")])}} with input as f.without(0)
+}
+
+# metrics
+
+test_metrics_deny_without_an_evaluation if {
+	gates.metrics.deny == {{"msg": concat("", ["no evaluation attestation; ", f.how("evaluation", "evaluation")])}} with input as f.without(3)
+}
+
+test_metrics_deny_below_a_floor if {
+	gates.metrics.deny == {{"msg": "metric auc_roc 0.8 is below the lower bound 0.83", "evidence": ["ev"]}} with input as f.patched(3, {"metrics": {"auc_roc": 0.8}})
+}
+
+test_metrics_deny_above_a_ceiling if {
+	gates.metrics.deny == {{"msg": "metric log_loss 0.5 is above the upper bound 0.4", "evidence": ["ev"]}} with input as f.patched(3, {"metrics": {"log_loss": 0.5}})
+}
+
+test_metrics_deny_nan if {
+	gates.metrics.deny == {{"msg": "metric log_loss is missing or NaN", "evidence": ["ev"]}} with input as f.patched(3, {"metrics": {"log_loss": null}})
+}
+
+test_metrics_deny_a_missing_metric if {
+	ev := json.remove(f.good[3], ["predicate/metrics/log_loss"])
+	gates.metrics.deny == {{"msg": "metric log_loss is missing or NaN", "evidence": ["ev"]}} with input as f.replaced(3, ev)
+}
+
+test_metrics_bounds_are_inclusive if {
+	count(gates.metrics.deny) == 0 with input as f.patched(3, {"metrics": {"auc_roc": 0.83, "log_loss": 0.4}})
+}
+
+# regression
+
+against_champion(metrics, champion_metrics) := object.union(
+	f.patched(3, {"metrics": metrics, "baseline": f.baseline(champion_metrics)}),
+	{"champion": f.champion},
+)
+
+test_regression_without_champion_says_first_deployment if {
+	count(gates.regression.deny) == 0 with input as f.base
+	gates.regression.info == {"no champion for this model and environment: change limits do not apply (first deployment)"} with input as f.base
+}
+
+test_regression_passes_within_limits if {
+	inp := against_champion({"auc_roc": 0.89, "log_loss": 0.31}, {"auc_roc": 0.9, "log_loss": 0.3})
+	count(gates.regression.deny) == 0 with input as inp
+	gates.regression.info == {sprintf("compared against champion sha256:%s", [nines])} with input as inp
+}
+
+test_regression_passes_an_improvement if {
+	count(gates.regression.deny) == 0 with input as against_champion({"auc_roc": 0.95, "log_loss": 0.2}, {"auc_roc": 0.9, "log_loss": 0.3})
+}
+
+test_regression_denies_without_a_baseline if {
+	gates.regression.deny == {{"msg": sprintf("the evaluation has no baseline; evaluate against the champion sha256:%s", [nines]), "evidence": ["ev"]}} with input as object.union(f.base, {"champion": f.champion})
+}
+
+test_regression_denies_a_baseline_that_is_not_the_champion if {
+	inp := object.union(f.patched(3, {"baseline": {"name": "m", "digest": f.digest("8"), "metrics": {}}}), {"champion": f.champion})
+	gates.regression.deny == {{"msg": sprintf("the evaluation's baseline sha256:%s is not the champion sha256:%s; re-evaluate against the champion", [f.digest("8").sha256, nines]), "evidence": ["ev"]}} with input as inp
+}
+
+test_regression_denies_an_absolute_drop if {
+	gates.regression.deny == {{"msg": "metric auc_roc regressed by 0.05 against the champion (0.9 → 0.85); the limit is 0.02", "evidence": ["ev"]}} with input as against_champion({"auc_roc": 0.85}, {"auc_roc": 0.9, "log_loss": 0.3})
+}
+
+test_regression_denies_a_relative_rise_of_a_lower_is_better_metric if {
+	gates.regression.deny == {{"msg": "metric log_loss regressed by 16.6667% relative to the champion (0.3 → 0.35); the limit is 5%", "evidence": ["ev"]}} with input as against_champion({"log_loss": 0.35}, {"auc_roc": 0.9, "log_loss": 0.3})
+}
+
+test_regression_denies_a_zero_baseline_for_a_relative_limit if {
+	gates.regression.deny == {{"msg": "metric log_loss has a champion value of 0, so a relative change limit cannot be judged", "evidence": ["ev"]}} with input as against_champion({}, {"auc_roc": 0.9, "log_loss": 0})
+}
+
+test_regression_denies_a_metric_the_champion_lacks if {
+	gates.regression.deny == {{"msg": "metric log_loss is missing or NaN for the candidate or the champion", "evidence": ["ev"]}} with input as against_champion({}, {"auc_roc": 0.9})
+}
+
+# slices
+
+test_slices_warn_on_a_small_slice if {
+	gates.slices.warn == {{"msg": "slice tiny has 10 examples, fewer than min_size 500; its floors were not judged", "evidence": ["ev"]}} with input as f.base
+}
+
+test_slices_deny_below_a_floor if {
+	inp := f.patched(3, {"slices": [{"name": "s", "size": 1000, "metrics": {"auc_roc": 0.7}}]})
+	gates.slices.deny == {{"msg": "slice s: metric auc_roc 0.7 is below the lower bound 0.78", "evidence": ["ev"]}} with input as inp
+	count(gates.slices.warn) == 0 with input as inp
+}
+
+test_slices_deny_a_missing_metric if {
+	inp := f.patched(3, {"slices": [{"name": "s", "size": 500, "metrics": {}}]})
+	gates.slices.deny == {{"msg": "slice s: metric auc_roc is missing or NaN", "evidence": ["ev"]}} with input as inp
+}
+
+# fairness
+
+test_fairness_denies_an_unreported_metric if {
+	inp := f.patched(3, {"fairness": []})
+	gates.fairness.deny == {{"msg": "the evaluation reports no fairness metric disparate_impact_ratio", "evidence": ["ev"]}} with input as inp
+}
+
+test_fairness_denies_out_of_bounds if {
+	inp := f.patched(3, {"fairness": [
+		{"attribute": "age", "metric": "disparate_impact_ratio", "value": 0.7},
+		{"attribute": "sex", "metric": "disparate_impact_ratio", "value": 1.3},
+		{"attribute": "region", "metric": "disparate_impact_ratio", "value": 1.25},
+	]})
+	gates.fairness.deny == {
+		{"msg": "fairness disparate_impact_ratio for age 0.7 is below the lower bound 0.8", "evidence": ["ev"]},
+		{"msg": "fairness disparate_impact_ratio for sex 1.3 is above the upper bound 1.25", "evidence": ["ev"]},
+	} with input as inp
+}
+
+# approvals
+
+approval(id, who, patch) := object.union(
+	object.union(f.fact(id, "approval", "approver", {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": f.signer(who, "approver")}),
+	{"predicate": patch},
+)
+
+short_of_two(counted, not_counted) := {{"msg": sprintf("2 approval(s) for production from distinct approvers needed, %v counted%s; %s", [counted, not_counted, f.how("approval", "approver")]), "evidence": ["ap1", "ap2"]}}
+
+test_approvals_count_distinct_approvers if {
+	gates.approvals.info == {"2 of 2 required approval(s) for production"} with input as f.base
+}
+
+test_approvals_deny_self_approval if {
+	inp := f.replaced(4, approval("ap1", "evaluation", {}))
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (self-approval by evaluation@example.com, who signed training or evaluation)") with input as inp
+}
+
+test_approvals_deny_one_approver_twice if {
+	gates.approvals.deny == short_of_two(1, "") with input as f.replaced(5, approval("ap2", "alice", {}))
+}
+
+test_approvals_older_than_the_evaluation_do_not_count if {
+	inp := f.replaced(4, approval("ap1", "alice", {"approved_at": "2026-11-01T00:00:00Z"}))
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (older than the evaluation it approves)") with input as inp
+}
+
+test_approvals_expired_do_not_count if {
+	inp := f.replaced(4, approval("ap1", "alice", {"expires_at": "2026-11-04T00:00:00Z"}))
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (expired at 2026-11-04T00:00:00Z)") with input as inp
+}
+
+test_approvals_unexpired_count if {
+	count(gates.approvals.deny) == 0 with input as f.replaced(4, approval("ap1", "alice", {"expires_at": "2026-12-01T00:00:00Z"}))
+}
+
+test_approvals_reviewing_unverified_evidence_do_not_count if {
+	inp := f.replaced(4, approval("ap1", "alice", {"reviewed": ["ev", "sha256:gone"]}))
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (reviewed sha256:gone, which is not in the verified evidence)") with input as inp
+}
+
+test_approvals_reviewing_verified_evidence_count if {
+	count(gates.approvals.deny) == 0 with input as f.replaced(4, approval("ap1", "alice", {"reviewed": ["ev", "tr"]}))
+}
+
+test_approvals_for_another_environment_do_not_count if {
+	inp := f.replaced(4, approval("ap1", "alice", {"environment": "staging"}))
+	gates.approvals.deny == {{"msg": sprintf("2 approval(s) for production from distinct approvers needed, 1 counted; %s", [f.how("approval", "approver")]), "evidence": ["ap2"]}} with input as inp
+}
+
+test_approvals_any_rejection_denies if {
+	inp := f.plus([approval("ap3", "carol", {"decision": "rejected", "justification": "bias in region slice"})])
+	gates.approvals.deny == {{"msg": "carol@example.com rejected the model for production: bias in region slice", "evidence": ["ap3"]}} with input as inp
+}
+
+# smoke test
+
+test_smoke_test_denies_without_a_staging_test if {
+	gates.smoke_test.deny == {{"msg": concat("", ["no staging smoke test; deploy to staging and ", f.how("smoke-test", "deploy")])}} with input as f.without(6)
+}
+
+test_smoke_test_in_production_does_not_count if {
+	count(gates.smoke_test.deny) == 1 with input as f.patched(6, {"environment": "production"})
+}
+
+test_smoke_test_denies_a_failed_test if {
+	inp := f.patched(6, {"passed": false, "error_rate": 0.5, "requests": 10})
+	gates.smoke_test.deny == {{"msg": "the staging smoke test at e failed (error rate 0.5 over 10 requests)", "evidence": ["sm"]}} with input as inp
+}
+
+test_smoke_test_passes_after_a_retry if {
+	failed := object.union(f.good[6], {"id": "sm0", "predicate": {"passed": false}})
+	count(gates.smoke_test.deny) == 0 with input as f.plus([failed])
+}
+
+# canary
+
+test_canary_denies_without_a_run if {
+	gates.canary.deny == {{"msg": concat("", ["no canary analysis in production; ", f.how("canary", "canary")])}} with input as f.without(7)
+}
+
+test_canary_denies_a_failed_run if {
+	gates.canary.deny == {{"msg": "the canary at 5% traffic for 60s failed its analysis", "evidence": ["ca"]}} with input as f.patched(7, {"passed": false})
+}
+
+# freshness
+
+test_freshness_denies_stale_evidence if {
+	inp := f.patched(0, {"validated_at": "2026-09-01T00:00:00Z"})
+	gates.freshness.deny == {{"msg": "dv1 (https://modelgate.dev/attestation/data-validation/v1) is 65 days old; the high tier allows 30", "evidence": ["dv1"]}} with input as inp
+}
+
+test_freshness_denies_a_tier_without_a_limit if {
+	gates.freshness.deny == {{"msg": "the high tier sets no max_evidence_age_days; set it in modelgate/thresholds/data.yaml"}} with input as f.base
+		with data.modelgate.thresholds as {"tiers": {"high": {}}}
+}
+
+test_freshness_denies_a_limit_that_is_not_a_number if {
+	gates.freshness.deny == {{"msg": "the high tier sets no max_evidence_age_days; set it in modelgate/thresholds/data.yaml"}} with input as f.base
+		with data.modelgate.thresholds as {"tiers": {"high": {"max_evidence_age_days": "30"}}}
+}
