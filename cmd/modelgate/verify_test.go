@@ -2,15 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
@@ -208,5 +214,102 @@ func TestStatementV01Counts(t *testing.T) {
 	code, d, _ := r.verify(envs)
 	if code != 0 || !d.Allow {
 		t.Fatalf("exit %d, failing %v", code, failing(d))
+	}
+}
+
+// later is the same model at another digest, judged hours after r.
+func (r *pipelineRun) later(sha string, hours float64) *pipelineRun {
+	p := *r.p
+	p.Subject = digest.Subject{Name: r.p.Subject.Name, SHA256: sha}
+	p.Now = r.p.Now.Add(time.Duration(hours * float64(time.Hour)))
+	next := *r
+	next.p = &p
+	return &next
+}
+
+func against(champion string) func(map[string]map[string]any) {
+	return func(m map[string]map[string]any) {
+		m["evaluation"]["baseline"] = map[string]any{"name": "fraud-scorer", "digest": map[string]any{"sha256": champion},
+			"metrics": map[string]any{"auc_roc": 0.9, "log_loss": 0.3}}
+	}
+}
+
+func gateStatus(d *decision.Decision, id string) (string, string) {
+	for _, g := range d.Gates {
+		if g.ID == id {
+			return g.Status, g.Message
+		}
+	}
+	return "", ""
+}
+
+func TestVSABecomesTheNextChampion(t *testing.T) {
+	first := newRun(t, "high")
+	gateKey := first.p.Gate.WriteKey(first.dir)
+	vsaOut := filepath.Join(first.dir, "vsa.json")
+	code, d, stderr := first.verify(first.p.Envelopes(nil), "--vsa-key", gateKey, "--vsa-out", vsaOut)
+	if code != 0 || string(d.Champion) != "null" {
+		t.Fatalf("exit %d, champion %s: %s", code, d.Champion, stderr)
+	}
+	if st, msg := gateStatus(d, "regression"); st != decision.Pass || msg != "no champion for this model and environment: change limits do not apply (first deployment)" {
+		t.Fatalf("regression %s: %s", st, msg)
+	}
+
+	// The VSA stands alone: signed by the gate key, naming the target, the
+	// policy, every input and each gate's outcome.
+	trust, err := facts.NewTrust([]facts.Signer{first.p.Gate.TrustEntry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(vsaOut)
+	f, err := trust.Verify(context.Background(), first.p.Subject.SHA256, evidence.Envelope{Data: bytes.TrimSpace(raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pred struct {
+		Verifier           struct{ ID string }
+		ResourceURI        string
+		VerificationResult string
+		VerifiedLevels     []string
+		Policy             struct {
+			URI    string
+			Digest map[string]string
+		}
+		InputAttestations []struct{ URI string }
+		Modelgate         struct{ Gates []map[string]string }
+	}
+	pj, _ := json.Marshal(f.Predicate)
+	json.Unmarshal(pj, &pred)
+	if f.Type != attest.VSAType || pred.Verifier.ID != gate.VerifierID || pred.ResourceURI != "modelgate://production/fraud-scorer" ||
+		pred.VerificationResult != "PASSED" || strings.Join(pred.VerifiedLevels, ",") != "MODELGATE_PRODUCTION_TIER_HIGH" ||
+		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 8 || len(pred.Modelgate.Gates) != 12 {
+		t.Fatalf("VSA %s", pj)
+	}
+
+	// The next digest of the model is judged against the first.
+	champ := first.p.Subject.SHA256
+	second := first.later(strings.Repeat("cd", 32), 1)
+	code, d, stderr = second.verify(second.p.Envelopes(against(champ)), "--vsa-key", gateKey, "--champion", "fraud-scorer@sha256:"+strings.Repeat("ee", 32))
+	var c gate.Champion
+	json.Unmarshal(d.Champion, &c)
+	if code != 0 || c.Digest["sha256"] != champ || !strings.HasPrefix(c.Source, "store (VSA sha256:") {
+		t.Fatalf("exit %d, champion %s (the store's must win over --champion): %v %s", code, d.Champion, failing(d), stderr)
+	}
+	if st, msg := gateStatus(d, "regression"); st != decision.Pass || msg != "compared against champion sha256:"+champ {
+		t.Fatalf("regression %s: %s", st, msg)
+	}
+
+	// A denied third digest leaves a FAILED VSA, which makes no champion.
+	third := first.later(strings.Repeat("ef", 32), 2)
+	code, d, _ = third.verify(third.p.Envelopes(nil), "--vsa-key", gateKey)
+	if st, msg := gateStatus(d, "regression"); code != 1 || st != decision.Fail ||
+		msg != "the evaluation has no baseline; evaluate against the champion sha256:"+second.p.Subject.SHA256 {
+		t.Fatalf("exit %d, regression %s: %s", code, st, msg)
+	}
+	fourth := first.later(strings.Repeat("f0", 32), 3)
+	_, d, _ = fourth.verify(fourth.p.Envelopes(against(second.p.Subject.SHA256)))
+	json.Unmarshal(d.Champion, &c)
+	if c.Digest["sha256"] != second.p.Subject.SHA256 || !d.Allow {
+		t.Fatalf("champion %s, failing %v", d.Champion, failing(d))
 	}
 }
