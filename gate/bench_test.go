@@ -1,9 +1,14 @@
 package gate_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
+	"sort"
 	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
@@ -11,9 +16,9 @@ import (
 	"github.com/modelgate/modelgate/policy"
 )
 
-// BenchmarkDecide10 is one in-process decision over a typical evidence set
-// (8 stage envelopes plus a risk attestation and a waiver), after preparation.
-func BenchmarkDecide10(b *testing.B) {
+// typical prepares a gate and a request over a typical evidence set: the 8
+// stage envelopes of a passing pipeline plus a risk attestation and a waiver.
+func typical(b *testing.B) (*gate.Gate, gate.Request) {
 	p := testkit.NewPipeline("fraud-scorer")
 	dir := filepath.Join(b.TempDir(), "policy")
 	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), dir, "high"); err != nil {
@@ -34,7 +39,13 @@ func BenchmarkDecide10(b *testing.B) {
 	envs = append(envs,
 		evidence.Envelope{Data: p.Risk.Sign(p.Subject, "risk", map[string]any{"model": "fraud-scorer", "tier": "high", "rationale": "r", "valid_until": p.T(1000)})},
 		evidence.Envelope{Data: p.Waiver.Sign(p.Subject, "waiver", map[string]any{"rule": "MG-SLICES", "environment": "production", "reason": "r", "expires_at": p.T(1000)})})
-	req := gate.Request{Subject: p.Subject, Environment: "production", Extra: envs, Now: p.Now}
+	return g, gate.Request{Subject: p.Subject, Environment: "production", Extra: envs, Now: p.Now}
+}
+
+// BenchmarkDecide10 is one whole in-process decision over the typical set,
+// signature checks included, after preparation.
+func BenchmarkDecide10(b *testing.B) {
+	g, req := typical(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out, err := g.Decide(context.Background(), req)
@@ -43,3 +54,33 @@ func BenchmarkDecide10(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluate10 is the policy evaluation alone over the typical set's
+// verified facts, with the prepared query and the input document built; it
+// reports the p50 and p99.
+func BenchmarkEvaluate10(b *testing.B) {
+	g, req := typical(b)
+	out, err := g.Decide(context.Background(), req)
+	if err != nil || !out.Decision.Allow || len(out.Facts.Facts) != 10 {
+		b.Fatalf("%v %+v", err, out)
+	}
+	input, err := ast.ValueFromReader(bytes.NewReader(out.Input))
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := g.Engine.Eval(context.Background(), input, req.Now); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
+	b.ReportMetric(ms(took[len(took)*99/100]), "p99-ms")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -50,24 +50,6 @@ type Request struct {
 	Now           time.Time
 }
 
-// Champion is the model currently promoted, as policy sees it.
-type Champion struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
-	Source string            `json:"source"`
-}
-
-// Input is the document policy judges.
-type Input struct {
-	Subject       decision.Subject `json:"subject"`
-	Environment   string           `json:"environment"`
-	RequestedTier string           `json:"requested_tier"`
-	Now           string           `json:"now"`
-	Champion      *Champion        `json:"champion"`
-	Evidence      []facts.Fact     `json:"evidence"`
-	Rejected      []facts.Rejected `json:"rejected"`
-}
-
 // Outcome is a decision with what it was made from.
 type Outcome struct {
 	Decision *decision.Decision
@@ -107,7 +89,11 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := g.Engine.EvalJSON(ctx, inputJSON, req.Now)
+	value, err := in.Value()
+	if err != nil {
+		return nil, err
+	}
+	out, err := g.Engine.Eval(ctx, value, req.Now)
 	if err != nil {
 		return nil, err
 	}

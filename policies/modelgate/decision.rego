@@ -9,7 +9,21 @@ package modelgate
 
 import data.modelgate.lib
 
-gate_ids := sort([id | some id, _ in data.modelgate.gates])
+# Each kind of every gate's rules, gathered once by reference (deny, warn,
+# info, used, metadata), never by the whole package document, so evaluation
+# builds only what a decision needs.
+metas := {id: m | some id; m := data.modelgate.gates[id].metadata}
+
+denies := {id: r | some id; r := data.modelgate.gates[id].deny}
+
+warns := {id: r | some id; r := data.modelgate.gates[id].warn}
+
+infos := {id: r | some id; r := data.modelgate.gates[id].info}
+
+useds := {id: r | some id; r := data.modelgate.gates[id].used}
+
+# A gate is any package with metadata or deny rules.
+gate_ids := sort({id | some id, _ in metas} | {id | some id, _ in denies})
 
 applies(meta) if {
 	lib.tier in meta.custom.tiers
@@ -36,34 +50,30 @@ msgs(results) := sort([r.msg | some r in results])
 result_ids(results) := sort({id | some r in results; some id in object.get(r, "evidence", [])})
 
 gate(id) := g if {
-	pkg := data.modelgate.gates[id]
-	meta := pkg.metadata
+	meta := metas[id]
+	deny := object.get(denies, id, set())
 	g := object.union(
-		{
-			"id": id,
-			"code": meta.custom.code,
-			"title": meta.title,
-		},
-		outcome(pkg, meta),
+		{"id": id, "code": meta.custom.code, "title": meta.title},
+		outcome(id, meta, deny),
 	)
 }
 
-outcome(pkg, meta) := {"status": "skipped", "message": sprintf("applies to tiers %v in environments %v", [meta.custom.tiers, meta.custom.environments]), "evidence": []} if {
+outcome(id, meta, deny) := {"status": "skipped", "message": sprintf("applies to tiers %v in environments %v", [meta.custom.tiers, meta.custom.environments]), "evidence": []} if {
 	not applies(meta)
-} else := {"status": "warn", "message": sprintf("%s (denies from %s)", [concat("; ", msgs(pkg.deny)), meta.custom.effective_on]), "evidence": result_ids(pkg.deny)} if {
-	count(pkg.deny) > 0
+} else := {"status": "warn", "message": sprintf("%s (denies from %s)", [concat("; ", msgs(deny)), meta.custom.effective_on]), "evidence": result_ids(deny)} if {
+	count(deny) > 0
 	not_yet_effective(meta)
-} else := {"status": "waived", "message": concat("; ", msgs(pkg.deny)), "evidence": result_ids(pkg.deny), "waivers": sort(waivers[meta.custom.code])} if {
-	count(pkg.deny) > 0
+} else := {"status": "waived", "message": concat("; ", msgs(deny)), "evidence": result_ids(deny), "waivers": sort(waivers[meta.custom.code])} if {
+	count(deny) > 0
 	count(waivers[meta.custom.code]) > 0
-} else := {"status": "fail", "message": concat("; ", msgs(pkg.deny)), "evidence": result_ids(pkg.deny)} if {
-	count(pkg.deny) > 0
-} else := {"status": "warn", "message": concat("; ", msgs(pkg.warn)), "evidence": result_ids(pkg.warn)} if {
-	count(object.get(pkg, "warn", set())) > 0
-} else := {"status": "pass", "message": pass_message(pkg), "evidence": sort(object.get(pkg, "used", []))}
+} else := {"status": "fail", "message": concat("; ", msgs(deny)), "evidence": result_ids(deny)} if {
+	count(deny) > 0
+} else := {"status": "warn", "message": concat("; ", msgs(warns[id])), "evidence": result_ids(warns[id])} if {
+	count(object.get(warns, id, set())) > 0
+} else := {"status": "pass", "message": pass_message(object.get(infos, id, set())), "evidence": sort(object.get(useds, id, []))}
 
-pass_message(pkg) := concat("; ", sort(pkg.info)) if {
-	count(object.get(pkg, "info", set())) > 0
+pass_message(info) := concat("; ", sort(info)) if {
+	count(info) > 0
 } else := "passed"
 
 gate_results := [gate(id) | some id in gate_ids]

@@ -22,12 +22,13 @@ deny contains {"msg": msg} if {
 
 day_ns := ((24 * 60) * 60) * 1000000000
 
+max_age_ns := max_age_days * day_ns if is_number(max_age_days)
+
 deny contains {"msg": msg, "evidence": [e.id]} if {
 	some e in input.evidence
 	field := lib.time_field[e.type]
 	lib.authorised(e)
-	is_number(max_age_days)
 	age := lib.now_ns - time.parse_rfc3339_ns(e.predicate[field])
-	age > max_age_days * day_ns
+	age > max_age_ns
 	msg := sprintf("%s (%s) is %v days old; the %s tier allows %v", [e.id, e.type, floor(age / day_ns), lib.tier, max_age_days])
 }

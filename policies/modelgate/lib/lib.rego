@@ -3,30 +3,41 @@
 # description: Shared facts for the gates - tier, thresholds, evidence that counts.
 package modelgate.lib
 
-base := "https://modelgate.dev/attestation/"
+# Attestation types by short name. Literal constants, so that the compiler
+# folds every lookup instead of building strings at each evaluation.
+types := {
+	"data-validation": "https://modelgate.dev/attestation/data-validation/v1",
+	"training": "https://modelgate.dev/attestation/training/v1",
+	"evaluation": "https://modelgate.dev/attestation/evaluation/v1",
+	"approval": "https://modelgate.dev/attestation/approval/v1",
+	"risk": "https://modelgate.dev/attestation/risk/v1",
+	"smoke-test": "https://modelgate.dev/attestation/smoke-test/v1",
+	"canary": "https://modelgate.dev/attestation/canary/v1",
+	"waiver": "https://modelgate.dev/attestation/waiver/v1",
+}
 
-type_uri(short) := concat("", [base, short, "/v1"])
+type_uri(short) := types[short]
 
 # The role a signer must hold for each predicate type to count.
 role_for_type := {
-	type_uri("data-validation"): "data",
-	type_uri("training"): "training",
-	type_uri("evaluation"): "evaluation",
-	type_uri("approval"): "approver",
-	type_uri("risk"): "risk",
-	type_uri("smoke-test"): "deploy",
-	type_uri("canary"): "canary",
-	type_uri("waiver"): "waiver",
+	"https://modelgate.dev/attestation/data-validation/v1": "data",
+	"https://modelgate.dev/attestation/training/v1": "training",
+	"https://modelgate.dev/attestation/evaluation/v1": "evaluation",
+	"https://modelgate.dev/attestation/approval/v1": "approver",
+	"https://modelgate.dev/attestation/risk/v1": "risk",
+	"https://modelgate.dev/attestation/smoke-test/v1": "deploy",
+	"https://modelgate.dev/attestation/canary/v1": "canary",
+	"https://modelgate.dev/attestation/waiver/v1": "waiver",
 }
 
 # The predicate field that dates each type, for freshness and ordering.
 time_field := {
-	type_uri("data-validation"): "validated_at",
-	type_uri("training"): "finished_at",
-	type_uri("evaluation"): "evaluated_at",
-	type_uri("approval"): "approved_at",
-	type_uri("smoke-test"): "tested_at",
-	type_uri("canary"): "analyzed_at",
+	"https://modelgate.dev/attestation/data-validation/v1": "validated_at",
+	"https://modelgate.dev/attestation/training/v1": "finished_at",
+	"https://modelgate.dev/attestation/evaluation/v1": "evaluated_at",
+	"https://modelgate.dev/attestation/approval/v1": "approved_at",
+	"https://modelgate.dev/attestation/smoke-test/v1": "tested_at",
+	"https://modelgate.dev/attestation/canary/v1": "analyzed_at",
 }
 
 tier_rank := {"low": 1, "medium": 2, "high": 3}
@@ -35,11 +46,18 @@ now_ns := time.parse_rfc3339_ns(input.now)
 
 authorised(e) if role_for_type[e.type] in e.signer.roles
 
+# Positions of the evidence by type, found in one pass; sets of numbers keep
+# input order and are cheap to build. positions holds the whole document,
+# so that a lookup by type does not scan the evidence again.
+positions_of[e.type] contains i if some i, e in input.evidence
+
+positions := positions_of
+
 # Evidence of one type that counts: signed by a holder of its role.
 evidence(short) := [e |
-	some e in input.evidence
-	e.type == type_uri(short)
-	authorised(e)
+	some i in positions[types[short]]
+	e := input.evidence[i]
+	role_for_type[e.type] in e.signer.roles
 ]
 
 ids(es) := [e.id | some e in es]
