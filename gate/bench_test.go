@@ -1,14 +1,11 @@
 package gate_test
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
-
-	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
@@ -64,7 +61,11 @@ func BenchmarkEvaluate10(b *testing.B) {
 	if err != nil || !out.Decision.Allow || len(out.Facts.Facts) != 10 {
 		b.Fatalf("%v %+v", err, out)
 	}
-	input, err := ast.ValueFromReader(bytes.NewReader(out.Input))
+	input, err := out.Input.Value()
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := g.Engine()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func BenchmarkEvaluate10(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, err := g.Engine.Eval(context.Background(), input, req.Now); err != nil {
+		if _, err := engine.Eval(context.Background(), input, req.Now); err != nil {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(start))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/modelgate/modelgate/decision"
@@ -15,14 +16,17 @@ import (
 	"github.com/modelgate/modelgate/policy"
 )
 
-// Gate holds what is prepared once per bundle: the compiled policy and the
-// parsed trust list.
+// Gate holds what is prepared once per bundle: the parsed trust list and
+// the compiled policy. Compilation runs in the background from New, so that
+// a decision verifies signatures on one core while the policy compiles on
+// the other.
 type Gate struct {
-	Engine *policy.Engine
+	Bundle *policy.Bundle
 	Trust  *facts.Trust
+	engine func() (*policy.Engine, error)
 }
 
-// New prepares a gate for a loaded bundle.
+// New parses the bundle's trust list and starts compiling its policy.
 func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
 	signers, err := b.Signers()
 	if err != nil {
@@ -32,12 +36,24 @@ func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
 	}
-	engine, err := policy.NewEngine(ctx, b)
-	if err != nil {
-		return nil, err
+	type compiled struct {
+		e   *policy.Engine
+		err error
 	}
-	return &Gate{Engine: engine, Trust: trust}, nil
+	done := make(chan compiled, 1)
+	go func() {
+		e, err := policy.NewEngine(ctx, b)
+		done <- compiled{e, err}
+	}()
+	engine := sync.OnceValues(func() (*policy.Engine, error) {
+		c := <-done
+		return c.e, c.err
+	})
+	return &Gate{Bundle: b, Trust: trust, engine: engine}, nil
 }
+
+// Engine waits for the compiled policy.
+func (g *Gate) Engine() (*policy.Engine, error) { return g.engine() }
 
 // Request is one question: may this model go to this environment?
 type Request struct {
@@ -53,9 +69,12 @@ type Request struct {
 // Outcome is a decision with what it was made from.
 type Outcome struct {
 	Decision *decision.Decision
-	Input    []byte       // the exact JSON judged
+	Input    Input        // the document judged
 	Facts    facts.Result // verified and rejected envelopes
 }
+
+// InputJSON is the exact input judged, to replay with opa eval or conftest.
+func (o *Outcome) InputJSON() ([]byte, error) { return json.Marshal(o.Input) }
 
 // Decide gathers and verifies evidence, then evaluates the policy.
 func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
@@ -85,15 +104,15 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		Evidence:      res.Facts,
 		Rejected:      res.Rejected,
 	}
-	inputJSON, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
 	value, err := in.Value()
 	if err != nil {
 		return nil, err
 	}
-	out, err := g.Engine.Eval(ctx, value, req.Now)
+	engine, err := g.Engine()
+	if err != nil {
+		return nil, err
+	}
+	out, err := engine.Eval(ctx, value, req.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -101,9 +120,9 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := g.Engine.Bundle
+	b := g.Bundle
 	d.Policy = decision.Policy{URI: b.URI, Digest: b.Digest, Revision: b.Revision}
-	return &Outcome{Decision: d, Input: inputJSON, Facts: res}, nil
+	return &Outcome{Decision: d, Input: in, Facts: res}, nil
 }
 
 // champion finds the newest PASSED VSA for the model and environment in the

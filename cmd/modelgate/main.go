@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -59,6 +60,12 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
+	// A command lives for well under a second and holds little: collecting
+	// garbage less often makes compiling a policy and verifying evidence
+	// faster. GOGC, when set, still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

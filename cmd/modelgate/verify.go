@@ -114,7 +114,11 @@ evidence, together with the verified --evidence files it rests on.`,
 				return err
 			}
 			if inputOut != "" {
-				if err := writeAtomic(inputOut, append(out.Input, '\n'), 0o644); err != nil {
+				input, err := out.InputJSON()
+				if err != nil {
+					return fmt.Errorf("--input-out: %w", err)
+				}
+				if err := writeAtomic(inputOut, append(input, '\n'), 0o644); err != nil {
 					return fmt.Errorf("--input-out: %w", err)
 				}
 			}

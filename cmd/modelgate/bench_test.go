@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// BenchmarkVerify200 runs the whole 'modelgate verify' process over a store
+// holding 200 envelopes about the model, and 'opa eval' over the input that
+// verify judged, alternately, and reports both times per run and their ratio.
+// It needs opa on PATH (go install github.com/open-policy-agent/opa@v1.22.2).
+func BenchmarkVerify200(b *testing.B) {
+	opa, err := exec.LookPath("opa")
+	if err != nil {
+		b.Skip("opa is not on PATH: go install github.com/open-policy-agent/opa@v1.22.2")
+	}
+	dir := b.TempDir()
+	if keep := os.Getenv("MODELGATE_BENCH_DIR"); keep != "" {
+		dir = keep // to replay the runs by hand
+	}
+	bin := filepath.Join(dir, "modelgate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	p := testkit.NewPipeline("fraud-scorer")
+	policy := filepath.Join(dir, "policy")
+	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), policy, "high"); err != nil {
+		b.Fatal(err)
+	}
+	// Tests are no part of a bundle's decision: neither verify nor opa loads them.
+	tests, _ := filepath.Glob(filepath.Join(policy, "modelgate", "tests", "*_test.rego"))
+	for _, t := range tests {
+		os.Remove(t)
+	}
+	store, err := evidence.OpenDir(filepath.Join(dir, "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The passing pipeline, and 24 earlier rounds of it, a minute apart.
+	for round := 0; round < 25; round++ {
+		earlier := *p
+		earlier.Now = p.Now.Add(-time.Duration(round) * time.Minute)
+		for _, env := range earlier.Envelopes(nil) {
+			if _, _, err := store.Add(context.Background(), env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	input := filepath.Join(dir, "input.json")
+	verify := []string{"verify", "--subject", p.Subject.String(), "--env", "production", "--policy", policy,
+		"--store", "dir:" + filepath.Join(dir, "store"), "--format", "json", "--effective-time", p.Now.Format(time.RFC3339),
+		"--input-out", input}
+	out, err := exec.Command(bin, verify...).Output()
+	if err != nil || !strings.Contains(string(out), `"allow": true`) || strings.Count(string(out), `"signer_id"`) != 200 {
+		b.Fatalf("verify: %v\n%.400s", err, out)
+	}
+	eval := []string{"eval", "--bundle", policy, "--input", input, "--format", "json", "data.modelgate.decision"}
+	if out, err := exec.Command(opa, eval...).Output(); err != nil || !strings.Contains(string(out), `"allow": true`) {
+		b.Fatalf("opa eval: %v\n%.400s", err, out)
+	}
+
+	var mg, op time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if err := exec.Command(bin, verify...).Run(); err != nil {
+			b.Fatal(err)
+		}
+		mg += time.Since(start)
+		start = time.Now()
+		if err := exec.Command(opa, eval...).Run(); err != nil {
+			b.Fatal(err)
+		}
+		op += time.Since(start)
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(mg)/float64(b.N), "modelgate-ms")
+	b.ReportMetric(ms(op)/float64(b.N), "opa-eval-ms")
+	b.ReportMetric(float64(mg)/float64(op), "ratio")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
