@@ -32,10 +32,14 @@ fuzz:
 	$(GO) test ./attest -run '^$$' -fuzz FuzzValidatePredicate -fuzztime $(FUZZTIME)
 	$(GO) test ./evidence -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
 
-# Speed targets live in Go benchmarks.
+# Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
+# verify process with opa eval, and needs opa on PATH:
+#   go install github.com/open-policy-agent/opa@v1.22.2
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
-	$(GO) test -run '^$$' -bench . ./facts ./gate
+	$(GO) test -run '^$$' -bench . ./facts
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./gate
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) test -run '^$$' -bench Verify200 -benchtime 30x ./cmd/modelgate
 
 clean:
 	rm -rf bin

@@ -29,6 +29,13 @@ var (
 	schemasErr  error
 )
 
+// PrepareSchemas compiles the embedded schemas now rather than at the first
+// validation; a command calls it in the background while it loads policy.
+func PrepareSchemas() error {
+	_, err := compileSchemas()
+	return err
+}
+
 // compileSchemas compiles the embedded schemas once per process.
 func compileSchemas() (map[string]*jsonschema.Schema, error) {
 	schemasOnce.Do(func() {

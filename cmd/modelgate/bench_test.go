@@ -16,8 +16,16 @@ import (
 // BenchmarkVerify200 runs the whole 'modelgate verify' process over a store
 // holding 200 envelopes about the model, and 'opa eval' over the input that
 // verify judged, alternately, and reports both times per run and their ratio.
-// It needs opa on PATH (go install github.com/open-policy-agent/opa@v1.22.2).
+// Both are given the same bundle directory: a copy of policies/ as it is
+// (opa loads its Rego tests, modelgate leaves them out), and the same copy
+// without the tests. It needs opa on PATH
+// (go install github.com/open-policy-agent/opa@v1.22.2).
 func BenchmarkVerify200(b *testing.B) {
+	b.Run("bundle=policies", func(b *testing.B) { benchVerify200(b, true) })
+	b.Run("bundle=without-tests", func(b *testing.B) { benchVerify200(b, false) })
+}
+
+func benchVerify200(b *testing.B, withTests bool) {
 	opa, err := exec.LookPath("opa")
 	if err != nil {
 		b.Skip("opa is not on PATH: go install github.com/open-policy-agent/opa@v1.22.2")
@@ -25,6 +33,8 @@ func BenchmarkVerify200(b *testing.B) {
 	dir := b.TempDir()
 	if keep := os.Getenv("MODELGATE_BENCH_DIR"); keep != "" {
 		dir = keep // to replay the runs by hand
+		os.RemoveAll(filepath.Join(dir, "policy"))
+		os.RemoveAll(filepath.Join(dir, "store"))
 	}
 	bin := filepath.Join(dir, "modelgate")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -35,10 +45,11 @@ func BenchmarkVerify200(b *testing.B) {
 	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), policy, "high"); err != nil {
 		b.Fatal(err)
 	}
-	// Tests are no part of a bundle's decision: neither verify nor opa loads them.
-	tests, _ := filepath.Glob(filepath.Join(policy, "modelgate", "tests", "*_test.rego"))
-	for _, t := range tests {
-		os.Remove(t)
+	if !withTests {
+		tests, _ := filepath.Glob(filepath.Join(policy, "modelgate", "tests", "*_test.rego"))
+		for _, t := range tests {
+			os.Remove(t)
+		}
 	}
 	store, err := evidence.OpenDir(filepath.Join(dir, "store"))
 	if err != nil {

@@ -57,6 +57,9 @@ evidence, together with the verified --evidence files it rests on.`,
 			if !contains(decision.Formats, format) {
 				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(decision.Formats, ", "))
 			}
+			// Compiling the predicate schemas takes as long as loading the
+			// policy: do both at once.
+			go attest.PrepareSchemas()
 			now := time.Now().UTC()
 			if effectiveTime != "" {
 				t, err := time.Parse(time.RFC3339, effectiveTime)
