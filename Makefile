@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseStatement -fuzztime $(FUZZTIME)
 	$(GO) test ./attest -run '^$$' -fuzz FuzzValidatePredicate -fuzztime $(FUZZTIME)
 	$(GO) test ./evidence -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
+	$(GO) test ./decision -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
 # verify process with opa eval, and needs opa on PATH:

@@ -90,15 +90,19 @@ func Parse(data []byte) (*Decision, error) {
 	if d.Tier == "" {
 		return nil, errors.New("policy returned a decision without a tier")
 	}
-	if d.Allow {
-		if len(d.Gates) == 0 {
-			return nil, errors.New("policy allowed without judging any gate")
-		}
-		for _, g := range d.Gates {
-			if g.Status == Fail {
+	for _, g := range d.Gates {
+		switch g.Status {
+		case Pass, Warn, Waived, Skipped:
+		case Fail:
+			if d.Allow {
 				return nil, fmt.Errorf("policy allowed although gate %s failed", g.ID)
 			}
+		default:
+			return nil, fmt.Errorf("policy returned gate %s with status %q; use pass, fail, warn, waived or skipped", g.ID, g.Status)
 		}
+	}
+	if d.Allow && len(d.Gates) == 0 {
+		return nil, errors.New("policy allowed without judging any gate")
 	}
 	return &d, nil
 }

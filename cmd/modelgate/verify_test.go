@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	cpolicy "github.com/open-policy-agent/conftest/policy"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
@@ -311,5 +315,58 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 	json.Unmarshal(d.Champion, &c)
 	if c.Digest["sha256"] != second.p.Subject.SHA256 || !d.Allow {
 		t.Fatalf("champion %s, failing %v", d.Champion, failing(d))
+	}
+}
+
+// The input verify writes replays to the same decision under OPA's own
+// loader, and each gate's deny set reads under conftest's engine.
+func TestInputOutReplaysWithOPAAndConftest(t *testing.T) {
+	r := newRun(t, "high")
+	in := filepath.Join(r.dir, "in.json")
+	envs := r.p.Envelopes(func(m map[string]map[string]any) {
+		m["training"]["loss"] = map[string]any{"final": 0.3, "nan_detected": true, "diverged": false}
+	})
+	code, d, stderr := r.verify(envs, "--input-out", in)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+
+	rs, err := rego.New(rego.Query("data.modelgate.decision"), rego.LoadBundle(r.policy), rego.Input(doc)).Eval(context.Background())
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("opa: %v %v", err, rs)
+	}
+	replayed, _ := json.Marshal(rs[0].Expressions[0].Value)
+	again, err := decision.Parse(replayed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(d.Gates)
+	got, _ := json.Marshal(again.Gates)
+	if string(got) != string(want) || again.Allow != d.Allow || again.Tier != d.Tier {
+		t.Fatalf("replayed gates\n%s\nwant\n%s", got, want)
+	}
+
+	engine, err := cpolicy.LoadWithData([]string{r.policy}, []string{r.policy}, cpolicy.CompilerOptions{RegoVersion: "v1", Capabilities: ast.CapabilitiesForThisVersion()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := engine.Check(context.Background(), map[string]any{"in.json": doc}, "modelgate.gates.training")
+	if err != nil || len(results) != 1 {
+		t.Fatalf("conftest: %v %v", err, results)
+	}
+	var msgs []string
+	for _, f := range results[0].Failures {
+		msgs = append(msgs, f.Message)
+	}
+	if strings.Join(msgs, "|") != "training run run-1 detected NaN loss" {
+		t.Fatalf("conftest failures %q", msgs)
 	}
 }

@@ -1,0 +1,182 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/bundle"
+)
+
+// writeBundle makes a bundle directory with one decision module.
+func writeBundle(t *testing.T, rego string) string {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"r1","roots":["modelgate"]}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "modelgate"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "modelgate", "decision.rego"), []byte("package modelgate\n\n"+rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func engine(t *testing.T, rego string) (*Engine, error) {
+	b, err := Load(writeBundle(t, rego))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewEngine(context.Background(), b)
+}
+
+func repoPolicies(t *testing.T) string {
+	dir, _ := os.Getwd()
+	return filepath.Join(filepath.Dir(dir), "policies")
+}
+
+// A directory, its tarball and the embedded copy are one bundle, with one
+// digest; the Rego tests that travel with the source are no part of it.
+func TestLoadFormsShareOneDigest(t *testing.T) {
+	src := repoPolicies(t)
+	dir, err := Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bundle.NewCustomReader(bundle.NewDirectoryLoader(src)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, raw); err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	os.WriteFile(tarball, buf.Bytes(), 0o644)
+	packed, err := Load(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir.Digest != embedded.Digest || dir.Digest != packed.Digest || !strings.HasPrefix(dir.Digest, "sha256:") {
+		t.Fatalf("digests: dir %s, embedded %s, tarball %s", dir.Digest, embedded.Digest, packed.Digest)
+	}
+	if embedded.URI != Embedded || embedded.Revision != "default-1" {
+		t.Fatalf("embedded %s revision %s", embedded.URI, embedded.Revision)
+	}
+	for _, m := range dir.b.Modules {
+		if strings.HasSuffix(m.Path, "_test.rego") {
+			t.Fatalf("test module %s in the bundle", m.Path)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := map[string]string{
+		filepath.Join(t.TempDir(), "missing"): "policy: stat ",
+		"oci://registry.example/policies:1":   "policy oci://registry.example/policies:1: OCI policy bundles are not supported yet",
+	}
+	broken := filepath.Join(t.TempDir(), "broken.tar.gz")
+	os.WriteFile(broken, []byte("not a tarball"), 0o644)
+	cases[broken] = "policy bundle " + broken + ": "
+	for spec, want := range cases {
+		if _, err := Load(spec); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Load(%s) = %v, want %q...", spec, err, want)
+		}
+	}
+}
+
+// Nothing networked or random compiles, so a decision depends on its input
+// and bundle alone.
+func TestSandboxedBuiltinsDoNotCompile(t *testing.T) {
+	for _, call := range []string{
+		`http.send({"method": "get", "url": "https://example.com"})`,
+		`net.lookup_ip_addr("example.com")`,
+		`opa.runtime()`,
+		`rand.intn("x", 10)`,
+		`uuid.rfc4122("x")`,
+		`time.now()`,
+	} {
+		_, err := engine(t, "decision := "+call+"\n")
+		if err == nil || !strings.Contains(err.Error(), "undefined function") {
+			t.Errorf("%s: %v", call, err)
+		}
+	}
+}
+
+func TestEvalFailsClosed(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[string]struct{ rego, err string }{
+		"undefined decision": {"decision := 1 if input.never\n", ErrUndefined.Error()},
+		"builtin error":      {"decision := to_number(\"twelve\")\n", "policy error: "},
+		"conflict":           {"decision := 1 if input.a\ndecision := 2 if input.a\n", "policy error: "},
+	}
+	for name, c := range cases {
+		e, err := engine(t, c.rego)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.EvalJSON(context.Background(), []byte(`{"a":true}`), now)
+		if err == nil || !strings.HasPrefix(err.Error(), c.err) {
+			t.Errorf("%s: %v, want %q", name, err, c.err)
+		}
+	}
+}
+
+func TestEvalTimesOut(t *testing.T) {
+	e, err := engine(t, "decision := count([x | some x in numbers.range(1, 100000000); x % 7 == 0])\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetTimeout(50 * time.Millisecond)
+	_, err = e.EvalJSON(context.Background(), []byte(`{}`), time.Now())
+	if err == nil || err.Error() != "policy evaluation took longer than 50ms" {
+		t.Fatalf("%v", err)
+	}
+}
+
+// time.now_ns is the decision's time, so --effective-time replays exactly.
+func TestTimeIsTheDecisionTime(t *testing.T) {
+	e, err := engine(t, "decision := time.format(time.now_ns())\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.EvalJSON(context.Background(), []byte(`{}`), time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC))
+	if err != nil || string(out) != `"2027-01-02T03:04:05Z"` {
+		t.Fatalf("%s %v", out, err)
+	}
+}
+
+func TestEvalRejectsBadInput(t *testing.T) {
+	e, err := engine(t, "decision := input\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.EvalJSON(context.Background(), []byte(`{"a":`), time.Now()); err == nil || !strings.HasPrefix(err.Error(), "input: ") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestRunTestsReportsFailuresAndCoverage(t *testing.T) {
+	dir := writeBundle(t, "decision := 1\n\nuncovered := 2 if input.x\n")
+	os.WriteFile(filepath.Join(dir, "modelgate", "decision_test.rego"), []byte(`package modelgate_test
+
+import data.modelgate
+
+test_decision if modelgate.decision == 1
+
+test_wrong if modelgate.decision == 2
+`), 0o644)
+	report, err := RunTests(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Results) != 2 || report.Failed() != 1 || report.Rules != 2 || report.RuleCoverage() != 50 ||
+		len(report.Uncovered) != 1 || !strings.HasSuffix(report.Uncovered[0], "decision.rego:5 uncovered") {
+		t.Fatalf("%+v", report)
+	}
+}
