@@ -370,3 +370,57 @@ func TestInputOutReplaysWithOPAAndConftest(t *testing.T) {
 		t.Fatalf("conftest failures %q", msgs)
 	}
 }
+
+func TestMisusedRoleDeniesAlone(t *testing.T) {
+	r := newRun(t, "high")
+	envs := r.p.Envelopes(nil)
+	// A trusted deploy key signs a canary analysis, which is not its role.
+	envs["z-canary-by-deploy"] = r.p.Deploy.Sign(r.p.Subject, "canary", r.p.Predicates()["canary"])
+	code, d, _ := r.verify(envs)
+	fails := failing(d)
+	if code != 1 || len(fails) != 1 || !strings.HasPrefix(fails[0], "authorisation: ") || !strings.Contains(fails[0], "is signed by deploy, who lacks the canary role; it does not count") {
+		t.Fatalf("exit %d, failing %q", code, fails)
+	}
+}
+
+func TestRegressionDeniesAlone(t *testing.T) {
+	r := newRun(t, "high")
+	champ := strings.Repeat("ee", 32)
+	envs := r.p.Envelopes(func(m map[string]map[string]any) {
+		m["evaluation"]["baseline"] = map[string]any{"name": "fraud-scorer", "digest": map[string]any{"sha256": champ},
+			"metrics": map[string]any{"auc_roc": 0.95, "log_loss": 0.3}}
+	})
+	code, d, _ := r.verify(envs, "--champion", "fraud-scorer@sha256:"+champ)
+	fails := failing(d)
+	if code != 1 || len(fails) != 1 || fails[0] != "regression: metric auc_roc regressed by 0.05 against the champion (0.95 → 0.9); the limit is 0.02" {
+		t.Fatalf("exit %d, failing %q", code, fails)
+	}
+	var c gate.Champion
+	json.Unmarshal(d.Champion, &c)
+	if c.Source != "--champion flag" {
+		t.Fatalf("champion %s", d.Champion)
+	}
+}
+
+func TestWaiverTurnsAFailIntoWaived(t *testing.T) {
+	r := newRun(t, "high")
+	nan := func(m map[string]map[string]any) {
+		m["training"]["loss"] = map[string]any{"final": 0.3, "nan_detected": true, "diverged": false}
+	}
+	waiver := func(env string) []byte {
+		return r.p.Waiver.Sign(r.p.Subject, "waiver", map[string]any{"rule": "MG-TRAIN", "environment": env,
+			"reason": "NaN in a discarded warm-up epoch", "expires_at": r.p.T(24 * 7)})
+	}
+	envs := r.p.Envelopes(nan)
+	envs["waiver"] = waiver("production")
+	code, d, _ := r.verify(envs)
+	st, msg := gateStatus(d, "training")
+	if code != 0 || !d.Allow || st != decision.Waived || msg != "training run run-1 detected NaN loss" || len(d.Waivers) != 1 || d.Waivers[0].Code != "MG-TRAIN" {
+		t.Fatalf("exit %d, training %s %q, waivers %+v", code, st, msg, d.Waivers)
+	}
+	// A waiver for staging does nothing in production.
+	envs["waiver"] = waiver("staging")
+	if code, d, _ := r.verify(envs); code != 1 || failing(d)[0] != "training: training run run-1 detected NaN loss" {
+		t.Fatalf("exit %d, failing %q", code, failing(d))
+	}
+}
