@@ -30,8 +30,13 @@ fuzz:
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseEnvelope -fuzztime $(FUZZTIME)
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseStatement -fuzztime $(FUZZTIME)
 	$(GO) test ./attest -run '^$$' -fuzz FuzzValidatePredicate -fuzztime $(FUZZTIME)
-	$(GO) test ./evidence -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
-	$(GO) test ./decision -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./evidence -run '^$$' -fuzz '^FuzzParseIndex$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./decision -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./evidence -run '^$$' -fuzz FuzzParseID -fuzztime $(FUZZTIME)
+	$(GO) test ./digest -run '^$$' -fuzz FuzzParseRef -fuzztime $(FUZZTIME)
+	$(GO) test ./keys -run '^$$' -fuzz FuzzParsePublicKey -fuzztime $(FUZZTIME)
+	$(GO) test ./keys -run '^$$' -fuzz FuzzParseSigner -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz FuzzLoadTarball -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
 # verify process with opa eval, and needs opa on PATH:

@@ -1,6 +1,7 @@
 package evidence_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/modelgate/modelgate/evidence"
@@ -16,6 +17,25 @@ func FuzzParseIndex(f *testing.F) {
 				t.Fatalf("index reader returned %q", id)
 			}
 			seen[id] = true
+		}
+	})
+}
+
+// FuzzParseID: an accepted id is 64 lower-case hex, with or without its prefix.
+func FuzzParseID(f *testing.F) {
+	f.Add("sha256:" + subjectA)
+	f.Add(subjectA)
+	f.Add("sha512:" + subjectA)
+	f.Fuzz(func(t *testing.T, id string) {
+		hex, err := evidence.ParseID(id)
+		if err != nil {
+			return
+		}
+		if id != hex && id != "sha256:"+hex {
+			t.Fatalf("ParseID(%q) = %q", id, hex)
+		}
+		if len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+			t.Fatalf("ParseID(%q) = %q", id, hex)
 		}
 	})
 }

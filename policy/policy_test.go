@@ -13,7 +13,9 @@ import (
 )
 
 // writeBundle makes a bundle directory with one decision module.
-func writeBundle(t *testing.T, rego string) string {
+func writeBundle(t *testing.T, rego string) string { return writeBundleDir(t, rego) }
+
+func writeBundleDir(t testing.TB, rego string) string {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"r1","roots":["modelgate"]}`), 0o644)
 	os.MkdirAll(filepath.Join(dir, "modelgate"), 0o755)
@@ -179,4 +181,30 @@ test_wrong if modelgate.decision == 2
 		len(report.Uncovered) != 1 || !strings.HasSuffix(report.Uncovered[0], "decision.rego:5 uncovered") {
 		t.Fatalf("%+v", report)
 	}
+}
+
+// FuzzLoadTarball: a bundle file from anywhere either loads or fails with
+// an error; it never crashes the loader.
+func FuzzLoadTarball(f *testing.F) {
+	dir := f.TempDir()
+	src, err := bundle.NewCustomReader(bundle.NewDirectoryLoader(writeBundleDir(f, "decision := 1\n"))).Read()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bundle.Write(&buf, src); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte("\x1f\x8b\x08\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "bundle.tar.gz")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load(path)
+		if err == nil && !strings.HasPrefix(b.Digest, "sha256:") {
+			t.Fatalf("loaded without a digest: %+v", b)
+		}
+	})
 }
