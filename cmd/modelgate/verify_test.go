@@ -200,11 +200,23 @@ func TestTierFlagRaisesNeverLowers(t *testing.T) {
 }
 
 func TestBrokenPolicyCannotDecide(t *testing.T) {
-	r := newRun(t, "high")
-	os.WriteFile(filepath.Join(r.policy, "modelgate", "gates", "broken.rego"), []byte("package modelgate.gates.broken\ndeny contains x if {"), 0o644)
-	code, _, stderr := r.verify(r.p.Envelopes(nil))
-	if code != 2 || !strings.Contains(stderr, "rego_parse_error: unexpected eof token") {
-		t.Fatalf("exit %d, stderr %s", code, stderr)
+	cases := map[string]struct{ rego, stderr string }{
+		// Found while the bundle loads.
+		"parse error": {"package modelgate.gates.broken\ndeny contains x if {", "rego_parse_error: unexpected eof token"},
+		// Found by the compiler, which runs while evidence is verified.
+		"compile error": {"package modelgate.gates.broken\ndeny contains x if { x := no_such_function(1) }", "rego_type_error: undefined function no_such_function"},
+		// Found only when the policy runs.
+		"runtime error": {"package modelgate.gates.broken\ndeny contains x if { x := to_number(input.environment) }", "policy error: "},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := newRun(t, "high")
+			os.WriteFile(filepath.Join(r.policy, "modelgate", "gates", "broken.rego"), []byte(c.rego), 0o644)
+			code, _, stderr := r.verify(r.p.Envelopes(nil))
+			if code != 2 || !strings.Contains(stderr, c.stderr) {
+				t.Fatalf("exit %d, stderr %s", code, stderr)
+			}
+		})
 	}
 }
 
