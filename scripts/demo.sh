@@ -101,4 +101,41 @@ step "production: allowed"
 
 step "what the store holds"
 "$bin" evidence list --store dir:evidence --subject "$subject"
+
+if command -v opa >/dev/null; then
+  step "the same decision, replayed by opa from the input verify judged"
+  opa eval --bundle policy --input production.input.json --format pretty 'data.modelgate.decision.allow'
+fi
+
+# quiet runs a command and shows its output only when it fails.
+quiet() { local out; out=$("$@" 2>&1) || { echo "$out" >&2; return 1; }; }
+
+# retrain makes a new version of the model with its own evidence, evaluated
+# against a baseline version (digest and AUC).
+retrain() {
+  local dir=$1 auc=$2 base=$3 base_auc=$4
+  cp -r demo-model "$dir"
+  head -c 1000 /dev/urandom >> "$dir/weights-00002.bin"
+  local sha
+  sha=$("$bin" digest "$dir" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  local ref="demo-model@sha256:$sha"
+  sed "s/\"auc_roc\": 0.88/\"auc_roc\": $auc/; s/\"evaluated_at\"/\"baseline\": {\"name\": \"demo-model\", \"digest\": {\"sha256\": \"$base\"}, \"metrics\": {\"auc_roc\": $base_auc, \"log_loss\": 0.33}}, \"evaluated_at\"/" \
+    evaluation.json > "$dir.evaluation.json"
+  quiet "$bin" attest --type data-validation --subject "$ref" --predicate dv-train.json --key data.key --store dir:evidence
+  quiet "$bin" attest --type data-validation --subject "$ref" --predicate dv-eval.json --key data.key --store dir:evidence
+  quiet "$bin" attest --type training --subject "$ref" --predicate training.json --key training.key --store dir:evidence
+  quiet "$bin" attest --type evaluation --subject "$ref" --predicate "$dir.evaluation.json" --key evaluation.key --store dir:evidence
+  quiet "$bin" attest --type approval --subject "$ref" --predicate approval.json --key bob.key --store dir:evidence
+  quiet "$bin" attest --type smoke-test --subject "$ref" --predicate smoke.json --key deploy.key --store dir:evidence
+  echo "$sha"
+}
+
+step "version 2 (AUC 0.89), judged against the champion: the version production's PASSED VSA names"
+v2=$(retrain demo-model-v2 0.89 "$model" 0.88)
+echo "version 1 is sha256:$model"
+"$bin" verify --subject "demo-model@sha256:$v2" --env production --policy policy --store dir:evidence --vsa-key gate.key
+
+step "version 3 (AUC 0.84) against the new champion, version 2: a regression of 0.05 where medium tier allows 0.03"
+v3=$(retrain demo-model-v3 0.84 "$v2" 0.89)
+"$bin" verify --subject "demo-model@sha256:$v3" --env production --policy policy --store dir:evidence || echo "(exit $?)"
 printf '\nDemo files are in %s\n' "$work"
