@@ -18,6 +18,11 @@ datasets contains d.digest.sha256 if {
 
 datasets contains lib.evaluation.predicate.dataset.digest.sha256
 
+deny contains {"msg": msg} if {
+	count(datasets) == 0
+	msg := sprintf("no training or evaluation attestation names a dataset to check; %s, and %s", [lib.how("training"), lib.how("evaluation")])
+}
+
 validations(digest) := [v |
 	some v in lib.evidence("data-validation")
 	v.predicate.dataset.digest.sha256 == digest

@@ -11,6 +11,8 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
+deny contains lib.no_evaluation if not lib.evaluation
+
 results(metric) := [f | some f in lib.evaluation.predicate.fairness; f.metric == metric]
 
 deny contains {"msg": msg, "evidence": [lib.evaluation.id]} if {

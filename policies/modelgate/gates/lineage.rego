@@ -11,6 +11,8 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
+deny contains lib.no_evaluation if not lib.evaluation
+
 training_digests contains d.digest.sha256 if {
 	some t in lib.evidence("training")
 	some d in t.predicate.datasets

@@ -11,10 +11,7 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-deny contains {"msg": msg} if {
-	not lib.evaluation
-	msg := sprintf("no evaluation attestation; %s", [lib.how("evaluation")])
-}
+deny contains lib.no_evaluation if not lib.evaluation
 
 deny contains {"msg": msg, "evidence": [lib.evaluation.id]} if {
 	some name, spec in lib.config.metrics

@@ -11,6 +11,8 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
+deny contains lib.no_evaluation if not lib.evaluation
+
 champion := input.champion.digest.sha256
 
 baseline := lib.evaluation.predicate.baseline
@@ -23,6 +25,7 @@ info contains sprintf("compared against champion sha256:%s", [champion])
 
 deny contains {"msg": msg, "evidence": [lib.evaluation.id]} if {
 	champion
+	lib.evaluation
 	not baseline
 	msg := sprintf("the evaluation has no baseline; evaluate against the champion sha256:%s", [champion])
 }

@@ -11,6 +11,8 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
+deny contains lib.no_evaluation if not lib.evaluation
+
 spec := object.get(lib.config, "slices", {})
 
 min_size := object.get(spec, "min_size", 0)

@@ -125,6 +125,9 @@ above(value, spec) := sprintf("%v is above the upper bound %v", [value, spec.upp
 	value > spec.upper_bound
 } else := ""
 
+# The failure of every gate that judges the evaluation when there is none.
+no_evaluation := {"msg": sprintf("no evaluation attestation; %s", [how("evaluation")])}
+
 # How to produce a missing attestation.
 how(short) := sprintf("produce one with 'modelgate attest --type %s --subject MODEL --predicate FILE --key KEY' signed by a key with the %s role", [short, role_for_type[type_uri(short)]])
 

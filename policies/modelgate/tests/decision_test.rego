@@ -18,6 +18,8 @@ test_no_evidence_denies_with_how if {
 	f.status(d, "training") == "fail"
 	f.message(d, "training") == concat("", ["no training attestation; ", f.how("training", "training")])
 	f.status(d, "metrics") == "fail"
+	failing := [g.id | some g in d.gates; g.status == "fail"]
+	failing == ["approvals", "canary", "data_validation", "fairness", "lineage", "metrics", "regression", "slices", "smoke_test", "training"]
 }
 
 test_gate_outside_its_environments_is_skipped if {

@@ -71,11 +71,26 @@ test_lineage_denies_an_unvalidated_training_dataset if {
 	gates.lineage.deny == {{"msg": sprintf("training dataset sha256:%s was never validated; %s", [ones, f.how("data-validation", "data")])}} with input as f.without(0)
 }
 
-# metrics
+# Every gate that judges the evaluation fails without one, saying how to make it.
 
-test_metrics_deny_without_an_evaluation if {
-	gates.metrics.deny == {{"msg": concat("", ["no evaluation attestation; ", f.how("evaluation", "evaluation")])}} with input as f.without(3)
+no_evaluation := {"msg": concat("", ["no evaluation attestation; ", f.how("evaluation", "evaluation")])}
+
+test_gates_that_judge_the_evaluation_deny_without_one if {
+	inp := f.without(3)
+	gates.metrics.deny == {no_evaluation} with input as inp
+	gates.fairness.deny == {no_evaluation} with input as inp
+	gates.slices.deny == {no_evaluation} with input as inp
+	gates.lineage.deny == {no_evaluation} with input as inp
+	gates.regression.deny == {no_evaluation} with input as inp
+	gates.regression.deny == {no_evaluation} with input as object.union(inp, {"champion": f.champion})
 }
+
+test_data_validation_denies_without_datasets if {
+	msg := sprintf("no training or evaluation attestation names a dataset to check; %s, and %s", [f.how("training", "training"), f.how("evaluation", "evaluation")])
+	gates.data_validation.deny == {{"msg": msg}} with input as f.with_evidence([f.good[0], f.good[1]])
+}
+
+# metrics
 
 test_metrics_deny_below_a_floor if {
 	gates.metrics.deny == {{"msg": "metric auc_roc 0.8 is below the lower bound 0.83", "evidence": ["ev"]}} with input as f.patched(3, {"metrics": {"auc_roc": 0.8}})
