@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/modelgate/modelgate/decision"
@@ -23,7 +22,10 @@ import (
 type Gate struct {
 	Bundle *policy.Bundle
 	Trust  *facts.Trust
-	engine func() (*policy.Engine, error)
+
+	compiled  chan struct{} // closed once engine and engineErr are set
+	engine    *policy.Engine
+	engineErr error
 }
 
 // New parses the bundle's trust list and starts compiling its policy.
@@ -36,24 +38,19 @@ func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
 	}
-	type compiled struct {
-		e   *policy.Engine
-		err error
-	}
-	done := make(chan compiled, 1)
+	g := &Gate{Bundle: b, Trust: trust, compiled: make(chan struct{})}
 	go func() {
-		e, err := policy.NewEngine(ctx, b)
-		done <- compiled{e, err}
+		g.engine, g.engineErr = policy.NewEngine(ctx, b)
+		close(g.compiled)
 	}()
-	engine := sync.OnceValues(func() (*policy.Engine, error) {
-		c := <-done
-		return c.e, c.err
-	})
-	return &Gate{Bundle: b, Trust: trust, engine: engine}, nil
+	return g, nil
 }
 
 // Engine waits for the compiled policy.
-func (g *Gate) Engine() (*policy.Engine, error) { return g.engine() }
+func (g *Gate) Engine() (*policy.Engine, error) {
+	<-g.compiled
+	return g.engine, g.engineErr
+}
 
 // Request is one question: may this model go to this environment?
 type Request struct {
