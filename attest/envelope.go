@@ -50,6 +50,7 @@ type Verified struct {
 	ID        string // EnvelopeID of the envelope bytes
 	KeyID     string // the key that verified it
 	Statement *Statement
+	Predicate any // the statement's predicate, decoded with json.Number
 }
 
 // Verifier checks envelopes against a fixed set of public keys. It is safe
@@ -121,10 +122,11 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadStatement, err)
 	}
-	if err := ValidatePredicate(st.PredicateType, st.Predicate); err != nil {
+	pred, err := decodePredicate(st.PredicateType, st.Predicate)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
 	}
-	return &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st}, nil
+	return &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st, Predicate: pred}, nil
 }
 
 // uniqueSignatures keeps one signature per key id (and drops exact repeats),

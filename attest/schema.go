@@ -108,21 +108,28 @@ func (e *SchemaError) Error() string {
 var printer = message.NewPrinter(language.English)
 
 // ValidatePredicate checks a predicate (raw JSON) against the schema of its
-// type. Types that are not modelgate's own are not checked here.
+// type. Types that are not modelgate's own are only checked to be JSON.
 func ValidatePredicate(predicateType string, predicate []byte) error {
+	_, err := decodePredicate(predicateType, predicate)
+	return err
+}
+
+// decodePredicate parses a predicate once, numbers kept exact as
+// json.Number, and checks a modelgate type against its schema.
+func decodePredicate(predicateType string, predicate []byte) (any, error) {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(predicate))
+	if err != nil {
+		return nil, fmt.Errorf("predicate is not JSON: %w", err)
+	}
 	short := ShortName(predicateType)
 	if short == "" {
-		return nil
+		return inst, nil
 	}
 	all, err := compileSchemas()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(predicate))
-	if err != nil {
-		return fmt.Errorf("predicate is not JSON: %w", err)
-	}
-	return validateValue(predicateType, all[short], inst)
+	return inst, validateValue(predicateType, all[short], inst)
 }
 
 func validateValue(predicateType string, s *jsonschema.Schema, inst any) error {

@@ -3,9 +3,7 @@
 package facts
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -112,16 +110,10 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 	if !v.Statement.Names(subjectHex) {
 		return nil, fmt.Errorf("names %s, not the subject sha256:%s", strings.Join(prefixAll(v.Statement.SubjectDigests()), ", "), subjectHex)
 	}
-	dec := json.NewDecoder(bytes.NewReader(v.Statement.Predicate))
-	dec.UseNumber()
-	var pred any
-	if err := dec.Decode(&pred); err != nil {
-		return nil, fmt.Errorf("%w: %v", attest.ErrBadStatement, err)
-	}
 	return &Fact{
 		ID:               v.ID,
 		Type:             v.Statement.PredicateType,
-		Predicate:        pred,
+		Predicate:        v.Predicate,
 		Signer:           t.byKeyID[v.KeyID],
 		StatementVersion: v.Statement.Version(),
 		Subjects:         v.Statement.SubjectDigests(),

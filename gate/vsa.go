@@ -114,15 +114,9 @@ func SignVSA(ctx context.Context, sv signature.SignerVerifier, d *decision.Decis
 	return attest.Sign(ctx, sv, st)
 }
 
-// vsaPredicate is what FindChampion reads of a VSA.
-type vsaPredicate struct {
-	TimeVerified       time.Time `json:"timeVerified"`
-	ResourceURI        string    `json:"resourceUri"`
-	VerificationResult string    `json:"verificationResult"`
-}
-
 // FindChampion returns the model of the newest PASSED VSA for the model name
-// and environment, signed by a trusted gate key, other than the candidate itself.
+// and environment, signed by a trusted gate key, other than the candidate
+// itself. The VSAs are verified in parallel, like any evidence.
 func FindChampion(ctx context.Context, store evidence.Store, trust *facts.Trust, candidate digest.Subject, env string) (*Champion, error) {
 	key := ChampionKey(candidate.Name, env)
 	envs, _, err := store.Subject(ctx, key.SHA256)
@@ -131,23 +125,23 @@ func FindChampion(ctx context.Context, store evidence.Store, trust *facts.Trust,
 	}
 	var best *Champion
 	var bestAt time.Time
-	for _, e := range envs {
-		f, err := trust.Verify(ctx, key.SHA256, e)
-		if err != nil || f.Type != attest.VSAType || !slices.Contains(f.Signer.Roles, "gate") {
-			continue
-		}
-		raw, _ := json.Marshal(f.Predicate)
-		var p vsaPredicate
-		if json.Unmarshal(raw, &p) != nil || p.VerificationResult != "PASSED" || p.ResourceURI != ResourceURI(env, candidate.Name) {
+	for _, f := range facts.Collect(ctx, trust, key.SHA256, envs).Facts {
+		p, _ := f.Predicate.(map[string]any)
+		result, _ := p["verificationResult"].(string)
+		uri, _ := p["resourceUri"].(string)
+		when, _ := p["timeVerified"].(string)
+		at, err := time.Parse(time.RFC3339Nano, when)
+		if err != nil || f.Type != attest.VSAType || !slices.Contains(f.Signer.Roles, "gate") ||
+			result != "PASSED" || uri != ResourceURI(env, candidate.Name) {
 			continue
 		}
 		for _, s := range f.Subjects {
 			if s == key.SHA256 || s == candidate.SHA256 {
 				continue
 			}
-			if best == nil || p.TimeVerified.After(bestAt) {
+			if best == nil || at.After(bestAt) {
 				best = &Champion{Name: candidate.Name, Digest: map[string]string{"sha256": s}, Source: fmt.Sprintf("store (VSA %s)", f.ID)}
-				bestAt = p.TimeVerified
+				bestAt = at
 			}
 		}
 	}
