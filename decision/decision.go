@@ -119,12 +119,3 @@ func (d *Decision) Result() string {
 	}
 	return "FAILED"
 }
-
-// Counts tallies gates by status.
-func (d *Decision) Counts() map[string]int {
-	c := map[string]int{}
-	for _, g := range d.Gates {
-		c[g.Status]++
-	}
-	return c
-}

@@ -60,12 +60,11 @@ type Result struct {
 type Trust struct {
 	verifier *attest.Verifier
 	byKeyID  map[string]SignerRef
-	signers  []Signer
 }
 
 // NewTrust parses the signers' public keys.
 func NewTrust(signers []Signer) (*Trust, error) {
-	t := &Trust{byKeyID: map[string]SignerRef{}, signers: signers}
+	t := &Trust{byKeyID: map[string]SignerRef{}}
 	var vs []*keys.Verifier
 	for _, s := range signers {
 		if s.ID == "" {
@@ -90,15 +89,6 @@ func NewTrust(signers []Signer) (*Trust, error) {
 	}
 	t.verifier = ver
 	return t, nil
-}
-
-// Signers returns the trust list as given.
-func (t *Trust) Signers() []Signer { return t.signers }
-
-// SignerOf returns the trusted signer of a key id.
-func (t *Trust) SignerOf(keyID string) (SignerRef, bool) {
-	s, ok := t.byKeyID[keyID]
-	return s, ok
 }
 
 // Verify checks one envelope for the subject and returns its fact.

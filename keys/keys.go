@@ -135,34 +135,6 @@ func ParsePublicKey(pemBytes []byte) (*Verifier, error) {
 	return &Verifier{Verifier: v, Public: pub, KeyID: id}, nil
 }
 
-// LoadPublicKey reads a PEM public key file, or the public half of a KMS key.
-func LoadPublicKey(ctx context.Context, ref string) (*Verifier, error) {
-	if IsKMS(ref) {
-		sv, err := kms.Get(ctx, ref, crypto.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", ref, err)
-		}
-		pub, err := sv.PublicKey()
-		if err != nil {
-			return nil, err
-		}
-		pemBytes, err := cryptoutils.MarshalPublicKeyToPEM(pub)
-		if err != nil {
-			return nil, err
-		}
-		return ParsePublicKey(pemBytes)
-	}
-	data, err := os.ReadFile(ref)
-	if err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
-	}
-	v, err := ParsePublicKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("public key %s: %w", ref, err)
-	}
-	return v, nil
-}
-
 // KeyID is the hex SHA-256 of the key's PKIX DER encoding.
 func KeyID(pub crypto.PublicKey) (string, error) {
 	if pub == nil {

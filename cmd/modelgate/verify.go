@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -54,7 +56,7 @@ evidence, together with the verified --evidence files it rests on.`,
 			if tier != "" && tier != "low" && tier != "medium" && tier != "high" {
 				return fmt.Errorf("--tier %q: use low, medium or high", tier)
 			}
-			if !contains(decision.Formats, format) {
+			if !slices.Contains(decision.Formats, format) {
 				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(decision.Formats, ", "))
 			}
 			// Compiling the predicate schemas takes as long as loading the
@@ -92,7 +94,7 @@ evidence, together with the verified --evidence files it rests on.`,
 			if err != nil {
 				return err
 			}
-			var vsaSigner signerVerifier
+			var vsaSigner signature.SignerVerifier
 			if vsaKey != "" {
 				// Load the key before deciding, so a bad key costs nothing.
 				sv, err := keys.LoadSigner(ctx, vsaKey)
@@ -127,7 +129,7 @@ evidence, together with the verified --evidence files it rests on.`,
 			}
 			d := out.Decision
 			if vsaSigner != nil {
-				if err := storeVSA(cmd, g, store, out, extra, vsaSigner, vsaOut, now); err != nil {
+				if err := storeVSA(cmd, store, out, extra, vsaSigner, vsaOut, now); err != nil {
 					return err
 				}
 			}
@@ -155,15 +157,6 @@ evidence, together with the verified --evidence files it rests on.`,
 	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged, to replay with opa eval or conftest")
 	f.StringVar(&effectiveTime, "effective-time", "", "decide as of this RFC 3339 time (replay)")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

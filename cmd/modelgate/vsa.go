@@ -11,11 +11,9 @@ import (
 	"github.com/modelgate/modelgate/gate"
 )
 
-type signerVerifier = signature.SignerVerifier
-
 // storeVSA signs the decision, writes it to --vsa-out and the store, and
 // stores the verified --evidence files so the VSA's inputs can be found again.
-func storeVSA(cmd *cobra.Command, g *gate.Gate, store evidence.Store, out *gate.Outcome, extra []evidence.Envelope, sv signerVerifier, vsaOut string, now time.Time) error {
+func storeVSA(cmd *cobra.Command, store evidence.Store, out *gate.Outcome, extra []evidence.Envelope, sv signature.SignerVerifier, vsaOut string, now time.Time) error {
 	ctx := cmd.Context()
 	inputs := make([]string, len(out.Facts.Facts))
 	verified := map[string]bool{}
