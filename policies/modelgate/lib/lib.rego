@@ -16,8 +16,6 @@ types := {
 	"waiver": "https://modelgate.dev/attestation/waiver/v1",
 }
 
-type_uri(short) := types[short]
-
 # The role a signer must hold for each predicate type to count.
 role_for_type := {
 	"https://modelgate.dev/attestation/data-validation/v1": "data",
@@ -57,7 +55,7 @@ positions := positions_of
 evidence(short) := [e |
 	some i in positions[types[short]]
 	e := input.evidence[i]
-	role_for_type[e.type] in e.signer.roles
+	authorised(e)
 ]
 
 ids(es) := [e.id | some e in es]
@@ -129,7 +127,7 @@ above(value, spec) := sprintf("%v is above the upper bound %v", [value, spec.upp
 no_evaluation := {"msg": sprintf("no evaluation attestation; %s", [how("evaluation")])}
 
 # How to produce a missing attestation.
-how(short) := sprintf("produce one with 'modelgate attest --type %s --subject MODEL --predicate FILE --key KEY' signed by a key with the %s role", [short, role_for_type[type_uri(short)]])
+how(short) := sprintf("produce one with 'modelgate attest --type %s --subject MODEL --predicate FILE --key KEY' signed by a key with the %s role", [short, role_for_type[types[short]]])
 
 # A gate package's own METADATA, from the chain of the rule that asks.
 package_annotations(chain) := a if {
