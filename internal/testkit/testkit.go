@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -199,8 +198,8 @@ func (p *Pipeline) Envelopes(edit func(map[string]map[string]any)) map[string][]
 // WriteBundle copies the policy directory src to dst with the pipeline's
 // signers as the trust list, and the model's tier set in the inventory.
 func (p *Pipeline) WriteBundle(src, dst, tier string) error {
-	if out, err := exec.Command("cp", "-r", src, dst).CombinedOutput(); err != nil {
-		return fmt.Errorf("cp: %v: %s", err, out)
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		return err
 	}
 	trust, err := json.Marshal(map[string]any{"signers": p.Signers()})
 	if err != nil {
