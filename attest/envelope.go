@@ -97,11 +97,18 @@ func ParseEnvelope(data []byte) (*dsse.Envelope, error) {
 	if env.Payload == "" || len(env.Signatures) == 0 {
 		return nil, fmt.Errorf("%w: no payload or no signatures", ErrMalformed)
 	}
+	if len(env.Signatures) > MaxSignatures {
+		return nil, fmt.Errorf("%w: %d signatures, over the limit of %d per envelope", ErrMalformed, len(env.Signatures), MaxSignatures)
+	}
 	return &env, nil
 }
 
 // Verify checks an envelope's payload type and DSSE signature, then parses
 // its statement and validates a modelgate predicate against its schema.
+// When the signature holds but the predicate does not (ErrSchemaMismatch),
+// the returned Verified still names the key and the statement, without a
+// predicate, so that policy can treat a trusted signer's unreadable
+// evidence as what it is.
 func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 	env, err := ParseEnvelope(data)
 	if err != nil {
@@ -122,11 +129,13 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadStatement, err)
 	}
+	out := &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st}
 	pred, err := decodePredicate(st.PredicateType, st.Predicate)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
+		return out, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)
 	}
-	return &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st, Predicate: pred}, nil
+	out.Predicate = pred
+	return out, nil
 }
 
 // uniqueSignatures keeps one signature per key id (and drops exact repeats),

@@ -121,15 +121,35 @@ func decodePredicate(predicateType string, predicate []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predicate is not JSON: %w", err)
 	}
+	if err := checkValue(inst, 0, ""); err != nil {
+		return nil, err
+	}
 	short := ShortName(predicateType)
 	if short == "" {
+		if predicateType == VSAType {
+			if m, ok := inst.(map[string]any); ok {
+				if s, ok := m["timeVerified"].(string); ok {
+					n, err := NormaliseTime(s)
+					if err != nil {
+						return nil, fmt.Errorf("/timeVerified: %w", err)
+					}
+					m["timeVerified"] = n
+				}
+			}
+		}
 		return inst, nil
 	}
 	all, err := compileSchemas()
 	if err != nil {
 		return nil, err
 	}
-	return inst, validateValue(predicateType, all[short], inst)
+	if err := validateValue(predicateType, all[short], inst); err != nil {
+		return nil, err
+	}
+	if err := normaliseTimes(short, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
 }
 
 func validateValue(predicateType string, s *jsonschema.Schema, inst any) error {
@@ -137,14 +157,24 @@ func validateValue(predicateType string, s *jsonschema.Schema, inst any) error {
 	if err == nil {
 		return nil
 	}
+	faults := Faults(err)
+	if faults == nil {
+		return err
+	}
+	return &SchemaError{Type: predicateType, Faults: faults}
+}
+
+// Faults lists the concrete faults of a JSON Schema validation error, by
+// path; nil when err is not a validation error.
+func Faults(err error) []Fault {
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return err
+		return nil
 	}
 	var faults []Fault
 	collectFaults(ve, &faults)
 	sort.SliceStable(faults, func(i, j int) bool { return faults[i].Path < faults[j].Path })
-	return &SchemaError{Type: predicateType, Faults: faults}
+	return faults
 }
 
 // collectFaults keeps the leaves of the error tree: the concrete faults.

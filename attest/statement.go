@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	ita1 "github.com/in-toto/attestation/go/v1"
@@ -61,6 +62,9 @@ func ParseStatement(payload []byte) (*Statement, error) {
 	if len(s.Subject) == 0 {
 		return nil, errors.New("statement has no subject")
 	}
+	if len(s.Subject) > MaxSubjects {
+		return nil, fmt.Errorf("statement names %d subjects, over the limit of %d; attest each model on its own", len(s.Subject), MaxSubjects)
+	}
 	if t := bytes.TrimSpace(s.Predicate); len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("statement predicate is not a JSON object")
 	}
@@ -90,6 +94,18 @@ func (s *Statement) Names(sha256Hex string) bool {
 		}
 	}
 	return false
+}
+
+// NamesOf returns the distinct names under which the statement names the
+// sha256 digest, in order of appearance.
+func (s *Statement) NamesOf(sha256Hex string) []string {
+	var out []string
+	for _, sub := range s.Subject {
+		if strings.EqualFold(sub.Digest["sha256"], sha256Hex) && !slices.Contains(out, sub.Name) {
+			out = append(out, sub.Name)
+		}
+	}
+	return out
 }
 
 // SubjectDigests lists the sha256 digests the statement is about.

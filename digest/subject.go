@@ -32,10 +32,15 @@ func IsHex64(s string) bool {
 	return true
 }
 
+// ValidName reports whether s can name a model: no space or '@', at most 256 bytes.
+func ValidName(s string) bool { return len(s) <= 256 && namePattern.MatchString(s) }
+
+var namePattern = regexp.MustCompile(`^[^@\s]+$`)
+
 // ParseRef parses NAME@sha256:HEX.
 func ParseRef(ref string) (Subject, error) {
 	m := refPattern.FindStringSubmatch(ref)
-	if m == nil {
+	if m == nil || len(m[1]) > 256 {
 		return Subject{}, fmt.Errorf("%q is not NAME@sha256:<64 lower-case hex>", ref)
 	}
 	return Subject{Name: m[1], SHA256: m[2]}, nil

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/internal/safeio"
 )
 
 // Dir is a content-addressed store in a directory:
@@ -33,6 +33,19 @@ func OpenDir(root string) (*Dir, error) {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("store %s: %w", root, err)
 		}
+	}
+	return &Dir{root: root}, nil
+}
+
+// OpenExistingDir opens a directory store that must already exist: commands
+// that only read never create one.
+func OpenExistingDir(root string) (*Dir, error) {
+	info, err := os.Stat(filepath.Join(root, "objects"))
+	if err != nil || !info.IsDir() {
+		if _, rootErr := os.Stat(root); rootErr != nil {
+			return nil, fmt.Errorf("store dir:%s does not exist; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'", root)
+		}
+		return nil, fmt.Errorf("store dir:%s is not an evidence store (no objects/ inside); check --store", root)
 	}
 	return &Dir{root: root}, nil
 }
@@ -70,7 +83,7 @@ func (d *Dir) Add(_ context.Context, data []byte) (string, bool, error) {
 // writeObject writes the envelope atomically; it reports false if it was there.
 func (d *Dir) writeObject(hex string, data []byte) (bool, error) {
 	path := d.objectPath(hex)
-	if existing, err := os.ReadFile(path); err == nil && bytes.Equal(existing, data) {
+	if existing, err := safeio.ReadFile(path, attest.MaxEnvelopeSize); err == nil && bytes.Equal(existing, data) {
 		return false, nil
 	}
 	dir := filepath.Dir(path)
@@ -101,11 +114,14 @@ func (d *Dir) writeObject(hex string, data []byte) (bool, error) {
 
 // indexAdd appends hex to the subject's index unless it is already there.
 func (d *Dir) indexAdd(subject, hex string) error {
-	f, err := os.OpenFile(d.indexPath(subject), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(d.indexPath(subject), os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
-		return err
+		return fmt.Errorf("index %s: %w (a symlink or special file in the store?)", d.indexPath(subject), err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return fmt.Errorf("index %s is not a regular file; remove it", d.indexPath(subject))
+	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock index: %w", err)
 	}
@@ -136,6 +152,9 @@ func readAllFrom(f *os.File) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if info.Size() > maxIndexSize {
+		return nil, fmt.Errorf("%w: index %s is %d bytes, over %d", ErrLimit, f.Name(), info.Size(), maxIndexSize)
+	}
 	buf := make([]byte, info.Size())
 	n, err := f.ReadAt(buf, 0)
 	if err != nil && n != len(buf) {
@@ -144,15 +163,28 @@ func readAllFrom(f *os.File) ([]byte, error) {
 	return buf[:n], nil
 }
 
+// maxIndexSize bounds an index file: MaxPerSubject lines of at most
+// MaxIndexLine bytes.
+const maxIndexSize = MaxPerSubject * (MaxIndexLine + 1)
+
 // ParseIndex reads an index file: one 64-hex envelope id per line. Lines that
-// are not ids (a torn write, a foreign edit) are returned as bad, not fatal;
-// repeated ids are returned once.
+// are not ids (a torn write, a foreign edit, a line over MaxIndexLine) are
+// returned as bad, not fatal, and never hide the lines after them; repeated
+// ids are returned once.
 func ParseIndex(data []byte) (ids []string, bad []string) {
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for len(data) > 0 {
+		raw := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(raw) > MaxIndexLine {
+			bad = append(bad, fmt.Sprintf("line of %d bytes, over the %d limit", len(raw), MaxIndexLine))
+			continue
+		}
+		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
 		}
@@ -160,7 +192,7 @@ func ParseIndex(data []byte) (ids []string, bad []string) {
 			if len(line) > 80 {
 				line = line[:80] + "…"
 			}
-			bad = append(bad, line)
+			bad = append(bad, strings.ToValidUTF8(line, "?"))
 			continue
 		}
 		if !seen[line] {
@@ -168,33 +200,40 @@ func ParseIndex(data []byte) (ids []string, bad []string) {
 			ids = append(ids, line)
 		}
 	}
-	if sc.Err() != nil {
-		bad = append(bad, "index line longer than 1 MiB")
-	}
 	return ids, bad
 }
 
 // Subject returns the envelopes indexed under a subject digest.
-func (d *Dir) Subject(_ context.Context, subject string) ([]Envelope, []Problem, error) {
+func (d *Dir) Subject(ctx context.Context, subject string) ([]Envelope, []Problem, error) {
 	path := d.indexPath(subject)
-	content, err := os.ReadFile(path)
+	content, err := safeio.ReadFile(path, maxIndexSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("store %s: %w", d.root, err)
+		return nil, nil, fmt.Errorf("store %s: index of sha256:%s: %w; repair or remove the index file", d, subject, err)
 	}
 	ids, bad := ParseIndex(content)
+	if len(ids) > MaxPerSubject {
+		return nil, nil, fmt.Errorf("store %s: %w: %d envelopes name sha256:%s, the limit is %d", d, ErrLimit, len(ids), subject, MaxPerSubject)
+	}
 	var problems []Problem
 	for _, b := range bad {
 		problems = append(problems, Problem{Source: path, Reason: fmt.Sprintf("index line %q is not an envelope id; skipped", b)})
 	}
 	envs := make([]Envelope, 0, len(ids))
+	var total int64
 	for _, hex := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("store %s: %w", d, err)
+		}
 		env, err := d.readObject(hex)
 		if err != nil {
 			problems = append(problems, Problem{Source: d.objectPath(hex), Reason: err.Error()})
 			continue
+		}
+		if total += int64(len(env.Data)); total > MaxSubjectBytes {
+			return nil, nil, fmt.Errorf("store %s: %w: the envelopes naming sha256:%s exceed %d bytes", d, ErrLimit, subject, MaxSubjectBytes)
 		}
 		envs = append(envs, env)
 	}
@@ -204,12 +243,9 @@ func (d *Dir) Subject(_ context.Context, subject string) ([]Envelope, []Problem,
 // readObject reads an envelope and checks that its bytes match its name.
 func (d *Dir) readObject(hex string) (Envelope, error) {
 	path := d.objectPath(hex)
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path, attest.MaxEnvelopeSize)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("unreadable: %v", err)
-	}
-	if len(data) > attest.MaxEnvelopeSize {
-		return Envelope{}, fmt.Errorf("larger than %d bytes; skipped", attest.MaxEnvelopeSize)
+		return Envelope{}, fmt.Errorf("unreadable: %v; skipped", err)
 	}
 	id := attest.EnvelopeID(data)
 	if id != "sha256:"+hex {
@@ -226,7 +262,7 @@ func (d *Dir) Get(_ context.Context, id string) ([]byte, error) {
 	}
 	env, err := d.readObject(hex)
 	if err != nil {
-		if _, statErr := os.Stat(d.objectPath(hex)); errors.Is(statErr, fs.ErrNotExist) {
+		if _, statErr := os.Lstat(d.objectPath(hex)); errors.Is(statErr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no envelope %s in %s", id, d)
 		}
 		return nil, fmt.Errorf("envelope %s: %v", id, err)

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,6 +30,8 @@ const (
 	ArtifactType     = "application/vnd.modelgate.evidence.v1"
 	EnvelopeMedia    = "application/vnd.dsse.envelope.v1+json"
 	maxManifestBytes = 1 << 20
+	// RequestTimeout bounds each request to a registry.
+	RequestTimeout = 30 * time.Second
 )
 
 // OCI keeps envelopes in a registry repository as artifacts that refer to
@@ -49,7 +53,11 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 	repo.PlainHTTP = opts.PlainHTTP || isLoopback(repo.Reference.Registry)
 	// Registries often refuse deletes; keep old referrers indexes rather than fail.
 	repo.SkipReferrersGC = true
-	client := &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache()}
+	// Every request has its own deadline, so a registry that never answers
+	// cannot stall the gate; the whole command has one too (--timeout).
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = RequestTimeout
+	client := &auth.Client{Client: &http.Client{Transport: retry.NewTransport(transport), Timeout: RequestTimeout}, Cache: auth.NewCache()}
 	if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
 		client.Credential = credentials.Credential(store)
 	}
@@ -119,8 +127,14 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, error) {
 	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
+	pages := 0
 	err := o.repo.Referrers(ctx, subject, ArtifactType, func(refs []ocispec.Descriptor) error {
-		manifests = append(manifests, refs...)
+		if pages++; pages > MaxReferrerPages {
+			return fmt.Errorf("%w: more than %d referrers pages for sha256:%s", ErrLimit, MaxReferrerPages, hex)
+		}
+		if manifests = append(manifests, refs...); len(manifests) > MaxPerSubject {
+			return fmt.Errorf("%w: more than %d envelopes refer to sha256:%s", ErrLimit, MaxPerSubject, hex)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errdef.ErrNotFound) {
@@ -128,8 +142,12 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 	}
 	var envs []Envelope
 	var problems []Problem
+	var total int64
 	seen := map[string]bool{}
 	for _, m := range manifests {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, o.wrap(err)
+		}
 		source := o.String() + "@" + m.Digest.String()
 		raw, err := o.fetch(ctx, m, maxManifestBytes)
 		if err != nil {
@@ -150,6 +168,9 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 		if err != nil {
 			problems = append(problems, Problem{Source: source, Reason: err.Error()})
 			continue
+		}
+		if total += int64(len(data)); total > MaxSubjectBytes {
+			return nil, nil, fmt.Errorf("store %s: %w: the envelopes referring to sha256:%s exceed %d bytes", o, ErrLimit, hex, MaxSubjectBytes)
 		}
 		envs = append(envs, Envelope{ID: attest.EnvelopeID(data), Source: o.String() + "@" + layer.Digest.String(), Data: data})
 	}

@@ -4,6 +4,7 @@ package evidence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -44,7 +45,20 @@ type Store interface {
 // Options tune Open.
 type Options struct {
 	PlainHTTP bool // talk to a non-loopback registry without TLS
+	Create    bool // create a dir: store that does not exist (commands that write)
 }
+
+// Limits on what one subject's evidence may amount to (DESIGN.md, Limits).
+// Going over is an error, never a silent cut: a cut could hide a veto.
+const (
+	MaxPerSubject    = 10000     // envelopes indexed under one subject
+	MaxSubjectBytes  = 256 << 20 // their bytes in all
+	MaxIndexLine     = 1 << 10   // one index line
+	MaxReferrerPages = 1000      // referrers pages read from a registry
+)
+
+// ErrLimit marks a store that holds more for one subject than the limits allow.
+var ErrLimit = errors.New("over a store limit")
 
 // Open returns the store named by spec: dir:PATH or oci://REGISTRY/REPO.
 func Open(spec string, opts Options) (Store, error) {
@@ -55,6 +69,9 @@ func Open(spec string, opts Options) (Store, error) {
 		path := strings.TrimPrefix(spec, "dir:")
 		if path == "" {
 			return nil, fmt.Errorf("store %q names no directory: use dir:PATH", spec)
+		}
+		if !opts.Create {
+			return OpenExistingDir(path)
 		}
 		return OpenDir(path)
 	case strings.HasPrefix(spec, "oci://"):

@@ -4,12 +4,14 @@ package facts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/evidence"
@@ -40,14 +42,25 @@ type Fact struct {
 	StatementVersion string    `json:"statement_version"`
 	Subjects         []string  `json:"subjects"`
 	Source           string    `json:"source,omitempty"`
+	// Names are the names under which the statement names the subject.
+	Names []string `json:"-"`
 }
 
-// Rejected is an envelope that did not verify, and why.
+// Rejected is an envelope that did not verify, and why. When a trusted
+// signature held but the predicate did not, Type and Signer say whose it
+// was, and Time its event time when that could be read.
 type Rejected struct {
-	ID     string `json:"id,omitempty"`
-	Source string `json:"source"`
-	Reason string `json:"reason"`
+	ID     string     `json:"id,omitempty"`
+	Source string     `json:"source"`
+	Reason string     `json:"reason"`
+	Type   string     `json:"type,omitempty"`
+	Signer *SignerRef `json:"signer,omitempty"`
+	Time   string     `json:"time,omitempty"`
 }
+
+// MaxFuture is how far past the decision's time evidence may be dated
+// (clock skew); anything later is rejected as dated in the future.
+const MaxFuture = 5 * time.Minute
 
 // Result is what Collect found for one subject.
 type Result struct {
@@ -65,6 +78,9 @@ type Trust struct {
 // NewTrust parses the signers' public keys.
 func NewTrust(signers []Signer) (*Trust, error) {
 	t := &Trust{byKeyID: map[string]SignerRef{}}
+	if err := CheckIdentities(signers); err != nil {
+		return nil, err
+	}
 	var vs []*keys.Verifier
 	for _, s := range signers {
 		if s.ID == "" {
@@ -77,7 +93,7 @@ func NewTrust(signers []Signer) (*Trust, error) {
 		if _, dup := t.byKeyID[v.KeyID]; dup {
 			continue
 		}
-		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: s.Identity, Roles: s.Roles}
+		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles}
 		vs = append(vs, v)
 	}
 	if len(vs) == 0 {
@@ -91,14 +107,39 @@ func NewTrust(signers []Signer) (*Trust, error) {
 	return t, nil
 }
 
-// Verify checks one envelope for the subject and returns its fact.
-func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Envelope) (*Fact, error) {
+// Signer returns the trusted signer of a key id.
+func (t *Trust) Signer(keyID string) (SignerRef, bool) {
+	s, ok := t.byKeyID[keyID]
+	return s, ok
+}
+
+// rejection is an error with what is known of a trusted but unreadable envelope.
+type rejection struct {
+	err    error
+	typ    string
+	signer SignerRef
+	time   string
+}
+
+func (r *rejection) Error() string { return r.err.Error() }
+
+// Verify checks one envelope for the subject and returns its fact. Evidence
+// dated more than MaxFuture after now is rejected.
+func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Envelope, now time.Time) (*Fact, error) {
 	v, err := t.verifier.Verify(ctx, env.Data)
 	if err != nil {
+		if v != nil && v.Statement.Names(subjectHex) {
+			r := &rejection{err: err, typ: v.Statement.PredicateType, signer: t.byKeyID[v.KeyID]}
+			r.time = readableTime(v.Statement)
+			return nil, r
+		}
 		return nil, err
 	}
 	if !v.Statement.Names(subjectHex) {
 		return nil, fmt.Errorf("names %s, not the subject sha256:%s", strings.Join(prefixAll(v.Statement.SubjectDigests()), ", "), subjectHex)
+	}
+	if at, ok := attest.EventTimeOf(v.Statement.PredicateType, v.Predicate); ok && at.After(now.Add(MaxFuture)) {
+		return nil, fmt.Errorf("dated in the future: %s is after the decision's time %s", attest.NormalTime(at), attest.NormalTime(now))
 	}
 	return &Fact{
 		ID:               v.ID,
@@ -108,7 +149,26 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		StatementVersion: v.Statement.Version(),
 		Subjects:         v.Statement.SubjectDigests(),
 		Source:           env.Source,
+		Names:            v.Statement.NamesOf(subjectHex),
 	}, nil
+}
+
+// readableTime is the event time of a predicate that failed its schema,
+// when that one field can still be read strictly.
+func readableTime(st *attest.Statement) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(st.Predicate, &m) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(m[attest.EventTime[attest.ShortName(st.PredicateType)]], &s) != nil {
+		return ""
+	}
+	n, err := attest.NormaliseTime(s)
+	if err != nil {
+		return ""
+	}
+	return n
 }
 
 func prefixAll(hexes []string) []string {
@@ -119,9 +179,10 @@ func prefixAll(hexes []string) []string {
 	return out
 }
 
-// Collect verifies envelopes in parallel. Each distinct envelope is judged
-// once; the output is sorted by id so that decisions are reproducible.
-func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.Envelope) Result {
+// Collect verifies envelopes in parallel as of now. Each distinct envelope
+// is judged once; the output is sorted by id so that decisions are
+// reproducible.
+func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.Envelope, now time.Time) Result {
 	unique := make([]evidence.Envelope, 0, len(envs))
 	seen := make(map[string]bool, len(envs))
 	for _, e := range envs {
@@ -142,7 +203,7 @@ func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.E
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				facts[i], errs[i] = t.Verify(ctx, subjectHex, unique[i])
+				facts[i], errs[i] = t.Verify(ctx, subjectHex, unique[i], now)
 			}
 		}()
 	}
@@ -155,7 +216,13 @@ func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.E
 	res := Result{Facts: []Fact{}, Rejected: []Rejected{}}
 	for i, e := range unique {
 		if errs[i] != nil {
-			res.Rejected = append(res.Rejected, Rejected{ID: e.ID, Source: e.Source, Reason: errs[i].Error()})
+			rj := Rejected{ID: e.ID, Source: e.Source, Reason: errs[i].Error()}
+			var r *rejection
+			if errors.As(errs[i], &r) {
+				signer := r.signer
+				rj.Type, rj.Signer, rj.Time = r.typ, &signer, r.time
+			}
+			res.Rejected = append(res.Rejected, rj)
 			continue
 		}
 		res.Facts = append(res.Facts, *facts[i])

@@ -6,12 +6,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policy"
 )
 
@@ -44,6 +51,27 @@ func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
 		close(g.compiled)
 	}()
 	return g, nil
+}
+
+// CheckGateKey refuses a key that is not a trusted signer with the gate
+// role: nobody would accept the VSAs it signs.
+func (g *Gate) CheckGateKey(sv signature.SignerVerifier) error {
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return err
+	}
+	id, err := keys.KeyID(pub)
+	if err != nil {
+		return err
+	}
+	s, ok := g.Trust.Signer(id)
+	if !ok {
+		return fmt.Errorf("the key is not in the policy bundle's trust list (key id %s); add it as a signer with the gate role, or use the gate's key", id)
+	}
+	if !slices.Contains(s.Roles, "gate") {
+		return fmt.Errorf("signer %s lacks the gate role, so nobody would accept its VSAs; use the gate's key", s.ID)
+	}
+	return nil
 }
 
 // Engine waits for the compiled policy.
@@ -85,8 +113,17 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		envs = append(envs, stored...)
 		problems = p
 	}
-	res := facts.Collect(ctx, g.Trust, req.Subject.SHA256, envs)
+	if err := g.Bundle.CheckEnvironment(req.Environment); err != nil {
+		return nil, err
+	}
+	res := facts.Collect(ctx, g.Trust, req.Subject.SHA256, envs, req.Now)
 	res.Rejected = append(res.Rejected, facts.FromProblems(problems)...)
+	if err := checkName(req.Subject, res.Facts); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("deadline: %w; raise --timeout", err)
+	}
 
 	champ, err := g.champion(ctx, req)
 	if err != nil {
@@ -122,20 +159,70 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	return &Outcome{Decision: d, Input: in, Facts: res}, nil
 }
 
+// checkName binds the model's name to its signed evidence: the name asked
+// about must be the one trusted signers attested the digest under, and they
+// must agree on one name.
+func checkName(subject digest.Subject, fs []facts.Fact) error {
+	var names []string
+	for _, f := range fs {
+		for _, n := range f.Names {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	switch {
+	case len(names) > 1:
+		return fmt.Errorf("signed evidence names sha256:%s under more than one name (%s); a digest is one model: re-attest it under one name", subject.SHA256, strings.Join(quoteAll(names), " and "))
+	case len(names) == 1 && names[0] != subject.Name:
+		return fmt.Errorf("--subject names the model %q but its signed evidence names sha256:%s %q; the name is bound to the evidence: use %s@sha256:%s", subject.Name, subject.SHA256, names[0], names[0], subject.SHA256)
+	}
+	return nil
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
 // champion finds the newest PASSED VSA for the model and environment in the
 // store, signed by a gate key; --champion only where the store knows none.
 func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
 	if req.Store != nil {
-		found, err := FindChampion(ctx, req.Store, g.Trust, req.Subject, req.Environment)
+		found, err := FindChampion(ctx, req.Store, g.Trust, req.Subject, req.Environment, req.Now)
 		if err != nil {
 			return nil, err
 		}
 		if found != nil {
-			return found, nil
+			return found, g.championEvaluations(ctx, req, found)
 		}
 	}
 	if req.Champion != nil {
-		return &Champion{Name: req.Champion.Name, Digest: map[string]string{"sha256": req.Champion.SHA256}, Source: "--champion flag"}, nil
+		c := &Champion{Name: req.Champion.Name, Digest: map[string]string{"sha256": req.Champion.SHA256}, Source: "--champion flag"}
+		return c, g.championEvaluations(ctx, req, c)
 	}
 	return nil, nil
+}
+
+// championEvaluations finds the champion's own signed evaluations in the
+// store, against which the candidate's baseline is checked.
+func (g *Gate) championEvaluations(ctx context.Context, req Request, c *Champion) error {
+	c.Evaluations = []facts.Fact{}
+	if req.Store == nil {
+		return nil
+	}
+	envs, _, err := req.Store.Subject(ctx, c.Digest["sha256"])
+	if err != nil {
+		return err
+	}
+	for _, f := range facts.Collect(ctx, g.Trust, c.Digest["sha256"], envs, req.Now).Facts {
+		if f.Type == attest.TypeURI("evaluation") {
+			c.Evaluations = append(c.Evaluations, f)
+		}
+	}
+	return nil
 }

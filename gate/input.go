@@ -12,6 +12,8 @@ type Champion struct {
 	Name   string            `json:"name"`
 	Digest map[string]string `json:"digest"`
 	Source string            `json:"source"`
+	// Evaluations are the champion's own signed evaluations in the store.
+	Evaluations []facts.Fact `json:"evaluations"`
 }
 
 // Input is the document policy judges.
@@ -30,28 +32,9 @@ type Input struct {
 // It must equal the parse of the input's JSON (see TestInputValueIsItsJSON),
 // so that --input-out replays the very same decision.
 func (in *Input) Value() (ast.Value, error) {
-	evidence := make([]*ast.Term, len(in.Evidence))
-	for i, f := range in.Evidence {
-		pred, err := ast.InterfaceToValue(f.Predicate)
-		if err != nil {
-			return nil, err
-		}
-		fields := [][2]*ast.Term{
-			item("id", ast.StringTerm(f.ID)),
-			item("type", ast.StringTerm(f.Type)),
-			item("predicate", ast.NewTerm(pred)),
-			item("signer", ast.ObjectTerm(
-				item("id", ast.StringTerm(f.Signer.ID)),
-				item("identity", ast.StringTerm(f.Signer.Identity)),
-				item("roles", stringArray(f.Signer.Roles)),
-			)),
-			item("statement_version", ast.StringTerm(f.StatementVersion)),
-			item("subjects", stringArray(f.Subjects)),
-		}
-		if f.Source != "" {
-			fields = append(fields, item("source", ast.StringTerm(f.Source)))
-		}
-		evidence[i] = ast.ObjectTerm(fields...)
+	evidence, err := factTerms(in.Evidence)
+	if err != nil {
+		return nil, err
 	}
 	rejected := make([]*ast.Term, len(in.Rejected))
 	for i, r := range in.Rejected {
@@ -59,11 +42,25 @@ func (in *Input) Value() (ast.Value, error) {
 		if r.ID != "" {
 			fields = append(fields, item("id", ast.StringTerm(r.ID)))
 		}
+		if r.Type != "" {
+			fields = append(fields, item("type", ast.StringTerm(r.Type)))
+		}
+		if r.Signer != nil {
+			fields = append(fields, item("signer", signerTerm(*r.Signer)))
+		}
+		if r.Time != "" {
+			fields = append(fields, item("time", ast.StringTerm(r.Time)))
+		}
 		rejected[i] = ast.ObjectTerm(fields...)
 	}
 	champion := ast.NullTerm()
 	if c := in.Champion; c != nil {
-		champion = ast.ObjectTerm(item("name", ast.StringTerm(c.Name)), item("digest", stringMap(c.Digest)), item("source", ast.StringTerm(c.Source)))
+		evals, err := factTerms(c.Evaluations)
+		if err != nil {
+			return nil, err
+		}
+		champion = ast.ObjectTerm(item("name", ast.StringTerm(c.Name)), item("digest", stringMap(c.Digest)), item("source", ast.StringTerm(c.Source)),
+			item("evaluations", nullable(c.Evaluations == nil, evals)))
 	}
 	return ast.NewObject(
 		item("subject", ast.ObjectTerm(item("name", ast.StringTerm(in.Subject.Name)), item("digest", stringMap(in.Subject.Digest)))),
@@ -74,6 +71,37 @@ func (in *Input) Value() (ast.Value, error) {
 		item("evidence", nullable(in.Evidence == nil, evidence)),
 		item("rejected", nullable(in.Rejected == nil, rejected)),
 	), nil
+}
+
+func factTerms(fs []facts.Fact) ([]*ast.Term, error) {
+	out := make([]*ast.Term, len(fs))
+	for i, f := range fs {
+		pred, err := ast.InterfaceToValue(f.Predicate)
+		if err != nil {
+			return nil, err
+		}
+		fields := [][2]*ast.Term{
+			item("id", ast.StringTerm(f.ID)),
+			item("type", ast.StringTerm(f.Type)),
+			item("predicate", ast.NewTerm(pred)),
+			item("signer", signerTerm(f.Signer)),
+			item("statement_version", ast.StringTerm(f.StatementVersion)),
+			item("subjects", stringArray(f.Subjects)),
+		}
+		if f.Source != "" {
+			fields = append(fields, item("source", ast.StringTerm(f.Source)))
+		}
+		out[i] = ast.ObjectTerm(fields...)
+	}
+	return out, nil
+}
+
+func signerTerm(s facts.SignerRef) *ast.Term {
+	return ast.ObjectTerm(
+		item("id", ast.StringTerm(s.ID)),
+		item("identity", ast.StringTerm(s.Identity)),
+		item("roles", stringArray(s.Roles)),
+	)
 }
 
 func item(k string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.StringTerm(k), v} }

@@ -117,7 +117,7 @@ func SignVSA(ctx context.Context, sv signature.SignerVerifier, d *decision.Decis
 // FindChampion returns the model of the newest PASSED VSA for the model name
 // and environment, signed by a trusted gate key, other than the candidate
 // itself. The VSAs are verified in parallel, like any evidence.
-func FindChampion(ctx context.Context, store evidence.Store, trust *facts.Trust, candidate digest.Subject, env string) (*Champion, error) {
+func FindChampion(ctx context.Context, store evidence.Store, trust *facts.Trust, candidate digest.Subject, env string, now time.Time) (*Champion, error) {
 	key := ChampionKey(candidate.Name, env)
 	envs, _, err := store.Subject(ctx, key.SHA256)
 	if err != nil {
@@ -125,7 +125,7 @@ func FindChampion(ctx context.Context, store evidence.Store, trust *facts.Trust,
 	}
 	var best *Champion
 	var bestAt time.Time
-	for _, f := range facts.Collect(ctx, trust, key.SHA256, envs).Facts {
+	for _, f := range facts.Collect(ctx, trust, key.SHA256, envs, now).Facts {
 		p, _ := f.Predicate.(map[string]any)
 		result, _ := p["verificationResult"].(string)
 		uri, _ := p["resourceUri"].(string)

@@ -50,19 +50,21 @@ func Load(spec string) (*Bundle, error) {
 	case strings.HasPrefix(spec, "oci://"):
 		return nil, fmt.Errorf("policy %s: OCI policy bundles are not supported yet; pass a directory or .tar.gz", spec)
 	default:
-		info, err := os.Stat(spec)
+		info, err := os.Lstat(spec)
 		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
 		if info.IsDir() {
+			if err := checkTree(spec); err != nil {
+				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
+			}
 			loader = bundle.NewDirectoryLoader(spec)
 		} else {
-			f, err := os.Open(spec)
+			data, err := ReadTarball(spec)
 			if err != nil {
-				return nil, fmt.Errorf("policy: %w", err)
+				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 			}
-			defer f.Close()
-			loader = bundle.NewTarballLoaderWithBaseURL(f, "")
+			loader = bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "")
 		}
 	}
 	b, err := bundle.NewCustomReader(loader).
@@ -81,7 +83,11 @@ func Load(spec string) (*Bundle, error) {
 		}
 	}
 	b.Modules = mods
-	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}, nil
+	out := &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}
+	if err := out.checkData(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // contentDigest hashes what decides: each module's path and source, the

@@ -2,19 +2,18 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 )
 
 func newAttestCmd() *cobra.Command {
-	var typ, subjectArg, predicatePath, keyRef, out, storeSpec string
+	var typ, subjectArg, name, predicatePath, keyRef, out, storeSpec string
 	var plainHTTP bool
 	cmd := &cobra.Command{
 		Use:   "attest --type TYPE --subject PATH|NAME@sha256:HEX --predicate FILE|- --key KEY",
@@ -27,7 +26,10 @@ A modelgate predicate must match its JSON Schema; every fault is listed with
 its JSON path and nothing is written. KEY is a PEM private key (password from
 MODELGATE_KEY_PASSWORD) or a KMS URI (awskms://, gcpkms://, azurekms://,
 hashivault://). The envelope goes to --out (default: standard output) and,
-with --store, into the evidence store.`,
+with --store, into the evidence store.
+
+The model's name is signed with the evidence and picks its tier, thresholds
+and champion: for a path it is the base name unless --name gives it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for flag, v := range map[string]string{"--type": typ, "--subject": subjectArg, "--predicate": predicatePath, "--key": keyRef} {
@@ -39,7 +41,7 @@ with --store, into the evidence store.`,
 			if err != nil {
 				return err
 			}
-			predicate, err := readBounded(predicatePath, attest.MaxPredicateSize, cmd.InOrStdin())
+			predicate, err := safeio.ReadInput(predicatePath, attest.MaxPredicateSize, cmd.InOrStdin())
 			if err != nil {
 				return fmt.Errorf("predicate: %w", err)
 			}
@@ -53,9 +55,18 @@ with --store, into the evidence store.`,
 			if err != nil {
 				return err
 			}
+			if name != "" {
+				if !digest.ValidName(name) {
+					return fmt.Errorf("--name %q: use the model's name without spaces or '@', e.g. fraud-scorer", name)
+				}
+				if ref, refErr := digest.ParseRef(subjectArg); refErr == nil && ref.Name != name {
+					return fmt.Errorf("--name %q differs from the name in --subject %s; give the name once", name, subjectArg)
+				}
+				subject.Name = name
+			}
 			var store evidence.Store
 			if storeSpec != "" {
-				if store, err = evidence.Open(storeSpec, evidence.Options{PlainHTTP: plainHTTP}); err != nil {
+				if store, err = evidence.Open(storeSpec, evidence.Options{PlainHTTP: plainHTTP, Create: true}); err != nil {
 					return err
 				}
 			}
@@ -85,12 +96,13 @@ with --store, into the evidence store.`,
 				_, err = cmd.OutOrStdout().Write(append(env, '\n'))
 				return err
 			}
-			return writeAtomic(out, env, 0o644)
+			return safeio.WriteFile(out, append(env, '\n'), 0o644)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&typ, "type", "", "predicate type: short name or full URI")
 	f.StringVar(&subjectArg, "subject", "", "the model: a file or directory, or NAME@sha256:HEX")
+	f.StringVar(&name, "name", "", "the model's name, signed with the evidence (default: the path's base name)")
 	f.StringVar(&predicatePath, "predicate", "", "predicate JSON file, or - for standard input")
 	f.StringVar(&keyRef, "key", "", "signing key: PEM file or KMS URI")
 	f.StringVar(&out, "out", "", "write the envelope here (default: standard output unless --store)")
@@ -99,58 +111,3 @@ with --store, into the evidence store.`,
 	return cmd
 }
 
-// readBounded reads a file (or stdin for "-") of at most limit bytes.
-func readBounded(path string, limit int64, stdin io.Reader) ([]byte, error) {
-	var r io.Reader = stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
-}
-
-// writeAtomic writes data to path through a synced temp file and a rename,
-// so a reader never sees a torn file.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".modelgate-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i+1]
-		}
-	}
-	return "."
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/safeio"
 )
 
 type storeFlags struct {
@@ -22,8 +23,10 @@ func (s *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&s.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 }
 
-func (s *storeFlags) open() (evidence.Store, error) {
-	return evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP})
+// open opens the store; create is for commands that write, and only they
+// make a dir: store that does not exist.
+func (s *storeFlags) open(create bool) (evidence.Store, error) {
+	return evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP, Create: create})
 }
 
 func newEvidenceCmd() *cobra.Command {
@@ -42,12 +45,12 @@ func newEvidenceAddCmd() *cobra.Command {
 		Short: "Add DSSE envelope files to the store (adding one twice is a no-op)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open()
+			store, err := sf.open(true)
 			if err != nil {
 				return err
 			}
 			for _, path := range args {
-				data, err := readBounded(path, attest.MaxEnvelopeSize, nil)
+				data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, cmd.InOrStdin())
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -90,7 +93,7 @@ Files in the store that cannot be read as envelopes are listed with the problem.
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
-			store, err := sf.open()
+			store, err := sf.open(false)
 			if err != nil {
 				return err
 			}
@@ -175,7 +178,7 @@ func newEvidenceGetCmd() *cobra.Command {
 		Short: "Print one stored envelope",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open()
+			store, err := sf.open(false)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,11 @@ that goes into the policy bundle's trust list.`,
 			for _, p := range []string{out + ".key", out + ".pub"} {
 				if _, err := os.Stat(p); err == nil {
 					return fmt.Errorf("%s already exists: remove it or choose another --out", p)
+				}
+			}
+			if dir := filepath.Dir(out); dir != "." {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return fmt.Errorf("--out %s: %w", out, err)
 				}
 			}
 			if err := writeNew(out+".key", priv, 0o600); err != nil {

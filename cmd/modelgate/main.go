@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -54,9 +55,51 @@ func newRootCmd() *cobra.Command {
 		newBundleCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v (see 'modelgate %s --help')", err, c.Name())
+		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())
 	})
+	root.Version = version()
+	root.SetVersionTemplate("modelgate {{.Version}}\n")
+	strictGroups(root)
 	return root
+}
+
+// strictGroups makes a command that only groups others (bundle, evidence)
+// refuse an unknown subcommand, or none, with exit 2 rather than print its
+// help and succeed.
+func strictGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
+	if !c.HasSubCommands() || c.RunE != nil || c.Run != nil {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		var names []string
+		for _, s := range cmd.Commands() {
+			if s.IsAvailableCommand() {
+				names = append(names, s.Name())
+			}
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("'%s' needs a subcommand: one of %s (see '%s --help')", cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+		}
+		return fmt.Errorf("unknown command %q for '%s': use one of %s (see '%s --help')", args[0], cmd.CommandPath(), strings.Join(names, ", "), cmd.CommandPath())
+	}
+}
+
+// Version is set at build time with -ldflags "-X main.Version=…"; otherwise
+// the module's version from the build information.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
 }
 
 func main() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
+	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policy"
 )
@@ -29,6 +31,7 @@ func newVerifyCmd() *cobra.Command {
 		subjectArg, env, policySpec, tier, championArg  string
 		format, vsaKey, vsaOut, inputOut, effectiveTime string
 		evidenceFiles                                   []string
+		timeout                                         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "verify --subject PATH|NAME@sha256:HEX --env ENV [flags]",
@@ -43,10 +46,19 @@ policy bundle, print the decision, and exit:
 The tier is the highest of the bundle's inventory, a valid signed risk
 attestation, and --tier: a flag can raise the tier, never lower it.
 With --vsa-key the decision is signed as a SLSA VSA v1 and stored next to the
-evidence, together with the verified --evidence files it rests on.`,
+evidence, together with the verified --evidence files it rests on; the key
+must belong to a signer with the gate role in the bundle.
+
+The model's name is the one its signed evidence names: a --subject whose
+name differs cannot be decided. --effective-time replays a decision as of a
+past time and writes nothing (no VSA, nothing to the store).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout %s: give a positive duration, e.g. 60s", timeout)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
 			if subjectArg == "" || env == "" {
 				return fmt.Errorf("--subject and --env are required (see 'modelgate verify --help')")
 			}
@@ -62,13 +74,19 @@ evidence, together with the verified --evidence files it rests on.`,
 			// Compiling the predicate schemas takes as long as loading the
 			// policy: do both at once.
 			go attest.PrepareSchemas()
+			if vsaOut != "" && vsaKey == "" {
+				return fmt.Errorf("--vsa-out needs --vsa-key: a VSA is signed by the gate's key")
+			}
 			now := time.Now().UTC()
 			if effectiveTime != "" {
-				t, err := time.Parse(time.RFC3339, effectiveTime)
-				if err != nil {
-					return fmt.Errorf("--effective-time %q: use RFC 3339, e.g. 2026-01-31T00:00:00Z", effectiveTime)
+				if vsaKey != "" {
+					return fmt.Errorf("--effective-time replays a past decision and writes nothing: drop --vsa-key, or drop --effective-time to decide now")
 				}
-				now = t.UTC()
+				t, err := attest.ParseTime(effectiveTime)
+				if err != nil {
+					return fmt.Errorf("--effective-time: %w", err)
+				}
+				now = t
 			}
 			subject, err := digest.Resolve(subjectArg, digest.Options{})
 			if err != nil {
@@ -84,13 +102,13 @@ evidence, together with the verified --evidence files it rests on.`,
 			}
 			extra := make([]evidence.Envelope, 0, len(evidenceFiles))
 			for _, path := range evidenceFiles {
-				data, err := readBounded(path, attest.MaxEnvelopeSize, nil)
+				data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, cmd.InOrStdin())
 				if err != nil {
 					return fmt.Errorf("--evidence %s: %w", path, err)
 				}
 				extra = append(extra, evidence.Envelope{ID: attest.EnvelopeID(data), Source: path, Data: data})
 			}
-			store, err := sf.open()
+			store, err := sf.open(false)
 			if err != nil {
 				return err
 			}
@@ -111,11 +129,19 @@ evidence, together with the verified --evidence files it rests on.`,
 			if err != nil {
 				return err
 			}
+			if vsaSigner != nil {
+				if err := g.CheckGateKey(vsaSigner); err != nil {
+					return fmt.Errorf("--vsa-key: %w", err)
+				}
+			}
 			out, err := g.Decide(ctx, gate.Request{
 				Subject: subject, Environment: env, RequestedTier: tier,
 				Store: store, Extra: extra, Champion: champion, Now: now,
 			})
 			if err != nil {
+				if ctx.Err() != nil && !strings.Contains(err.Error(), "--timeout") {
+					return fmt.Errorf("%w (the decision's deadline of %s passed; raise --timeout)", err, timeout)
+				}
 				return err
 			}
 			if inputOut != "" {
@@ -123,13 +149,13 @@ evidence, together with the verified --evidence files it rests on.`,
 				if err != nil {
 					return fmt.Errorf("--input-out: %w", err)
 				}
-				if err := writeAtomic(inputOut, append(input, '\n'), 0o644); err != nil {
+				if err := safeio.WriteFile(inputOut, append(input, '\n'), 0o644); err != nil {
 					return fmt.Errorf("--input-out: %w", err)
 				}
 			}
 			d := out.Decision
 			if vsaSigner != nil {
-				if err := storeVSA(cmd, store, out, extra, vsaSigner, vsaOut, now); err != nil {
+				if err := storeVSA(ctx, cmd, store, out, extra, vsaSigner, vsaOut, now); err != nil {
 					return err
 				}
 			}
@@ -155,7 +181,8 @@ evidence, together with the verified --evidence files it rests on.`,
 	f.StringVar(&vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
 	f.StringVar(&vsaOut, "vsa-out", "", "write the signed VSA envelope here")
 	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged, to replay with opa eval or conftest")
-	f.StringVar(&effectiveTime, "effective-time", "", "decide as of this RFC 3339 time (replay)")
+	f.StringVar(&effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
+	f.DurationVar(&timeout, "timeout", 60*time.Second, "deadline for the whole decision")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -9,12 +10,12 @@ import (
 
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
+	"github.com/modelgate/modelgate/internal/safeio"
 )
 
 // storeVSA signs the decision, writes it to --vsa-out and the store, and
 // stores the verified --evidence files so the VSA's inputs can be found again.
-func storeVSA(cmd *cobra.Command, store evidence.Store, out *gate.Outcome, extra []evidence.Envelope, sv signature.SignerVerifier, vsaOut string, now time.Time) error {
-	ctx := cmd.Context()
+func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out *gate.Outcome, extra []evidence.Envelope, sv signature.SignerVerifier, vsaOut string, now time.Time) error {
 	inputs := make([]string, len(out.Facts.Facts))
 	verified := map[string]bool{}
 	for i, f := range out.Facts.Facts {
@@ -26,7 +27,7 @@ func storeVSA(cmd *cobra.Command, store evidence.Store, out *gate.Outcome, extra
 		return fmt.Errorf("VSA: %w", err)
 	}
 	if vsaOut != "" {
-		if err := writeAtomic(vsaOut, append(env, '\n'), 0o644); err != nil {
+		if err := safeio.WriteFile(vsaOut, append(env, '\n'), 0o644); err != nil {
 			return fmt.Errorf("--vsa-out: %w", err)
 		}
 	}

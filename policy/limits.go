@@ -1,0 +1,101 @@
+package policy
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/modelgate/modelgate/internal/safeio"
+)
+
+// ReadTarball reads a .tar.gz bundle within MaxBundleSize, then walks it
+// once, bounding what it unpacks to: every entry's claimed size must be
+// there, only files and directories, MaxBundleSize unpacked in all. A
+// header that claims more than the archive holds, or a gzip bomb, is an
+// error before OPA's loader sees a byte.
+func ReadTarball(path string) ([]byte, error) {
+	data, err := safeio.ReadFile(path, MaxBundleSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckTarball(data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// CheckTarball checks a gzipped tar bundle's bounds without unpacking it
+// to memory.
+func CheckTarball(data []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("not a gzipped tarball: %v", err)
+	}
+	// Headers are 512-byte blocks; allow them on top of the content limit.
+	limited := &io.LimitedReader{R: zr, N: MaxBundleSize + 8<<20}
+	tr := tar.NewReader(limited)
+	var total int64
+	for files := 0; ; files++ {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tarball is damaged: %v", err)
+		}
+		if files >= 10000 {
+			return errors.New("tarball has more than 10,000 entries")
+		}
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeDir:
+		default:
+			return fmt.Errorf("tarball entry %q is not a file or directory", hdr.Name)
+		}
+		if hdr.Size < 0 || hdr.Size > MaxBundleSize-total {
+			return fmt.Errorf("tarball unpacks to more than %d bytes (entry %q claims %d); the limit is MaxBundleSize", MaxBundleSize, hdr.Name, hdr.Size)
+		}
+		n, err := io.Copy(io.Discard, tr)
+		if err != nil {
+			if limited.N <= 0 {
+				return fmt.Errorf("tarball unpacks to more than %d bytes", MaxBundleSize)
+			}
+			return fmt.Errorf("tarball entry %q is damaged: %v", hdr.Name, err)
+		}
+		if n != hdr.Size {
+			return fmt.Errorf("tarball entry %q holds %d bytes, not the %d its header claims", hdr.Name, n, hdr.Size)
+		}
+		total += n
+	}
+}
+
+// checkTree refuses a bundle directory holding anything but regular files
+// and directories (a FIFO, a device, a symlink), or more than
+// MaxBundleSize bytes in all.
+func checkTree(root string) error {
+	var total int64
+	return filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (%s); a bundle holds only files and directories", p, e.Type())
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		if total > MaxBundleSize {
+			return fmt.Errorf("more than %d bytes in all", MaxBundleSize)
+		}
+		return nil
+	})
+}
