@@ -4,7 +4,8 @@
 #   Rolls every gate under data.modelgate.gates into one decision for the
 #   subject and environment. A gate applies to the tiers and environments in
 #   its METADATA; failures of a rule whose effective_on is still ahead are
-#   warnings; a valid waiver turns a failure into "waived".
+#   warnings; a valid waiver turns a failure into "waived", unless one of its
+#   failures is marked waivable: false (an approver's veto).
 package modelgate
 
 import data.modelgate.lib
@@ -66,6 +67,9 @@ outcome(id, meta, deny) := {"status": "skipped", "message": sprintf("applies to 
 } else := {"status": "waived", "message": concat("; ", msgs(deny)), "evidence": result_ids(deny), "waivers": sort(waivers[meta.custom.code])} if {
 	count(deny) > 0
 	count(waivers[meta.custom.code]) > 0
+	every r in deny {
+		object.get(r, "waivable", true)
+	}
 } else := {"status": "fail", "message": concat("; ", msgs(deny)), "evidence": result_ids(deny)} if {
 	count(deny) > 0
 } else := {"status": "warn", "message": concat("; ", msgs(warns[id])), "evidence": result_ids(warns[id])} if {
@@ -99,7 +103,7 @@ decision := {
 	"gates": gate_results,
 	"champion": object.get(input, "champion", null),
 	"evidence": [{"id": e.id, "type": e.type, "signer": e.signer.identity, "signer_id": e.signer.id} | some e in input.evidence],
-	"rejected": input.rejected,
+	"rejected": array.concat(input.rejected, lib.role_rejected),
 	"waivers": sort([{"code": code, "evidence": sort(ids)} | some code, ids in waivers]),
 	"evaluated_at": input.now,
 }

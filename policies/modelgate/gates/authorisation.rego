@@ -1,6 +1,6 @@
 # METADATA
 # title: Evidence is signed by holders of its role
-# description: Each predicate type counts only from signers holding its role (data, training, evaluation, approver, risk, deploy, canary, waiver). Evidence signed outside its role is a misuse of a trusted key and denies.
+# description: Each predicate type counts only from signers holding its role (data, training, evaluation, approver, risk, deploy, canary, waiver). Evidence a trusted key signed outside its role counts for nothing, is listed as rejected, and warns; it never blocks the model.
 # custom:
 #   code: MG-AUTH
 #   tiers: [low, medium, high]
@@ -11,7 +11,7 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-deny contains {"msg": msg, "evidence": [e.id]} if {
+warn contains {"msg": msg, "evidence": [e.id]} if {
 	some e in input.evidence
 	role := lib.role_for_type[e.type]
 	not role in e.signer.roles

@@ -1,6 +1,6 @@
 # METADATA
 # title: Canary analysis passed
-# description: A high-tier model reaches production only after a passed canary analysis in production.
+# description: A high-tier model reaches production only after a passed canary analysis in production; the newest analysis is judged, and when several share its time, all must pass.
 # custom:
 #   code: MG-CANARY
 #   tiers: [high]
@@ -11,7 +11,7 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-runs := [c | some c in lib.evidence("canary"); c.predicate.environment == input.environment]
+runs := lib.judged([c | some c in lib.evidence("canary"); c.predicate.environment == input.environment])
 
 deny contains {"msg": msg} if {
 	count(runs) == 0
@@ -19,8 +19,8 @@ deny contains {"msg": msg} if {
 }
 
 deny contains {"msg": msg, "evidence": [c.id]} if {
-	count([c | some c in runs; c.predicate.passed]) == 0
 	some c in runs
+	not c.predicate.passed
 	msg := sprintf("the canary at %v%% traffic for %vs failed its analysis", [c.predicate.traffic_percent, c.predicate.duration_s])
 }
 

@@ -1,6 +1,6 @@
 # METADATA
 # title: Evidence is fresh
-# description: No piece of evidence is older than the tier's max_evidence_age_days.
+# description: No piece of judged evidence is older than the tier's max_evidence_age_days; evidence superseded by newer evidence of its kind is not judged.
 # custom:
 #   code: MG-FRESHNESS
 #   tiers: [low, medium, high]
@@ -26,9 +26,8 @@ max_age_ns := max_age_days * day_ns if is_number(max_age_days)
 
 deny contains {"msg": msg, "evidence": [e.id]} if {
 	some e in input.evidence
-	field := lib.time_field[e.type]
-	lib.authorised(e)
-	age := lib.now_ns - time.parse_rfc3339_ns(e.predicate[field])
+	e.id in lib.judged_ids
+	age := lib.now_ns - lib.event_ns(e)
 	age > max_age_ns
 	msg := sprintf("%s (%s) is %v days old; the %s tier allows %v", [e.id, e.type, floor(age / day_ns), lib.tier, max_age_days])
 }

@@ -11,13 +11,14 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-deny contains lib.no_evaluation if not lib.evaluation
+deny contains lib.no_evaluation if lib.no_evaluations
 
-deny contains {"msg": msg, "evidence": [lib.evaluation.id]} if {
+deny contains {"msg": msg, "evidence": [ev.id]} if {
+	some ev in lib.evaluations
 	some name, spec in lib.config.metrics
-	value := object.get(lib.evaluation.predicate.metrics, name, null)
+	value := object.get(ev.predicate.metrics, name, null)
 	some fault in lib.bound_faults(name, value, spec)
 	msg := sprintf("metric %s %s", [name, fault])
 }
 
-used := [lib.evaluation.id]
+used := lib.ids(lib.evaluations)

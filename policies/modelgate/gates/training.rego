@@ -1,6 +1,6 @@
 # METADATA
 # title: Training finished cleanly
-# description: A training attestation exists, and no training run reports NaN loss or divergence.
+# description: A training attestation exists, and the newest training run (all that share its time) reports no NaN loss or divergence and a final loss.
 # custom:
 #   code: MG-TRAIN
 #   tiers: [low, medium, high]
@@ -11,7 +11,7 @@ import data.modelgate.lib
 
 metadata := lib.package_annotations(rego.metadata.chain())
 
-runs := lib.evidence("training")
+runs := lib.trainings
 
 deny contains {"msg": msg} if {
 	count(runs) == 0

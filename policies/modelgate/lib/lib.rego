@@ -60,15 +60,78 @@ evidence(short) := [e |
 
 ids(es) := [e.id | some e in es]
 
-# The newest evaluation is the one judged.
-evaluations := evidence("evaluation")
+# The time that dates a piece of evidence (normalised by modelgate).
+event_ns(e) := time.parse_rfc3339_ns(e.predicate[time_field[e.type]])
 
-evaluation := newest(evaluations)
+# judged keeps the newest of competing evidence: every one that shares the
+# newest time, so that the worst of them counts. Ties are never broken by
+# envelope id, which is not signed.
+judged(es) := [e | some e in es; event_ns(e) == latest] if {
+	latest := max({event_ns(e) | some e in es})
+} else := []
 
-# newest orders by the type's time, then by id, so ties cannot conflict.
-newest(es) := last[2] if {
-	ranked := sort([[time.parse_rfc3339_ns(e.predicate[time_field[e.type]]), e.id, e] | some e in es])
-	last := ranked[count(ranked) - 1]
+# The evaluations judged: the newest (all of them when several share its time).
+evaluations := judged(evidence("evaluation"))
+
+# Data validations judged for a dataset: the newest for that digest.
+validations(digest) := judged([v |
+	some v in evidence("data-validation")
+	v.predicate.dataset.digest.sha256 == digest
+])
+
+validated_digests := {v.predicate.dataset.digest.sha256 | some v in evidence("data-validation")}
+
+# Training runs judged: the newest.
+trainings := judged(evidence("training"))
+
+# Approvals for this environment, and each approver's standing: their newest.
+approvals := [a | some a in evidence("approval"); a.predicate.environment == input.environment]
+
+standing[id] := judged([a | some a in approvals; a.signer.identity == id]) if {
+	some x in approvals
+	id := x.signer.identity
+}
+
+# Approvals a trusted approver signed that cannot be read: each counts as a
+# rejection until the same approver signs a newer readable one (any readable
+# one, when the unreadable one's own time cannot be read).
+unreadable_approvals := [r |
+	some r in input.rejected
+	r.type == types.approval
+	"approver" in r.signer.roles
+	not superseded(r)
+]
+
+superseded(r) if {
+	some a in evidence("approval")
+	a.signer.identity == r.signer.identity
+	newer_than(a, r)
+}
+
+newer_than(a, r) if not r.time
+
+newer_than(a, r) if event_ns(a) > time.parse_rfc3339_ns(r.time)
+
+# Every envelope that is judged, for freshness.
+judged_ids contains e.id if {
+	some set in [evaluations, trainings]
+	some e in set
+}
+
+judged_ids contains v.id if {
+	some d in validated_digests
+	some v in validations(d)
+}
+
+judged_ids contains a.id if {
+	some group in standing
+	some a in group
+}
+
+judged_ids contains e.id if {
+	some short in ["smoke-test", "canary"]
+	some env in {x.predicate.environment | some x in evidence(short)}
+	some e in judged([x | some x in evidence(short); x.predicate.environment == env])
 }
 
 # Tier: the highest of the inventory's, valid risk attestations', and --tier.
@@ -78,7 +141,9 @@ inventory_tier := object.get(data.modelgate.tiers, "default", "high") if {
 	not data.modelgate.tiers.inventory[input.subject.name]
 }
 
-tier_claims contains {"tier": inventory_tier, "source": "inventory"}
+tier_claims contains {"tier": inventory_tier, "source": "inventory"} if data.modelgate.tiers.inventory[input.subject.name]
+
+tier_claims contains {"tier": inventory_tier, "source": "inventory default (unknown model)"} if not data.modelgate.tiers.inventory[input.subject.name]
 
 tier_claims contains {"tier": e.predicate.tier, "source": concat("", ["risk attestation ", e.id])} if {
 	some e in evidence("risk")
@@ -125,6 +190,16 @@ above(value, spec) := sprintf("%v is above the upper bound %v", [value, spec.upp
 
 # The failure of every gate that judges the evaluation when there is none.
 no_evaluation := {"msg": sprintf("no evaluation attestation; %s", [how("evaluation")])}
+
+no_evaluations if count(evaluations) == 0
+
+# Envelopes whose trusted signer lacks the role for their type count for
+# nothing and are listed as rejected.
+role_rejected := [{"id": e.id, "source": object.get(e, "source", ""), "reason": sprintf("signer %s lacks role %s for %s; it does not count", [e.signer.id, role_for_type[e.type], e.type])} |
+	some e in input.evidence
+	role_for_type[e.type]
+	not authorised(e)
+]
 
 # How to produce a missing attestation.
 how(short) := sprintf("produce one with 'modelgate attest --type %s --subject MODEL --predicate FILE --key KEY' signed by a key with the %s role", [short, role_for_type[types[short]]])

@@ -76,7 +76,16 @@ test_waiver_over_several_digests_does_not_count if {
 test_waiver_from_a_non_waiver_role_does_not_count if {
 	d := waived_training(waiver({"signer": f.signer("eve", "approver")}))
 	f.status(d, "training") == "fail"
-	f.status(d, "authorisation") == "fail"
+	f.status(d, "authorisation") == "warn"
+	d.rejected == [{"id": "wv", "source": "", "reason": "signer eve lacks role waiver for https://modelgate.dev/attestation/waiver/v1; it does not count"}]
+}
+
+test_a_waiver_never_lifts_an_approvers_veto if {
+	veto := object.union(f.fact("ap3", "approval", "approver", {"decision": "rejected", "environment": "production", "justification": "no", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": f.signer("carol", "approver")})
+	w := waiver({"predicate": {"rule": "MG-APPROVALS"}})
+	d := modelgate.decision with input as f.plus([veto, w])
+	f.status(d, "approvals") == "fail"
+	d.allow == false
 }
 
 test_future_rule_only_warns if {

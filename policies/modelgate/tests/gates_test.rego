@@ -17,15 +17,29 @@ test_every_gate_passes_on_good_evidence if {
 
 # authorisation
 
-test_authorisation_denies_a_signer_outside_its_role if {
+test_authorisation_warns_of_a_signer_outside_its_role if {
 	bad := f.fact("x", "canary", "deploy", {"environment": "production", "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"})
-	gates.authorisation.deny == {{"msg": "x (https://modelgate.dev/attestation/canary/v1) is signed by deploy, who lacks the canary role; it does not count", "evidence": ["x"]}} with input as f.plus([bad])
+	gates.authorisation.warn == {{"msg": "x (https://modelgate.dev/attestation/canary/v1) is signed by deploy, who lacks the canary role; it does not count", "evidence": ["x"]}} with input as f.plus([bad])
 }
 
 # data validation
 
 test_data_validation_denies_an_unvalidated_dataset if {
 	gates.data_validation.deny == {{"msg": sprintf("dataset sha256:%s has no data-validation attestation; %s", [ones, f.how("data-validation", "data")])}} with input as f.without(0)
+}
+
+test_data_validation_that_contradicts_itself_fails if {
+	inp := f.patched(0, {"statistics": {"evaluated": 4, "successful": 3, "unsuccessful": 1}, "results": [{"check": "nulls", "success": false}], "drift": [{"feature": "age", "metric": "psi", "value": 0.4, "threshold": 0.2}]})
+	gates.data_validation.deny == {
+		{"msg": "data validation of train claims success, but 1 of 4 checks failed", "evidence": ["dv1"]},
+		{"msg": "data validation of train claims success, but check nulls failed", "evidence": ["dv1"]},
+		{"msg": "data validation of train claims success, but drift of age (psi 0.4) is over its threshold 0.2", "evidence": ["dv1"]},
+	} with input as inp
+}
+
+test_data_validation_judges_the_newest_for_a_dataset if {
+	older := object.union(f.good[0], {"id": "dv0", "predicate": {"success": false, "validated_at": "2026-10-01T00:00:00Z"}})
+	count(gates.data_validation.deny) == 0 with input as f.plus([older])
 }
 
 test_data_validation_denies_a_failed_validation if {
@@ -60,7 +74,12 @@ test_training_denies_a_missing_final_loss if {
 
 test_lineage_denies_evaluating_on_training_data if {
 	inp := f.patched(3, {"dataset": {"name": "train", "digest": f.digest("1")}})
-	gates.lineage.deny == {{"msg": sprintf("the evaluation dataset train (sha256:%s) is also a training dataset; evaluate on held-out data", [ones]), "evidence": ["ev"]}} with input as inp
+	gates.lineage.deny == {{"msg": sprintf("the evaluation dataset train (sha256:%s) is also a dataset the training used; evaluate on held-out data", [ones]), "evidence": ["ev"]}} with input as inp
+}
+
+test_lineage_denies_evaluating_on_data_training_gave_another_role if {
+	tr := object.union(f.good[2], {"predicate": {"datasets": [{"name": "train", "digest": f.digest("1"), "role": "training"}, {"name": "eval", "digest": f.digest("2"), "role": "holdout"}]}})
+	gates.lineage.deny == {{"msg": sprintf("the evaluation dataset eval (sha256:%s) is also a dataset the training used; evaluate on held-out data", [twos]), "evidence": ["ev"]}} with input as f.replaced(2, tr)
 }
 
 test_lineage_denies_an_unvalidated_evaluation_dataset if {
@@ -120,6 +139,30 @@ against_champion(metrics, champion_metrics) := object.union(
 	{"champion": f.champion},
 )
 
+own(metrics) := object.union(f.fact("cev", "evaluation", "evaluation", {"dataset": {"name": "eval", "digest": f.digest("2")}, "metrics": metrics, "evaluated_at": "2026-10-01T00:00:00Z"}), {"subjects": ["99"]})
+
+with_own(inp, evaluations) := object.union(inp, {"champion": object.union(f.champion, {"evaluations": evaluations})})
+
+test_regression_baseline_must_be_the_champions_own_evaluation if {
+	inp := against_champion({"auc_roc": 0.9, "log_loss": 0.3}, {"auc_roc": 0.9, "log_loss": 0.3})
+	count(gates.regression.deny) == 0 with input as with_own(inp, [own({"auc_roc": 0.9, "log_loss": 0.3})])
+	count(gates.regression.deny) == 0 with input as with_own(inp, [own({"auc_roc": 0.9000000001, "log_loss": 0.3})])
+	gates.regression.deny == {{"msg": "baseline metrics differ from the champion's own evaluation cev: auc_roc is 0.9 in the baseline, 0.95 in the champion's evaluation", "evidence": ["ev", "cev"]}} with input as with_own(inp, [own({"auc_roc": 0.95, "log_loss": 0.3})])
+	gates.regression.deny == {{"msg": "baseline metrics differ from the champion's own evaluation cev: log_loss is 0.3 in the baseline, null in the champion's evaluation", "evidence": ["ev", "cev"]}} with input as with_own(inp, [own({"auc_roc": 0.9})])
+}
+
+test_regression_a_nan_baseline_matches_a_nan_evaluation if {
+	inp := against_champion({"auc_roc": 0.9, "log_loss": 0.3}, {"auc_roc": 0.9, "log_loss": 0.3, "brier": null})
+	count(gates.regression.deny) == 0 with input as with_own(inp, [own({"auc_roc": 0.9, "log_loss": 0.3, "brier": null})])
+}
+
+test_regression_other_datasets_and_roles_are_not_the_champions_own if {
+	inp := against_champion({"auc_roc": 0.9, "log_loss": 0.3}, {"auc_roc": 0.9, "log_loss": 0.3})
+	other := object.union(own({"auc_roc": 0.5}), {"predicate": {"dataset": {"name": "x", "digest": f.digest("7")}}})
+	forged := object.union(own({"auc_roc": 0.5}), {"signer": f.signer("eve", "approver")})
+	count(gates.regression.deny) == 0 with input as with_own(inp, [other, forged])
+}
+
 test_regression_without_champion_says_first_deployment if {
 	count(gates.regression.deny) == 0 with input as f.base
 	gates.regression.info == {"no champion for this model and environment: change limits do not apply (first deployment)"} with input as f.base
@@ -172,12 +215,26 @@ test_slices_deny_below_a_floor if {
 	count(gates.slices.warn) == 0 with input as inp
 }
 
+test_slices_deny_an_evaluation_without_slices if {
+	gates.slices.deny == {{"msg": "the evaluation reports no slices, but the high tier sets slice floors for [\"auc_roc\"]", "evidence": ["ev"]}} with input as f.patched(3, {"slices": []})
+}
+
+test_slices_deny_a_missing_required_slice if {
+	gates.slices.deny == {{"msg": "the evaluation lacks the required slice mobile", "evidence": ["ev"]}} with input as f.base
+		with data.modelgate.thresholds.tiers.high.slices.required as ["s", "mobile"]
+}
+
 test_slices_deny_a_missing_metric if {
 	inp := f.patched(3, {"slices": [{"name": "s", "size": 500, "metrics": {}}]})
 	gates.slices.deny == {{"msg": "slice s: metric auc_roc is missing or NaN", "evidence": ["ev"]}} with input as inp
 }
 
 # fairness
+
+test_fairness_denies_a_missing_attribute if {
+	gates.fairness.deny == {{"msg": "the evaluation reports no fairness metric disparate_impact_ratio for attribute region", "evidence": ["ev"]}} with input as f.base
+		with data.modelgate.thresholds.tiers.high.fairness.disparate_impact_ratio.attributes as ["a", "region"]
+}
 
 test_fairness_denies_an_unreported_metric if {
 	inp := f.patched(3, {"fairness": []})
@@ -203,7 +260,9 @@ approval(id, who, patch) := object.union(
 	{"predicate": patch},
 )
 
-short_of_two(counted, not_counted) := {{"msg": sprintf("2 approval(s) for production from distinct approvers needed, %v counted%s; %s", [counted, not_counted, f.how("approval", "approver")]), "evidence": ["ap1", "ap2"]}}
+short_of_two(counted, not_counted) := {short_of_two_with(counted, not_counted, ["ap1", "ap2"])}
+
+short_of_two_with(counted, not_counted, ids) := {"msg": sprintf("2 approval(s) for production from distinct approvers needed, %v counted%s; %s", [counted, not_counted, f.how("approval", "approver")]), "evidence": ids}
 
 test_approvals_count_distinct_approvers if {
 	gates.approvals.info == {"2 of 2 required approval(s) for production"} with input as f.base
@@ -220,7 +279,58 @@ test_approvals_deny_one_approver_twice if {
 
 test_approvals_older_than_the_evaluation_do_not_count if {
 	inp := f.replaced(4, approval("ap1", "alice", {"approved_at": "2026-11-01T00:00:00Z"}))
-	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (older than the evaluation it approves)") with input as inp
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (not newer than the evaluation it approves)") with input as inp
+}
+
+test_approvals_reviewing_another_evaluation_do_not_count if {
+	inp := f.replaced(4, approval("ap1", "alice", {"reviewed": ["dv1"]}))
+	gates.approvals.deny == short_of_two(1, "; not counted: ap1 (reviewed other evidence, not the judged evaluation ev)") with input as inp
+}
+
+test_approvals_reviewing_the_judged_evaluation_count_whatever_their_time if {
+	count(gates.approvals.deny) == 0 with input as f.replaced(4, approval("ap1", "alice", {"reviewed": ["ev"], "approved_at": "2026-11-01T00:00:00Z"}))
+}
+
+test_approvals_the_newest_decision_of_an_approver_counts if {
+	lifted := f.plus([approval("ap0", "alice", {"decision": "rejected", "justification": "not yet", "approved_at": "2026-11-02T12:00:00Z"})])
+	count(gates.approvals.deny) == 0 with input as lifted
+	vetoed := f.plus([approval("ap3", "alice", {"decision": "rejected", "justification": "changed my mind", "approved_at": "2026-11-04T00:00:00Z"})])
+	gates.approvals.deny == {
+		{"msg": "alice@example.com rejected the model for production: changed my mind", "evidence": ["ap3"], "waivable": false},
+		short_of_two_with(1, "", ["ap1", "ap2", "ap3"]),
+	} with input as vetoed
+}
+
+test_approvals_tied_decisions_of_one_approver_take_the_worst if {
+	tied := f.plus([approval("ap3", "alice", {"decision": "rejected", "justification": "no"})])
+	gates.approvals.deny == {
+		{"msg": "alice@example.com rejected the model for production: no", "evidence": ["ap3"], "waivable": false},
+		short_of_two_with(1, "", ["ap1", "ap2", "ap3"]),
+	} with input as tied
+}
+
+unreadable(time) := object.union({"id": "ap9", "source": "s", "reason": "predicate fails its schema", "type": f.t("approval"), "signer": f.signer("carol", "approver")}, time)
+
+test_approvals_an_unreadable_approval_vetoes if {
+	inp := object.union(f.base, {"rejected": [unreadable({"time": "2026-11-03T00:00:00Z"})]})
+	gates.approvals.deny == {{"msg": "an approval ap9 signed by carol@example.com cannot be read (predicate fails its schema); it counts as a rejection until carol@example.com signs a newer readable one", "evidence": ["ap9"], "waivable": false}} with input as inp
+}
+
+test_approvals_a_newer_readable_approval_lifts_an_unreadable_one if {
+	inp := object.union(f.plus([approval("ap3", "carol", {"approved_at": "2026-11-04T00:00:00Z"})]), {"rejected": [unreadable({"time": "2026-11-03T00:00:00Z"})]})
+	count(gates.approvals.deny) == 0 with input as inp
+	undated := object.union(f.plus([approval("ap3", "carol", {})]), {"rejected": [unreadable({})]})
+	count(gates.approvals.deny) == 0 with input as undated
+}
+
+test_approvals_an_older_readable_approval_does_not_lift_an_unreadable_one if {
+	inp := object.union(f.plus([approval("ap3", "carol", {"approved_at": "2026-11-02T00:00:00Z"})]), {"rejected": [unreadable({"time": "2026-11-03T00:00:00Z"})]})
+	count(gates.approvals.deny) == 1 with input as inp
+}
+
+test_approvals_need_a_count_for_the_environment if {
+	gates.approvals.deny == {{"msg": "the high tier sets no approvals for production; set tiers.high.approvals.production in modelgate/thresholds/data.yaml"}} with input as f.base
+		with data.modelgate.thresholds.tiers.high.approvals.production as null
 }
 
 test_approvals_expired_do_not_count if {
@@ -248,7 +358,7 @@ test_approvals_for_another_environment_do_not_count if {
 
 test_approvals_any_rejection_denies if {
 	inp := f.plus([approval("ap3", "carol", {"decision": "rejected", "justification": "bias in region slice"})])
-	gates.approvals.deny == {{"msg": "carol@example.com rejected the model for production: bias in region slice", "evidence": ["ap3"]}} with input as inp
+	gates.approvals.deny == {{"msg": "carol@example.com rejected the model for production: bias in region slice", "evidence": ["ap3"], "waivable": false}} with input as inp
 }
 
 # smoke test
@@ -267,8 +377,29 @@ test_smoke_test_denies_a_failed_test if {
 }
 
 test_smoke_test_passes_after_a_retry if {
-	failed := object.union(f.good[6], {"id": "sm0", "predicate": {"passed": false}})
+	failed := object.union(f.good[6], {"id": "sm0", "predicate": {"passed": false, "tested_at": "2026-11-02T00:00:00Z"}})
 	count(gates.smoke_test.deny) == 0 with input as f.plus([failed])
+}
+
+test_smoke_test_a_newer_failure_is_not_masked if {
+	failed := object.union(f.good[6], {"id": "sm9", "predicate": {"passed": false, "tested_at": "2026-11-04T00:00:00Z"}})
+	gates.smoke_test.deny == {{"msg": "the staging smoke test at e failed (error rate 0 over 1 requests)", "evidence": ["sm9"]}} with input as f.plus([failed])
+}
+
+test_smoke_test_tied_results_take_the_worst if {
+	failed := object.union(f.good[6], {"id": "sm9", "predicate": {"passed": false}})
+	gates.smoke_test.deny == {{"msg": "the staging smoke test at e failed (error rate 0 over 1 requests)", "evidence": ["sm9"]}} with input as f.plus([failed])
+}
+
+smoke_claims(patch) := d if {
+	d := gates.smoke_test.deny with input as f.patched(6, patch)
+}
+
+test_smoke_test_that_contradicts_itself_fails if {
+	smoke_claims({"error_rate": 0.5, "errors": 1, "requests": 2}) == {{"msg": "the staging smoke test at e claims to pass, but its error rate 0.5 is over the high tier's limit 0.01", "evidence": ["sm"]}}
+	smoke_claims({"latency_ms": {"p50": 1, "p99": 900}}) == {{"msg": "the staging smoke test at e claims to pass, but its p99 latency 900ms is over the high tier's limit 250ms", "evidence": ["sm"]}}
+	smoke_claims({"errors": 1, "requests": 200, "error_rate": 0}) == {{"msg": "the staging smoke test at e claims to pass, but 1 errors in 200 requests is not the error rate 0 it reports", "evidence": ["sm"]}}
+	smoke_claims({"requests": 0}) == {{"msg": "the staging smoke test at e claims to pass, but it served no requests", "evidence": ["sm"]}}
 }
 
 # canary

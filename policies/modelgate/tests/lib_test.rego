@@ -14,7 +14,7 @@ test_inventory_tier if {
 
 test_unknown_model_gets_the_default if {
 	lib.tier == "high" with input as f.base
-	lib.tier_source == "inventory" with input as f.base
+	lib.tier_source == "inventory default (unknown model)" with input as f.base
 }
 
 test_risk_attestation_raises_the_tier if {
@@ -41,7 +41,7 @@ test_flag_raises_the_tier if {
 test_flag_never_lowers_the_tier if {
 	inp := object.union(f.base, {"requested_tier": "low"})
 	lib.tier == "high" with input as inp
-	lib.tier_source == "inventory" with input as inp
+	lib.tier_source == "inventory default (unknown model)" with input as inp
 }
 
 test_equal_claims_name_every_source if {
@@ -61,7 +61,18 @@ test_model_overrides_merge_over_the_tier if {
 
 test_newest_evaluation_is_judged if {
 	older := object.union(f.good[3], {"id": "ev0", "predicate": {"evaluated_at": "2026-10-01T00:00:00Z"}})
-	lib.evaluation.id == "ev" with input as f.plus([older])
+	[e.id | some e in lib.evaluations] == ["ev"] with input as f.plus([older])
+}
+
+test_tied_evaluations_are_judged_together if {
+	twin := object.union(f.good[3], {"id": "ev2", "predicate": {"metrics": {"auc_roc": 0.5}}})
+	sort([e.id | some e in lib.evaluations]) == ["ev", "ev2"] with input as f.plus([twin])
+}
+
+test_freshness_judges_only_the_evidence_judged if {
+	stale := object.union(f.good[3], {"id": "ev0", "predicate": {"evaluated_at": "2025-01-01T00:00:00Z"}})
+	not "ev0" in lib.judged_ids with input as f.plus([stale])
+	"ev" in lib.judged_ids with input as f.plus([stale])
 }
 
 test_bounds_are_inclusive if {
