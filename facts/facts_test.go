@@ -1,6 +1,7 @@
 package facts_test
 
 import (
+	"time"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,7 +59,7 @@ func TestEveryRejectionHasItsReason(t *testing.T) {
 	}
 	tr := trust(t)
 	for name, c := range cases {
-		res := facts.Collect(context.Background(), tr, subject.SHA256, []evidence.Envelope{env(c.data)})
+		res := facts.Collect(context.Background(), tr, subject.SHA256, []evidence.Envelope{env(c.data)}, time.Now())
 		if len(res.Facts) != 0 || len(res.Rejected) != 1 {
 			t.Errorf("%s: %d facts, %d rejected", name, len(res.Facts), len(res.Rejected))
 			continue
@@ -70,7 +71,7 @@ func TestEveryRejectionHasItsReason(t *testing.T) {
 }
 
 func TestVerifiedFact(t *testing.T) {
-	res := facts.Collect(context.Background(), trust(t), subject.SHA256, []evidence.Envelope{env(signer.Sign(subject, "risk", risk))})
+	res := facts.Collect(context.Background(), trust(t), subject.SHA256, []evidence.Envelope{env(signer.Sign(subject, "risk", risk))}, time.Now())
 	if len(res.Facts) != 1 {
 		t.Fatalf("rejected: %v", res.Rejected)
 	}
@@ -117,7 +118,7 @@ func benchCollect(b *testing.B, others int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res := facts.Collect(context.Background(), tr, subject.SHA256, envs)
+		res := facts.Collect(context.Background(), tr, subject.SHA256, envs, time.Now())
 		if len(res.Facts) != 200 {
 			b.Fatalf("%d facts, %v", len(res.Facts), res.Rejected[:1])
 		}

@@ -37,6 +37,9 @@ type Gate struct {
 
 // New parses the bundle's trust list and starts compiling its policy.
 func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
+	if err := b.CheckData(); err != nil {
+		return nil, err
+	}
 	signers, err := b.Signers()
 	if err != nil {
 		return nil, err

@@ -83,11 +83,7 @@ func Load(spec string) (*Bundle, error) {
 		}
 	}
 	b.Modules = mods
-	out := &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}
-	if err := out.checkData(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}, nil
 }
 
 // contentDigest hashes what decides: each module's path and source, the

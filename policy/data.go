@@ -69,11 +69,11 @@ type Environment struct {
 	Requires []string `json:"requires,omitempty"`
 }
 
-// checkData validates the bundle's data files against their schemas, then
+// CheckData validates the bundle's data files against their schemas, then
 // what a schema cannot say: every tier sets approvals for exactly the
 // declared environments, and requires names declared environments without
 // a cycle. A fault is an error naming the file and the JSON path.
-func (b *Bundle) checkData() error {
+func (b *Bundle) CheckData() error {
 	schemas, err := compileDataSchemas()
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestLoadFormsShareOneDigest(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	cases := map[string]string{
-		filepath.Join(t.TempDir(), "missing"): "policy: stat ",
+		filepath.Join(t.TempDir(), "missing"): "policy: lstat ",
 		"oci://registry.example/policies:1":   "policy oci://registry.example/policies:1: OCI policy bundles are not supported yet",
 	}
 	broken := filepath.Join(t.TempDir(), "broken.tar.gz")

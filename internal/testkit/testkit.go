@@ -107,7 +107,7 @@ func NewPipeline(model string) *Pipeline {
 		Risk:       NewParty("risk", "ecdsa-p256", "risk"),
 		Gate:       NewParty("gate", "ecdsa-p256", "gate"),
 		Subject:    digest.Subject{Name: model, SHA256: strings.Repeat("ab", 32)},
-		Now:        time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC),
+		Now:        time.Now().UTC().Truncate(time.Second),
 		TrainDS:    strings.Repeat("11", 32),
 		EvalDS:     strings.Repeat("22", 32),
 	}
