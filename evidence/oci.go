@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -57,7 +58,7 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 	// cannot stall the gate; the whole command has one too (--timeout).
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = RequestTimeout
-	client := &auth.Client{Client: &http.Client{Transport: retry.NewTransport(transport), Timeout: RequestTimeout}, Cache: auth.NewCache()}
+	client := &auth.Client{Client: &http.Client{Transport: pageLimit{retry.NewTransport(transport)}, Timeout: RequestTimeout}, Cache: auth.NewCache()}
 	if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
 		client.Credential = credentials.Credential(store)
 	}
@@ -127,11 +128,8 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, error) {
 	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
-	pages := 0
+	ctx = context.WithValue(ctx, pagesKey{}, new(atomic.Int64))
 	err := o.repo.Referrers(ctx, subject, ArtifactType, func(refs []ocispec.Descriptor) error {
-		if pages++; pages > MaxReferrerPages {
-			return fmt.Errorf("%w: more than %d referrers pages for sha256:%s", ErrLimit, MaxReferrerPages, hex)
-		}
 		if manifests = append(manifests, refs...); len(manifests) > MaxPerSubject {
 			return fmt.Errorf("%w: more than %d envelopes refer to sha256:%s", ErrLimit, MaxPerSubject, hex)
 		}
@@ -219,6 +217,22 @@ func (o *OCI) Get(ctx context.Context, id string) ([]byte, error) {
 // All is not offered by registries without listing every tag; ask by subject.
 func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
 	return nil, nil, fmt.Errorf("%s: list needs --subject for an OCI store", o)
+}
+
+// pagesKey carries a count of the referrers pages one lookup has read.
+type pagesKey struct{}
+
+// pageLimit ends a referrers lookup that reads more than MaxReferrerPages
+// pages: a registry that links to a next page forever cannot hold the gate.
+type pageLimit struct{ next http.RoundTripper }
+
+func (p pageLimit) RoundTrip(req *http.Request) (*http.Response, error) {
+	if n, ok := req.Context().Value(pagesKey{}).(*atomic.Int64); ok && strings.Contains(req.URL.Path, "/referrers/") {
+		if n.Add(1) > MaxReferrerPages {
+			return nil, fmt.Errorf("%w: more than %d referrers pages", ErrLimit, MaxReferrerPages)
+		}
+	}
+	return p.next.RoundTrip(req)
 }
 
 func (o *OCI) wrap(err error) error {
