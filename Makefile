@@ -37,6 +37,10 @@ fuzz:
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParsePublicKey -fuzztime $(FUZZTIME)
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParseSigner -fuzztime $(FUZZTIME)
 	$(GO) test ./policy -run '^$$' -fuzz FuzzLoadTarball -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz FuzzCheckTarball -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz FuzzBundleData -fuzztime $(FUZZTIME)
+	$(GO) test ./attest -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME)
+	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
 # verify process with opa eval, and needs opa on PATH:

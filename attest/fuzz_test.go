@@ -3,6 +3,7 @@ package attest_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/internal/testkit"
@@ -46,5 +47,28 @@ func FuzzValidatePredicate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		typ := attest.TypeURI(attest.ShortNames[int(which)%len(attest.ShortNames)])
 		_ = attest.ValidatePredicate(typ, data)
+	})
+}
+
+// FuzzParseTime: a time the strict parser accepts normalises to a form that
+// parses again to the same instant, that policy can hold in nanoseconds,
+// and that OPA's RFC 3339 parser reads.
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-01-31T12:00:00Z", "2026-01-31T12:00:00.123456789+05:30", "2026-06-30T23:59:60Z", "2026-01-31t12:00:00z", "9999-12-31T23:59:59Z", "1677-01-01T00:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := attest.ParseTime(s)
+		if err != nil {
+			return
+		}
+		n := attest.NormalTime(tm)
+		again, err := time.Parse(time.RFC3339, n)
+		if err != nil || !again.Equal(tm) || again.UnixNano() != tm.UnixNano() || time.Unix(0, tm.UnixNano()).UTC() != tm.UTC() {
+			t.Fatalf("%q normalised to %q, which does not read back (%v)", s, n, err)
+		}
+		if m, err := attest.NormaliseTime(n); err != nil || m != n {
+			t.Fatalf("normal form %q is not stable: %q %v", n, m, err)
+		}
 	})
 }

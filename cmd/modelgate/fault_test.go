@@ -1,0 +1,98 @@
+package main
+
+// Fault injection with real processes and real filesystems: a store on a
+// full filesystem, a read-only store. Both need a tmpfs mount, which root
+// can make here; elsewhere these tests say why they cannot run.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/modelgate/modelgate/evidence"
+)
+
+// mountTmpfs mounts a small tmpfs at dir for the test's life.
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v): run as root to inject a full or read-only filesystem", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+}
+
+// A store on a full filesystem refuses the envelope that does not fit with
+// the system's own error, and loses nothing stored before it.
+func TestFullFilesystemLosesNothing(t *testing.T) {
+	r := newRun(t, "high")
+	root := filepath.Join(r.dir, "full")
+	os.MkdirAll(root, 0o755)
+	mountTmpfs(t, root, "96k")
+	s, err := evidence.OpenDir(filepath.Join(root, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	var full error
+	for i := 0; i < 200 && full == nil; i++ {
+		p := r.p.Predicates()["canary"]
+		p["duration_s"] = 3600 + i
+		p["padding"] = strings.Repeat("x", 2000)
+		id, _, err := s.Add(t.Context(), r.p.Canary.Sign(r.p.Subject, "canary", p))
+		if err != nil {
+			full = err
+			break
+		}
+		stored = append(stored, id)
+	}
+	if full == nil || !strings.Contains(full.Error(), "no space left on device") {
+		t.Fatalf("after %d envelopes: %v", len(stored), full)
+	}
+	envs, problems, err := s.Subject(t.Context(), r.p.Subject.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, e := range envs {
+		have[e.ID] = true
+	}
+	for _, id := range stored {
+		if !have[id] {
+			t.Fatalf("%s, stored before the disk filled, is gone (problems %v)", id, problems)
+		}
+	}
+	for _, p := range problems {
+		if !strings.Contains(p.Reason, "skipped") {
+			t.Fatalf("problem %+v", p)
+		}
+	}
+	if len(stored) < 5 {
+		t.Fatalf("only %d envelopes fit; the test proves little", len(stored))
+	}
+}
+
+// A read-only store still decides; writing a VSA into it is exit 2 with
+// the reason, and changes nothing.
+func TestReadOnlyStoreStillDecides(t *testing.T) {
+	r := newRun(t, "high")
+	root := filepath.Join(r.dir, "ro")
+	os.MkdirAll(root, 0o755)
+	mountTmpfs(t, root, "4m")
+	s, _ := evidence.OpenDir(filepath.Join(root, "store"))
+	for _, e := range r.p.Envelopes(nil) {
+		if _, _, err := s.Add(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mount("", root, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("cannot remount read-only: %v", err)
+	}
+	args := []string{"verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(root, "store")}
+	if code, out, stderr := runCLI(args...); code != 0 || !strings.HasPrefix(out, "ALLOWED") {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
+	}
+	code, _, stderr := runCLI(append(args, "--vsa-key", r.p.Gate.WriteKey(r.dir))...)
+	undecided(t, code, stderr, "storing the VSA: ", "read-only file system")
+}
