@@ -188,3 +188,13 @@ func TestResolveType(t *testing.T) {
 		}
 	}
 }
+
+// A type fault says what shape was wanted, so the predicate can be mended
+// without reading the schema.
+func TestTypeFaultsDescribeTheExpectedShape(t *testing.T) {
+	err := attest.ValidatePredicate(attest.TypeURI("evaluation"), []byte(`{"dataset":"x","metrics":{},"slices":[],"fairness":[],"behavioral":[],"evaluated_at":"2026-01-01T00:00:00Z"}`))
+	want := "predicate does not match the evaluation schema: /dataset: got string, want object (an object with fields: required name, digest; optional uri)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}

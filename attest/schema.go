@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -27,6 +29,7 @@ var (
 	schemasOnce sync.Once
 	schemas     map[string]*jsonschema.Schema
 	schemasErr  error
+	schemaDocs  = map[string]any{} // each schema file's JSON, by URL, to describe a fault
 )
 
 // PrepareSchemas compiles the embedded schemas now rather than at the first
@@ -53,6 +56,7 @@ func compileSchemas() (map[string]*jsonschema.Schema, error) {
 				schemasErr = fmt.Errorf("schema %s: %w", e.Name(), err)
 				return
 			}
+			schemaDocs[schemaBase+e.Name()] = doc
 			if err := c.AddResource(schemaBase+e.Name(), doc); err != nil {
 				schemasErr = err
 				return
@@ -177,6 +181,58 @@ func Faults(err error) []Fault {
 	return faults
 }
 
+// expectedShape describes the object a type fault wanted: its fields, the
+// required ones first, so a person can mend the predicate without reading
+// the schema.
+func expectedShape(schemaURL string) string {
+	base, frag, _ := strings.Cut(schemaURL, "#")
+	node, ok := schemaDocs[base]
+	if !ok {
+		return ""
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return ""
+		}
+		node = m[strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)]
+	}
+	m, ok := node.(map[string]any)
+	if !ok {
+		return ""
+	}
+	var required, optional []string
+	for _, r := range asList(m["required"]) {
+		required = append(required, fmt.Sprint(r))
+	}
+	props, _ := m["properties"].(map[string]any)
+	for k := range props {
+		if !slices.Contains(required, k) {
+			optional = append(optional, k)
+		}
+	}
+	if len(required)+len(optional) == 0 {
+		return ""
+	}
+	sort.Strings(optional)
+	parts := []string{}
+	if len(required) > 0 {
+		parts = append(parts, "required "+strings.Join(required, ", "))
+	}
+	if len(optional) > 0 {
+		parts = append(parts, "optional "+strings.Join(optional, ", "))
+	}
+	return " (an object with fields: " + strings.Join(parts, "; ") + ")"
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
 // collectFaults keeps the leaves of the error tree: the concrete faults.
 func collectFaults(ve *jsonschema.ValidationError, out *[]Fault) {
 	if len(ve.Causes) == 0 {
@@ -185,7 +241,11 @@ func collectFaults(ve *jsonschema.ValidationError, out *[]Fault) {
 			b.WriteByte('/')
 			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
 		}
-		*out = append(*out, Fault{Path: b.String(), Message: ve.ErrorKind.LocalizedString(printer)})
+		msg := ve.ErrorKind.LocalizedString(printer)
+		if _, isType := ve.ErrorKind.(*kind.Type); isType {
+			msg += expectedShape(ve.SchemaURL)
+		}
+		*out = append(*out, Fault{Path: b.String(), Message: msg})
 		return
 	}
 	for _, c := range ve.Causes {
