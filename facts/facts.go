@@ -203,6 +203,10 @@ func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.E
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if err := ctx.Err(); err != nil {
+					errs[i] = fmt.Errorf("not verified: %w", err)
+					continue
+				}
 				facts[i], errs[i] = t.Verify(ctx, subjectHex, unique[i], now)
 			}
 		}()
