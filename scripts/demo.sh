@@ -7,6 +7,8 @@ bin=${MODELGATE:-$PWD/bin/modelgate}
 work=${DEMO_DIR:-$(mktemp -d)}
 cd "$work"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The pipeline ran two hours ago; approvals come after the evaluation they approve.
+before=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
 later=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -47,7 +49,7 @@ cat > dv-train.json <<JSON
  "suite": "churn.expectations", "success": true,
  "statistics": {"evaluated": 12, "successful": 12, "unsuccessful": 0},
  "results": [{"check": "expect_column_values_to_not_be_null", "column": "tenure", "success": true}],
- "validated_at": "$now"}
+ "validated_at": "$before"}
 JSON
 sed "s/churn-train/churn-eval/; s/$train_ds/$eval_ds/; s/\"training\"/\"evaluation\"/" dv-train.json > dv-eval.json
 cat > training.json <<JSON
@@ -55,7 +57,7 @@ cat > training.json <<JSON
  "datasets": [{"name": "churn-train", "digest": {"sha256": "$train_ds"}, "role": "training"}],
  "hyperparameters": {"learning_rate": 0.05, "epochs": 20},
  "loss": {"final": 0.31, "nan_detected": false, "diverged": false},
- "metrics": {"train_auc_roc": 0.91}, "started_at": "$now", "finished_at": "$now"}
+ "metrics": {"train_auc_roc": 0.91}, "started_at": "$before", "finished_at": "$before"}
 JSON
 cat > evaluation.json <<JSON
 {"dataset": {"name": "churn-eval", "digest": {"sha256": "$eval_ds"}},
@@ -64,11 +66,11 @@ cat > evaluation.json <<JSON
             {"name": "enterprise", "filter": "plan == 'enterprise'", "size": 120, "metrics": {"auc_roc": 0.71}}],
  "fairness": [{"attribute": "gender", "metric": "disparate_impact_ratio", "value": 0.93}],
  "behavioral": [{"name": "typo-invariance", "kind": "invariance", "flip_rate": 0.01}],
- "evaluated_at": "$now"}
+ "evaluated_at": "$before"}
 JSON
 cat > smoke.json <<JSON
 {"environment": "staging", "endpoint": "https://staging.example.com/v1/predict", "requests": 500, "errors": 0,
- "error_rate": 0.0, "latency_ms": {"p50": 12, "p99": 48}, "passed": true, "tested_at": "$now"}
+ "error_rate": 0.0, "latency_ms": {"p50": 12, "p99": 48}, "passed": true, "tested_at": "$before"}
 JSON
 
 step "each stage signs its evidence into the store (modelgate attest --store)"
