@@ -36,9 +36,9 @@ fuzz:
 	$(GO) test ./digest -run '^$$' -fuzz FuzzParseRef -fuzztime $(FUZZTIME)
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParsePublicKey -fuzztime $(FUZZTIME)
 	$(GO) test ./keys -run '^$$' -fuzz FuzzParseSigner -fuzztime $(FUZZTIME)
-	$(GO) test ./policy -run '^$$' -fuzz FuzzLoadTarball -fuzztime $(FUZZTIME)
-	$(GO) test ./policy -run '^$$' -fuzz FuzzCheckTarball -fuzztime $(FUZZTIME)
-	$(GO) test ./policy -run '^$$' -fuzz FuzzBundleData -fuzztime $(FUZZTIME)
+	$(GO) test ./bundles -run '^$$' -fuzz FuzzLoadTarball -fuzztime $(FUZZTIME)
+	$(GO) test ./bundles -run '^$$' -fuzz FuzzCheckTarball -fuzztime $(FUZZTIME)
+	$(GO) test ./bundles -run '^$$' -fuzz FuzzBundleData -fuzztime $(FUZZTIME)
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME)
 	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
 

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/modelgate/modelgate/facts"
 )
 
 // Gate statuses.
@@ -51,6 +49,13 @@ type Waiver struct {
 	Evidence []string `json:"evidence"`
 }
 
+// Rejected is an envelope that did not count, and why.
+type Rejected struct {
+	ID     string `json:"id,omitempty"`
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
 // Policy names the bundle that decided.
 type Policy struct {
 	URI      string `json:"uri"`
@@ -60,18 +65,18 @@ type Policy struct {
 
 // Decision is data.modelgate.decision, with the policy that made it.
 type Decision struct {
-	Subject     Subject          `json:"subject"`
-	Environment string           `json:"environment"`
-	Tier        string           `json:"tier"`
-	TierSource  string           `json:"tier_source"`
-	Allow       bool             `json:"allow"`
-	Gates       []Gate           `json:"gates"`
-	Champion    json.RawMessage  `json:"champion"`
-	Evidence    []EvidenceRef    `json:"evidence"`
-	Rejected    []facts.Rejected `json:"rejected"`
-	Waivers     []Waiver         `json:"waivers"`
-	Policy      Policy           `json:"policy"`
-	EvaluatedAt string           `json:"evaluated_at"`
+	Subject     Subject         `json:"subject"`
+	Environment string          `json:"environment"`
+	Tier        string          `json:"tier"`
+	TierSource  string          `json:"tier_source"`
+	Allow       bool            `json:"allow"`
+	Gates       []Gate          `json:"gates"`
+	Champion    json.RawMessage `json:"champion"`
+	Evidence    []EvidenceRef   `json:"evidence"`
+	Rejected    []Rejected      `json:"rejected"`
+	Waivers     []Waiver        `json:"waivers"`
+	Policy      Policy          `json:"policy"`
+	EvaluatedAt string          `json:"evaluated_at"`
 }
 
 // Parse reads the decision policy returned and checks that it can be

@@ -14,17 +14,10 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/keys"
 )
-
-// Signer is a trusted identity from the policy bundle's trust list.
-type Signer struct {
-	ID        string   `json:"id"`
-	PublicKey string   `json:"public_key"`
-	Identity  string   `json:"identity"`
-	Roles     []string `json:"roles"`
-}
 
 // SignerRef is the part of a signer that policy sees.
 type SignerRef struct {
@@ -76,7 +69,7 @@ type Trust struct {
 }
 
 // NewTrust parses the signers' public keys.
-func NewTrust(signers []Signer) (*Trust, error) {
+func NewTrust(signers []bundles.Signer) (*Trust, error) {
 	t := &Trust{byKeyID: map[string]SignerRef{}}
 	if err := CheckIdentities(signers); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package facts_test
 
 import (
-	"time"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
@@ -26,7 +27,7 @@ var (
 )
 
 func trust(t testing.TB) *facts.Trust {
-	tr, err := facts.NewTrust([]facts.Signer{signer.TrustEntry()})
+	tr, err := facts.NewTrust([]bundles.Signer{signer.TrustEntry()})
 	if err != nil {
 		t.Fatal(err)
 	}

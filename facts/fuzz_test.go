@@ -4,6 +4,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/facts"
 )
 
@@ -26,7 +27,7 @@ func FuzzNormaliseIdentity(f *testing.F) {
 			t.Fatalf("%q and %q normalise alike but have other skeletons", a, b)
 		}
 		if a != b && facts.NormaliseIdentity(b) == n && n != "" {
-			err := facts.CheckIdentities([]facts.Signer{{ID: "x", Identity: a}, {ID: "y", Identity: b}})
+			err := facts.CheckIdentities([]bundles.Signer{{ID: "x", Identity: a}, {ID: "y", Identity: b}})
 			if err == nil {
 				t.Fatalf("%q and %q both accepted", a, b)
 			}

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/testkit"
-	"github.com/modelgate/modelgate/policy"
 )
 
 // typical prepares a gate and a request over a typical evidence set: the 8
@@ -21,7 +21,7 @@ func typical(b *testing.B) (*gate.Gate, gate.Request) {
 	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), dir, "high"); err != nil {
 		b.Fatal(err)
 	}
-	bundle, err := policy.Load(dir)
+	bundle, err := bundles.Load(dir)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
@@ -27,7 +28,7 @@ import (
 // a decision verifies signatures on one core while the policy compiles on
 // the other.
 type Gate struct {
-	Bundle *policy.Bundle
+	Bundle *bundles.Bundle
 	Trust  *facts.Trust
 
 	compiled  chan struct{} // closed once engine and engineErr are set
@@ -36,7 +37,7 @@ type Gate struct {
 }
 
 // New parses the bundle's trust list and starts compiling its policy.
-func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
+func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 	if err := b.CheckData(); err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func New(ctx context.Context, b *policy.Bundle) (*Gate, error) {
 	}
 	g := &Gate{Bundle: b, Trust: trust, compiled: make(chan struct{})}
 	go func() {
-		g.engine, g.engineErr = policy.NewEngine(ctx, b)
+		g.engine, g.engineErr = policy.NewEngine(ctx, b.URI, b.Raw())
 		close(g.compiled)
 	}()
 	return g, nil

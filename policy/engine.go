@@ -1,3 +1,6 @@
+// Package policy is the decision engine: a bundle's Rego compiled and its
+// decision query prepared once, sandboxed (nothing networked or random),
+// and evaluated under a time limit with the decision's own time.
 package policy
 
 import (
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/util"
 )
@@ -47,23 +51,23 @@ func sandboxed(name string) bool {
 // Engine is a compiled bundle with its decision query prepared once; it is
 // safe for concurrent use.
 type Engine struct {
-	Bundle  *Bundle
 	query   rego.PreparedEvalQuery
 	timeout time.Duration
 }
 
-// NewEngine compiles the bundle and prepares the decision query.
-func NewEngine(ctx context.Context, b *Bundle) (*Engine, error) {
+// NewEngine compiles an OPA bundle and prepares the decision query; name
+// says where the bundle came from, for errors.
+func NewEngine(ctx context.Context, name string, b *bundle.Bundle) (*Engine, error) {
 	pq, err := rego.New(
 		rego.Query(Query),
-		rego.ParsedBundle("modelgate", &b.b),
+		rego.ParsedBundle("modelgate", b),
 		rego.Capabilities(Capabilities()),
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("policy bundle %s does not compile: %w", b.URI, err)
+		return nil, fmt.Errorf("policy bundle %s does not compile: %w", name, err)
 	}
-	return &Engine{Bundle: b, query: pq, timeout: DefaultTimeout}, nil
+	return &Engine{query: pq, timeout: DefaultTimeout}, nil
 }
 
 // ErrUndefined means the bundle defines no decision for the input.

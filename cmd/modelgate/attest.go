@@ -110,4 +110,3 @@ and champion: for a path it is the base name unless --name gives it.`,
 	f.BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 	return cmd
 }
-

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/spf13/cobra"
-
-	"github.com/modelgate/modelgate/policy"
 )
 
 func newBundleCmd() *cobra.Command {
@@ -27,7 +26,7 @@ same sandboxed built-ins as decisions. Exits 1 when a test fails or rule
 coverage is below --min-coverage, 2 when the bundle cannot be loaded.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			report, err := policy.RunTests(cmd.Context(), args[0])
+			report, err := bundles.RunTests(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

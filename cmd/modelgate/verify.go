@@ -14,13 +14,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
-	"github.com/modelgate/modelgate/policy"
 )
 
 var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -121,7 +121,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 				vsaSigner = sv
 			}
-			bundle, err := policy.Load(policySpec)
+			bundle, err := bundles.Load(policySpec)
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
@@ -278,7 +279,7 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 
 	// The VSA stands alone: signed by the gate key, naming the target, the
 	// policy, every input and each gate's outcome.
-	trust, err := facts.NewTrust([]facts.Signer{first.p.Gate.TrustEntry()})
+	trust, err := facts.NewTrust([]bundles.Signer{first.p.Gate.TrustEntry()})
 	if err != nil {
 		t.Fatal(err)
 	}

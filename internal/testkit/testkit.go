@@ -17,8 +17,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
-	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/keys"
 )
 
@@ -46,8 +46,8 @@ func NewParty(id, algorithm string, roles ...string) *Party {
 }
 
 // TrustEntry is the party as the bundle's trust list names it.
-func (p *Party) TrustEntry() facts.Signer {
-	return facts.Signer{ID: p.ID, Identity: p.Identity, Roles: p.Roles, PublicKey: string(p.PubPEM)}
+func (p *Party) TrustEntry() bundles.Signer {
+	return bundles.Signer{ID: p.ID, Identity: p.Identity, Roles: p.Roles, PublicKey: string(p.PubPEM)}
 }
 
 // Sign makes a v1 statement about subject and signs it.
@@ -119,8 +119,8 @@ func (p *Pipeline) Parties() []*Party {
 }
 
 // Signers is the trust list.
-func (p *Pipeline) Signers() []facts.Signer {
-	var out []facts.Signer
+func (p *Pipeline) Signers() []bundles.Signer {
+	var out []bundles.Signer
 	for _, party := range p.Parties() {
 		out = append(out, party.TrustEntry())
 	}

@@ -1,6 +1,9 @@
-// Package policy loads the policy bundle and evaluates the decision with
-// OPA: compiled and prepared once, sandboxed, time-limited.
-package policy
+// Package bundles is the home of a policy bundle: loading it (directory,
+// .tar.gz, oci://), its digest, building and signing it with OPA's bundle
+// API, verifying its signatures, pushing and pulling it, testing it, and
+// the typed view of its data (trust, tiers, environments, thresholds) that
+// inspect and diff read.
+package bundles
 
 import (
 	"bytes"
@@ -15,7 +18,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 
-	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/policies"
 )
 
@@ -121,8 +123,16 @@ func (b *Bundle) Data(path ...string) (any, bool) {
 	return cur, true
 }
 
+// Signer is a trusted identity from the bundle's trust list.
+type Signer struct {
+	ID        string   `json:"id"`
+	PublicKey string   `json:"public_key"`
+	Identity  string   `json:"identity"`
+	Roles     []string `json:"roles"`
+}
+
 // Signers reads data.modelgate.trust.signers.
-func (b *Bundle) Signers() ([]facts.Signer, error) {
+func (b *Bundle) Signers() ([]Signer, error) {
 	raw, ok := b.Data("modelgate", "trust", "signers")
 	if !ok {
 		return nil, fmt.Errorf("policy bundle %s has no modelgate/trust/data.yaml signers", b.URI)
@@ -131,7 +141,7 @@ func (b *Bundle) Signers() ([]facts.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var signers []facts.Signer
+	var signers []Signer
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&signers); err != nil {

@@ -1,4 +1,4 @@
-package policy
+package bundles
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/modelgate/modelgate/policy"
 )
 
 // TestResult is one Rego test.
@@ -60,7 +62,7 @@ func RunTests(ctx context.Context, dir string) (*TestReport, error) {
 	}
 	defer store.Abort(ctx, txn)
 	cov := cover.New()
-	compiler := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(true)
+	compiler := ast.NewCompiler().WithCapabilities(policy.Capabilities()).WithEnablePrintStatements(true)
 	ch, err := tester.NewRunner().
 		SetCompiler(compiler).
 		SetStore(store).
