@@ -7,17 +7,19 @@ package bundles
 
 import (
 	"bytes"
+	"context"
+	"testing/fstest"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/policies"
 )
 
@@ -35,47 +37,86 @@ type Bundle struct {
 	b        bundle.Bundle
 }
 
-// Load reads a bundle from a directory, a .tar.gz file, or the embedded default ("").
-func Load(spec string) (*Bundle, error) {
-	var loader bundle.DirectoryLoader
+// Options say what a bundle must be to be used.
+type Options struct {
+	// Keys, when given, require a .signatures.json that one of them
+	// verifies, covering every file (several keys: a rotation).
+	Keys []VerificationKey
+	// MinRevision refuses a bundle whose manifest revision is older.
+	MinRevision string
+	// PlainHTTP talks to a non-loopback registry without TLS.
+	PlainHTTP bool
+}
+
+// Load reads a bundle from a directory, a .tar.gz file, an OCI reference
+// (oci://REGISTRY/REPO:TAG or @sha256:…), or the embedded default (""),
+// with no key: a bundle that carries .signatures.json is still checked
+// for integrity.
+func Load(spec string) (*Bundle, error) { return Open(context.Background(), spec, Options{}) }
+
+// Open reads and checks a bundle: its bounds, its signature (with
+// opts.Keys) or its integrity (when it carries .signatures.json), and its
+// revision.
+func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 	uri := spec
+	var files map[string][]byte // the bundle's files as given, for integrity
+	var newLoader func() bundle.DirectoryLoader
 	switch {
 	case spec == "" || spec == Embedded:
-		sub, err := fs.Sub(policies.FS, ".")
+		uri = Embedded
+		newLoader = func() bundle.DirectoryLoader {
+			l, _ := bundle.NewFSLoader(policies.FS)
+			return l
+		}
+	case strings.HasPrefix(spec, "oci://"):
+		data, err := Pull(ctx, spec, opts.PlainHTTP)
 		if err != nil {
 			return nil, err
 		}
-		if loader, err = bundle.NewFSLoader(sub); err != nil {
-			return nil, err
+		if files, err = readTar(data); err != nil {
+			return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 		}
-		uri = Embedded
-	case strings.HasPrefix(spec, "oci://"):
-		return nil, fmt.Errorf("policy %s: OCI policy bundles are not supported yet; pass a directory or .tar.gz", spec)
+		newLoader = func() bundle.DirectoryLoader { return bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "") }
 	default:
 		info, err := os.Lstat(spec)
 		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
 		if info.IsDir() {
-			if err := checkTree(spec); err != nil {
+			if files, err = readTree(spec); err != nil {
 				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 			}
-			loader = bundle.NewDirectoryLoader(spec)
+			newLoader = memLoader(files)
 		} else {
-			data, err := ReadTarball(spec)
+			data, err := safeio.ReadFile(spec, MaxBundleSize)
 			if err != nil {
 				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 			}
-			loader = bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "")
+			if files, err = readTar(data); err != nil {
+				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
+			}
+			newLoader = func() bundle.DirectoryLoader { return bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "") }
 		}
 	}
-	b, err := bundle.NewCustomReader(loader).
-		WithSizeLimitBytes(MaxBundleSize).
-		WithProcessAnnotations(true).
-		WithSkipBundleVerification(true).
-		Read()
+	if err := checkIntegrity(files); err != nil {
+		return nil, fmt.Errorf("policy bundle %s: %w", uri, err)
+	}
+	var b bundle.Bundle
+	var err error
+	if len(opts.Keys) > 0 {
+		b, err = verifySigned(newLoader, opts.Keys)
+	} else {
+		b, err = bundle.NewCustomReader(newLoader()).
+			WithSizeLimitBytes(MaxBundleSize).
+			WithProcessAnnotations(true).
+			WithSkipBundleVerification(true).
+			Read()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", uri, err)
+	}
+	if opts.MinRevision != "" && CompareRevisions(b.Manifest.Revision, opts.MinRevision) < 0 {
+		return nil, fmt.Errorf("policy bundle %s has revision %q, older than --min-revision %q: use a newer bundle", uri, b.Manifest.Revision, opts.MinRevision)
 	}
 	// Policy tests travel with the source, not with the bundle that decides.
 	mods := b.Modules[:0]
@@ -86,6 +127,70 @@ func Load(spec string) (*Bundle, error) {
 	}
 	b.Modules = mods
 	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}, nil
+}
+
+// memLoader loads a bundle from files already read and checked.
+func memLoader(files map[string][]byte) func() bundle.DirectoryLoader {
+	mem := fstest.MapFS{}
+	for name, data := range files {
+		mem[name] = &fstest.MapFile{Data: data, Mode: 0o644}
+	}
+	return func() bundle.DirectoryLoader {
+		l, _ := bundle.NewFSLoader(mem)
+		return l
+	}
+}
+
+// readFiles reads a bundle from files already read and checked, unverified.
+func readFiles(files map[string][]byte) (bundle.Bundle, error) {
+	return bundle.NewCustomReader(memLoader(files)()).
+		WithSizeLimitBytes(MaxBundleSize).
+		WithProcessAnnotations(true).
+		WithSkipBundleVerification(true).
+		Read()
+}
+
+// CompareRevisions orders two revisions naturally: runs of digits compare
+// as numbers ("r10" after "r9"), the rest bytewise.
+func CompareRevisions(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na := strings.TrimLeft(a[:da], "0")
+			nb := strings.TrimLeft(b[:db], "0")
+			if c := cmpInt(len(na), len(nb)); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmpInt(int(a[0]), int(b[0]))
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // contentDigest hashes what decides: each module's path and source, the

@@ -71,7 +71,7 @@ func TestLoadFormsShareOneDigest(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	cases := map[string]string{
 		filepath.Join(t.TempDir(), "missing"): "policy: lstat ",
-		"oci://registry.example/policies:1":   "policy oci://registry.example/policies:1: OCI policy bundles are not supported yet",
+		"oci://127.0.0.1:1/policies":          "oci://127.0.0.1:1/policies names no tag or digest: use oci://REGISTRY/REPO:TAG",
 	}
 	broken := filepath.Join(t.TempDir(), "broken.tar.gz")
 	os.WriteFile(broken, []byte("not a tarball"), 0o644)

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/modelgate/modelgate/internal/safeio"
 )
@@ -29,9 +31,21 @@ func ReadTarball(path string) ([]byte, error) {
 	return data, nil
 }
 
-// CheckTarball checks a gzipped tar bundle's bounds without unpacking it
-// to memory.
+// CheckTarball checks a gzipped tar bundle's bounds.
 func CheckTarball(data []byte) error {
+	_, err := readTar(data)
+	return err
+}
+
+// readTar checks a gzipped tar bundle's bounds and returns its files by
+// path, at most MaxBundleSize in all.
+func readTar(data []byte) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := walkTar(data, func(name string, content []byte) { files[name] = content })
+	return files, err
+}
+
+func walkTar(data []byte, file func(name string, content []byte)) error {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("not a gzipped tarball: %v", err)
@@ -59,7 +73,8 @@ func CheckTarball(data []byte) error {
 		if hdr.Size < 0 || hdr.Size > MaxBundleSize-total {
 			return fmt.Errorf("tarball unpacks to more than %d bytes (entry %q claims %d); the limit is MaxBundleSize", MaxBundleSize, hdr.Name, hdr.Size)
 		}
-		n, err := io.Copy(io.Discard, tr)
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, tr)
 		if err != nil {
 			if limited.N <= 0 {
 				return fmt.Errorf("tarball unpacks to more than %d bytes", MaxBundleSize)
@@ -70,15 +85,20 @@ func CheckTarball(data []byte) error {
 			return fmt.Errorf("tarball entry %q holds %d bytes, not the %d its header claims", hdr.Name, n, hdr.Size)
 		}
 		total += n
+		if hdr.Typeflag == tar.TypeReg {
+			name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
+			file(name, buf.Bytes())
+		}
 	}
 }
 
-// checkTree refuses a bundle directory holding anything but regular files
-// and directories (a FIFO, a device, a symlink), or more than
-// MaxBundleSize bytes in all.
-func checkTree(root string) error {
+// readTree reads a bundle directory's files by relative path; anything but
+// regular files and directories (a FIFO, a device, a symlink), or more
+// than MaxBundleSize bytes in all, is refused.
+func readTree(root string) (map[string][]byte, error) {
 	var total int64
-	return filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -96,6 +116,13 @@ func checkTree(root string) error {
 		if total > MaxBundleSize {
 			return fmt.Errorf("more than %d bytes in all", MaxBundleSize)
 		}
+		data, err := safeio.ReadFile(p, MaxBundleSize)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = data
 		return nil
 	})
+	return files, err
 }

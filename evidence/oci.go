@@ -51,9 +51,17 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store oci://%s: %w (use oci://REGISTRY/REPO)", ref, err)
 	}
-	repo.PlainHTTP = opts.PlainHTTP || isLoopback(repo.Reference.Registry)
+	Configure(repo, opts.PlainHTTP)
 	// Registries often refuse deletes; keep old referrers indexes rather than fail.
 	repo.SkipReferrersGC = true
+	return &OCI{ref: ref, repo: repo}, nil
+}
+
+// Configure sets up a repository client as modelgate speaks to every
+// registry: plain HTTP only on loopback (or when asked), a deadline on
+// each request, a cap on referrers pages, Docker's credentials.
+func Configure(repo *remote.Repository, plainHTTP bool) {
+	repo.PlainHTTP = plainHTTP || isLoopback(repo.Reference.Registry)
 	// Every request has its own deadline, so a registry that never answers
 	// cannot stall the gate; the whole command has one too (--timeout).
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -63,7 +71,6 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 		client.Credential = credentials.Credential(store)
 	}
 	repo.Client = client
-	return &OCI{ref: ref, repo: repo}, nil
 }
 
 func isLoopback(hostport string) bool {

@@ -1,18 +1,263 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/spf13/cobra"
+	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/policies"
 )
 
 func newBundleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle",
-		Short: "Work with policy bundles",
+		Short: "Build, sign, verify, ship, read and test policy bundles",
 	}
-	cmd.AddCommand(newBundleTestCmd())
+	cmd.AddCommand(newBundleInitCmd(), newBundleBuildCmd(), newBundleVerifyCmd(), newBundlePushCmd(), newBundleTestCmd())
+	return cmd
+}
+
+// policyFlags are how a command names and trusts its policy bundle.
+type policyFlags struct {
+	spec        string
+	keys        []string
+	minRevision string
+	plainHTTP   bool
+}
+
+func (p *policyFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&p.spec, "policy", "", "policy bundle: directory, .tar.gz or oci://REGISTRY/REPO:TAG (default: the bundle built in)")
+	f.StringArrayVar(&p.keys, "policy-key", nil, "require the bundle's .signatures.json to verify with this PEM public key (repeatable: any one, for rotation)")
+	f.StringVar(&p.minRevision, "min-revision", "", "refuse a bundle whose revision is older than this")
+}
+
+// options reads the verification keys.
+func (p *policyFlags) options() (bundles.Options, error) {
+	opts := bundles.Options{MinRevision: p.minRevision, PlainHTTP: p.plainHTTP}
+	for _, path := range p.keys {
+		k, err := readVerificationKey(path)
+		if err != nil {
+			return opts, fmt.Errorf("--policy-key %w", err)
+		}
+		opts.Keys = append(opts.Keys, k)
+	}
+	return opts, nil
+}
+
+func readVerificationKey(path string) (bundles.VerificationKey, error) {
+	data, err := safeio.ReadInput(path, 64<<10, nil)
+	if err != nil {
+		return bundles.VerificationKey{}, err
+	}
+	return bundles.ParseVerificationKey(data, path)
+}
+
+func newBundleInitCmd() *cobra.Command {
+	var signers []string
+	cmd := &cobra.Command{
+		Use:   "init DIR [--signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...]",
+		Short: "Write a copy of the built-in bundle to edit, trusting the given signers",
+		Long: `Write the built-in policy bundle (gates, their Rego tests, thresholds,
+tiers, environments) into DIR, a new or empty directory, with a trust list
+of the given signers. PUBKEY is a PEM public key file ('modelgate keygen');
+ROLE is one of data, training, evaluation, approver, risk, deploy, canary,
+waiver, gate.
+
+  modelgate bundle init policy --signer gate=keys/gate.pub:gate@example.com:gate`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+				return fmt.Errorf("%s is not empty: give a new directory", dir)
+			}
+			var trust []bundles.Signer
+			for _, s := range signers {
+				signer, err := parseSignerFlag(s)
+				if err != nil {
+					return err
+				}
+				trust = append(trust, signer)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := os.CopyFS(dir, policies.FS); err != nil {
+				return err
+			}
+			// The embedded files are read-only; the copy is to edit.
+			filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+				if err == nil {
+					mode := os.FileMode(0o644)
+					if e.IsDir() {
+						mode = 0o755
+					}
+					os.Chmod(p, mode)
+				}
+				return nil
+			})
+			if trust == nil {
+				trust = []bundles.Signer{}
+			}
+			doc, err := yaml.Marshal(map[string]any{"signers": trust})
+			if err != nil {
+				return err
+			}
+			header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Add signers with 'modelgate bundle init --signer' or by hand.\n"
+			if err := os.WriteFile(filepath.Join(dir, "modelgate", "trust", "data.yaml"), append([]byte(header), doc...), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the built-in bundle to %s with %d signer(s); edit it, 'modelgate bundle test %s', then 'modelgate bundle build %s --out bundle.tar.gz --signing-key KEY'\n", dir, len(trust), dir, dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable)")
+	return cmd
+}
+
+// parseSignerFlag reads ID=PUBKEY:IDENTITY:ROLE,ROLE.
+func parseSignerFlag(s string) (bundles.Signer, error) {
+	id, rest, ok := strings.Cut(s, "=")
+	parts := strings.Split(rest, ":")
+	if !ok || id == "" || len(parts) < 3 {
+		return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], e.g. gate=keys/gate.pub:gate@example.com:gate", s)
+	}
+	roles := strings.Split(parts[len(parts)-1], ",")
+	identity := parts[len(parts)-2]
+	pubPath := strings.Join(parts[:len(parts)-2], ":")
+	pem, err := safeio.ReadInput(pubPath, 64<<10, nil)
+	if err != nil {
+		return bundles.Signer{}, fmt.Errorf("--signer %s: %w", id, err)
+	}
+	if _, err := keys.ParsePublicKey(pem); err != nil {
+		return bundles.Signer{}, fmt.Errorf("--signer %s: %s: %w", id, pubPath, err)
+	}
+	return bundles.Signer{ID: id, PublicKey: string(pem), Identity: identity, Roles: roles}, nil
+}
+
+func newBundleBuildCmd() *cobra.Command {
+	var out, signingKey, revision string
+	cmd := &cobra.Command{
+		Use:   "build DIR --out FILE [--signing-key KEY] [--revision REV]",
+		Short: "Build a bundle directory into a .tar.gz, signed in OPA's format",
+		Long: `Build DIR into an OPA bundle tarball with OPA's own bundle API: .manifest
+(revision, roots), the Rego modules without their tests, the data, and with
+--signing-key a .signatures.json (a JWS over every file's hash) that OPA
+verifies with 'opa build --verification-key' or a bundle service's keys.
+KEY is a PEM private key or a KMS URI. The bundle's data is checked against
+its schemas first.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return errors.New("--out FILE is required, e.g. --out bundle.tar.gz")
+			}
+			if b, err := bundles.Load(args[0]); err != nil {
+				return err
+			} else if err := b.CheckData(); err != nil {
+				return err
+			}
+			opts := bundles.BuildOptions{Revision: revision}
+			if signingKey != "" {
+				sv, err := keys.LoadSigner(cmd.Context(), signingKey)
+				if err != nil {
+					return fmt.Errorf("--signing-key: %w", err)
+				}
+				opts.Signer = sv
+			}
+			data, err := bundles.Build(args[0], opts)
+			if err != nil {
+				return err
+			}
+			if err := safeio.WriteFile(out, data, 0o644); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			b, err := bundles.Load(out)
+			if err != nil {
+				return err
+			}
+			signed := "unsigned"
+			if opts.Signer != nil {
+				signed = "signed"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "built %s (%s): revision %s, digest %s\n", out, signed, b.Revision, b.Digest)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the bundle tarball to write")
+	cmd.Flags().StringVar(&signingKey, "signing-key", "", "sign with this key: PEM file or KMS URI")
+	cmd.Flags().StringVar(&revision, "revision", "", "the manifest's revision (default: the one in DIR/.manifest)")
+	return cmd
+}
+
+func newBundleVerifyCmd() *cobra.Command {
+	var keyPaths []string
+	var minRevision string
+	var plainHTTP bool
+	cmd := &cobra.Command{
+		Use:   "verify FILE|DIR|oci://REGISTRY/REPO:TAG --verification-key PUB",
+		Short: "Check a bundle's signature, and that every file is the one that was signed",
+		Long: `Verify a bundle's .signatures.json with the given public key(s): one must
+verify the signature, and every file must be there with its signed hash, no
+file added. Exits 0 when verified, 1 when not, 2 when it cannot be read.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(keyPaths) == 0 {
+				return errors.New("--verification-key PUB is required (repeatable)")
+			}
+			p := policyFlags{spec: args[0], keys: keyPaths, minRevision: minRevision, plainHTTP: plainHTTP}
+			opts, err := p.options()
+			if err != nil {
+				return err
+			}
+			b, err := bundles.Open(cmd.Context(), args[0], opts)
+			if err != nil {
+				if errors.Is(err, bundles.ErrNotVerified) {
+					return &exitError{code: exitDenied, err: err}
+				}
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "verified %s: revision %s, digest %s\n", b.URI, b.Revision, b.Digest)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&keyPaths, "verification-key", nil, "PEM public key (repeatable: any one verifies, for rotation)")
+	cmd.Flags().StringVar(&minRevision, "min-revision", "", "refuse a bundle whose revision is older than this")
+	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
+	return cmd
+}
+
+func newBundlePushCmd() *cobra.Command {
+	var plainHTTP bool
+	cmd := &cobra.Command{
+		Use:   "push FILE oci://REGISTRY/REPO:TAG",
+		Short: "Push a bundle tarball to a registry, as OPA's OCI downloader reads it",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := bundles.Load(args[0]); err != nil {
+				return err
+			}
+			data, err := safeio.ReadFile(args[0], bundles.MaxBundleSize)
+			if err != nil {
+				return err
+			}
+			digest, err := bundles.Push(cmd.Context(), data, args[1], plainHTTP)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pushed %s to %s (%s)\n", args[0], args[1], digest)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 	return cmd
 }
 

@@ -28,7 +28,8 @@ var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 func newVerifyCmd() *cobra.Command {
 	var (
 		sf                                              storeFlags
-		subjectArg, env, policySpec, tier, championArg  string
+		pf                                              policyFlags
+		subjectArg, env, tier, championArg              string
 		format, vsaKey, vsaOut, inputOut, effectiveTime string
 		evidenceFiles                                   []string
 		timeout                                         time.Duration
@@ -121,7 +122,12 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 				vsaSigner = sv
 			}
-			bundle, err := bundles.Load(policySpec)
+			pf.plainHTTP = sf.plainHTTP
+			popts, err := pf.options()
+			if err != nil {
+				return err
+			}
+			bundle, err := bundles.Open(ctx, pf.spec, popts)
 			if err != nil {
 				return err
 			}
@@ -172,7 +178,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f := cmd.Flags()
 	f.StringVar(&subjectArg, "subject", "", "the model: a file or directory, or NAME@sha256:HEX")
 	f.StringVar(&env, "env", "", "target environment, e.g. staging or production")
-	f.StringVar(&policySpec, "policy", "", "policy bundle: directory or .tar.gz (default: the bundle built in)")
+	pf.register(cmd)
 	sf.register(cmd)
 	f.StringArrayVar(&evidenceFiles, "evidence", nil, "envelope file to judge besides the store's (repeatable)")
 	f.StringVar(&tier, "tier", "", "raise the model's tier: low|medium|high (never lowers it)")
