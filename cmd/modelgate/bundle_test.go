@@ -1,0 +1,66 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// A compliance officer's round: init a bundle with signers, build and sign
+// it, push it to a registry, and verify decides from it by reference,
+// refusing it without the right key and refusing a tampered copy.
+func TestBundleBuildSignPushVerify(t *testing.T) {
+	r := newRun(t, "high")
+	dir := filepath.Join(r.dir, "officer")
+	var signerFlags []string
+	for _, p := range r.p.Parties() {
+		pub := filepath.Join(r.dir, p.ID+".pub")
+		os.WriteFile(pub, p.PubPEM, 0o644)
+		signerFlags = append(signerFlags, "--signer", p.ID+"="+pub+":"+p.Identity+":"+strings.Join(p.Roles, ","))
+	}
+	code, out, stderr := runCLI(append([]string{"bundle", "init", dir}, signerFlags...)...)
+	if code != 0 || !strings.Contains(out, "with 10 signer(s)") {
+		t.Fatalf("init: exit %d %s %s", code, out, stderr)
+	}
+	// fraud-scorer is a high-tier model in the built-in inventory.
+	if code, out, _ := runCLI("bundle", "test", "--min-coverage", "100", dir); code != 0 {
+		t.Fatalf("the initialised bundle's tests: exit %d\n%s", code, out)
+	}
+	officer := testkit.NewParty("officer", "ecdsa-p256")
+	keyPath := officer.WriteKey(r.dir)
+	officerPub := filepath.Join(r.dir, "officer.pub")
+	os.WriteFile(officerPub, officer.PubPEM, 0o644)
+	tarball := filepath.Join(r.dir, "bundle.tar.gz")
+	code, out, stderr = runCLI("bundle", "build", dir, "--out", tarball, "--signing-key", keyPath, "--revision", "2026.11.1")
+	if code != 0 || !strings.Contains(out, "(signed): revision 2026.11.1, digest sha256:") {
+		t.Fatalf("build: exit %d %s %s", code, out, stderr)
+	}
+	if code, out, _ := runCLI("bundle", "verify", tarball, "--verification-key", officerPub); code != 0 || !strings.HasPrefix(out, "verified "+tarball+": revision 2026.11.1") {
+		t.Fatalf("verify: exit %d %s", code, out)
+	}
+	stranger := testkit.NewParty("stranger", "ed25519")
+	strangerPub := filepath.Join(r.dir, "stranger.pub")
+	os.WriteFile(strangerPub, stranger.PubPEM, 0o644)
+	if code, _, stderr := runCLI("bundle", "verify", tarball, "--verification-key", strangerPub); code != 1 || !strings.Contains(stderr, "no key verifies it") {
+		t.Fatalf("a stranger's key: exit %d %s", code, stderr)
+	}
+
+	addr := testkit.StartRegistry(t)
+	ref := "oci://" + addr + "/policies/modelgate:2026.11.1"
+	if code, out, stderr := runCLI("bundle", "push", tarball, ref); code != 0 || !strings.Contains(out, "pushed "+tarball+" to "+ref+" (sha256:") {
+		t.Fatalf("push: exit %d %s %s", code, out, stderr)
+	}
+	envs := r.p.Envelopes(nil)
+	r.policy = ref
+	code, d, stderr := r.verify(envs, "--policy-key", strangerPub, "--policy-key", officerPub, "--min-revision", "2026.11")
+	if code != 0 || !d.Allow || d.Policy.URI != ref || d.Policy.Revision != "2026.11.1" {
+		t.Fatalf("verify from the registry: exit %d %+v %s", code, d, stderr)
+	}
+	code, _, stderr = r.verify(envs, "--policy-key", strangerPub)
+	undecided(t, code, stderr, "policy bundle "+ref+": bundle not verified: no key verifies it")
+	code, _, stderr = r.verify(envs, "--min-revision", "2026.12")
+	undecided(t, code, stderr, `has revision "2026.11.1", older than --min-revision "2026.12"`)
+}
