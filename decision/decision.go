@@ -41,12 +41,53 @@ type EvidenceRef struct {
 	Type     string `json:"type"`
 	Signer   string `json:"signer"`
 	SignerID string `json:"signer_id"`
+	Time     string `json:"time,omitempty"`
 }
 
-// Waiver is a waiver that applied.
+// Waiver is a waiver that applied, with each waiver envelope's terms.
 type Waiver struct {
-	Code     string   `json:"code"`
-	Evidence []string `json:"evidence"`
+	Code     string          `json:"code"`
+	Evidence []string        `json:"evidence"`
+	Details  []WaiverDetails `json:"details,omitempty"`
+}
+
+// WaiverDetails is what one waiver envelope says.
+type WaiverDetails struct {
+	ID        string `json:"id"`
+	Reason    string `json:"reason"`
+	Ticket    string `json:"ticket,omitempty"`
+	ExpiresAt string `json:"expires_at"`
+	Signer    string `json:"signer"`
+}
+
+// Bounds are a threshold's limits as the bundle sets them.
+type Bounds struct {
+	LowerBound     *float64 `json:"lower_bound,omitempty"`
+	UpperBound     *float64 `json:"upper_bound,omitempty"`
+	HigherIsBetter *bool    `json:"higher_is_better,omitempty"`
+	MaxRegression  *struct {
+		Absolute *float64 `json:"absolute,omitempty"`
+		Relative *float64 `json:"relative,omitempty"`
+	} `json:"max_regression,omitempty"`
+}
+
+// Measurement is one judged value and the bounds it was judged against.
+type Measurement struct {
+	Evaluation string   `json:"evaluation"`
+	Name       string   `json:"name"`
+	Value      *float64 `json:"value"`
+	Bounds     Bounds   `json:"bounds"`
+	Baseline   *float64 `json:"baseline,omitempty"`
+	Slice      string   `json:"slice,omitempty"`
+	Size       float64  `json:"size,omitempty"`
+	Attribute  string   `json:"attribute,omitempty"`
+}
+
+// Measurements are what a report charts.
+type Measurements struct {
+	Metrics  []Measurement `json:"metrics"`
+	Slices   []Measurement `json:"slices"`
+	Fairness []Measurement `json:"fairness"`
 }
 
 // Rejected is an envelope that did not count, and why.
@@ -65,18 +106,19 @@ type Policy struct {
 
 // Decision is data.modelgate.decision, with the policy that made it.
 type Decision struct {
-	Subject     Subject         `json:"subject"`
-	Environment string          `json:"environment"`
-	Tier        string          `json:"tier"`
-	TierSource  string          `json:"tier_source"`
-	Allow       bool            `json:"allow"`
-	Gates       []Gate          `json:"gates"`
-	Champion    json.RawMessage `json:"champion"`
-	Evidence    []EvidenceRef   `json:"evidence"`
-	Rejected    []Rejected      `json:"rejected"`
-	Waivers     []Waiver        `json:"waivers"`
-	Policy      Policy          `json:"policy"`
-	EvaluatedAt string          `json:"evaluated_at"`
+	Subject      Subject         `json:"subject"`
+	Environment  string          `json:"environment"`
+	Tier         string          `json:"tier"`
+	TierSource   string          `json:"tier_source"`
+	Allow        bool            `json:"allow"`
+	Gates        []Gate          `json:"gates"`
+	Champion     json.RawMessage `json:"champion"`
+	Evidence     []EvidenceRef   `json:"evidence"`
+	Rejected     []Rejected      `json:"rejected"`
+	Waivers      []Waiver        `json:"waivers"`
+	Measurements Measurements    `json:"measurements"`
+	Policy       Policy          `json:"policy"`
+	EvaluatedAt  string          `json:"evaluated_at"`
 }
 
 // Parse reads the decision policy returned and checks that it can be

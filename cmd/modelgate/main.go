@@ -60,7 +60,25 @@ func newRootCmd() *cobra.Command {
 	root.Version = version()
 	root.SetVersionTemplate("modelgate {{.Version}}\n")
 	strictGroups(root)
+	explainArgs(root)
 	return root
+}
+
+// explainArgs makes a wrong number of arguments say the command's usage.
+func explainArgs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		explainArgs(sub)
+	}
+	if c.Args == nil {
+		return
+	}
+	check := c.Args
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return fmt.Errorf("%v; usage: modelgate %s (see '%s --help')", err, strings.TrimPrefix(cmd.UseLine(), "modelgate "), cmd.CommandPath())
+		}
+		return nil
+	}
 }
 
 // strictGroups makes a command that only groups others (bundle, evidence)

@@ -533,7 +533,8 @@ func TestThreatNewUserMistakes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bundle", "build"}, `unknown command "build" for 'modelgate bundle'`},
+		{[]string{"bundle", "frobnicate"}, `unknown command "frobnicate" for 'modelgate bundle'`},
+		{[]string{"bundle", "build"}, "accepts 1 arg(s), received 0; usage: modelgate bundle build DIR --out FILE"},
 		{[]string{"evidence", "foo"}, `unknown command "foo" for 'modelgate evidence'`},
 		{[]string{"evidence"}, "'modelgate evidence' needs a subcommand"},
 		{[]string{"verify", "--subject", "m@sha256:" + strings.Repeat("ab", 32), "--env", "production", "--store", "dir:" + filepath.Join(dir, "typo")}, "store dir:" + filepath.Join(dir, "typo") + " does not exist"},

@@ -102,8 +102,42 @@ decision := {
 	"allow": allow,
 	"gates": gate_results,
 	"champion": object.get(input, "champion", null),
-	"evidence": [{"id": e.id, "type": e.type, "signer": e.signer.identity, "signer_id": e.signer.id} | some e in input.evidence],
+	"evidence": [{"id": e.id, "type": e.type, "signer": e.signer.identity, "signer_id": e.signer.id, "time": evidence_time(e)} | some e in input.evidence],
 	"rejected": array.concat(input.rejected, lib.role_rejected),
-	"waivers": sort([{"code": code, "evidence": sort(ids)} | some code, ids in waivers]),
+	"waivers": sort([waiver_details(code, ids) | some code, ids in waivers]),
+	"measurements": measurements,
 	"evaluated_at": input.now,
+}
+
+# The time that dates a piece of evidence, "" for types without one.
+evidence_time(e) := object.get(e.predicate, object.get(lib.time_field, e.type, ""), "")
+
+# Each waiver that applied, with what it says and who signed it.
+waiver_details(code, ids) := {
+	"code": code,
+	"evidence": sort(ids),
+	"details": [{"id": w.id, "reason": w.predicate.reason, "ticket": object.get(w.predicate, "ticket", ""), "expires_at": w.predicate.expires_at, "signer": w.signer.identity} |
+		some w in lib.evidence("waiver")
+		w.id in ids
+	],
+}
+
+# What a report charts: each judged metric against its bounds and the
+# champion's value, each slice against its floors, each fairness value
+# against its band.
+measurements := {
+	"metrics": [{"evaluation": ev.id, "name": name, "value": object.get(ev.predicate.metrics, name, null), "bounds": spec, "baseline": object.get(ev.predicate, ["baseline", "metrics", name], null)} |
+		some ev in lib.evaluations
+		some name, spec in lib.config.metrics
+	],
+	"slices": [{"evaluation": ev.id, "slice": s.name, "size": s.size, "name": name, "value": object.get(s.metrics, name, null), "bounds": bounds} |
+		some ev in lib.evaluations
+		some s in object.get(ev.predicate, "slices", [])
+		some name, bounds in object.get(lib.config, ["slices", "metrics"], {})
+	],
+	"fairness": [{"evaluation": ev.id, "attribute": f.attribute, "name": f.metric, "value": f.value, "bounds": object.remove(object.get(lib.config.fairness, f.metric, {}), ["attributes"])} |
+		some ev in lib.evaluations
+		some f in object.get(ev.predicate, "fairness", [])
+		lib.config.fairness[f.metric]
+	],
 }

@@ -48,7 +48,7 @@ test_waiver_turns_fail_into_waived if {
 	f.status(d, "training") == "waived"
 	f.message(d, "training") == "training run r detected NaN loss"
 	d.allow
-	d.waivers == [{"code": "MG-TRAIN", "evidence": ["wv"]}]
+	d.waivers == [{"code": "MG-TRAIN", "evidence": ["wv"], "details": [{"id": "wv", "reason": "known", "ticket": "", "expires_at": "2027-01-01T00:00:00Z", "signer": "waiver@example.com"}]}]
 }
 
 test_expired_waiver_does_not_count if {
@@ -65,7 +65,7 @@ test_waiver_for_another_environment_does_not_count if {
 test_waiver_for_another_rule_does_not_count if {
 	d := waived_training(waiver({"predicate": {"rule": "MG-DATA"}}))
 	f.status(d, "training") == "fail"
-	d.waivers == [{"code": "MG-DATA", "evidence": ["wv"]}]
+	d.waivers == [{"code": "MG-DATA", "evidence": ["wv"], "details": [{"id": "wv", "reason": "known", "ticket": "", "expires_at": "2027-01-01T00:00:00Z", "signer": "waiver@example.com"}]}]
 }
 
 test_waiver_over_several_digests_does_not_count if {
@@ -112,7 +112,26 @@ test_decision_lists_evidence_and_rejected if {
 	rejected := [{"id": "sha256:bad", "reason": "signature does not verify"}]
 	d := modelgate.decision with input as object.union(f.base, {"rejected": rejected})
 	d.rejected == rejected
-	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data"}
+	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data", "time": "2026-11-01T00:00:00Z"}
 	count(d.evidence) == 8
 	d.evaluated_at == "2026-11-05T00:00:00Z"
+}
+
+test_decision_measures_what_a_report_charts if {
+	d := modelgate.decision with input as f.base
+	d.measurements.metrics == [
+		{"evaluation": "ev", "name": "auc_roc", "value": 0.9, "bounds": {"lower_bound": 0.83, "max_regression": {"absolute": 0.02}}, "baseline": null},
+		{"evaluation": "ev", "name": "log_loss", "value": 0.3, "bounds": {"upper_bound": 0.4, "higher_is_better": false, "max_regression": {"relative": 0.05}}, "baseline": null},
+	]
+	d.measurements.slices == [
+		{"evaluation": "ev", "slice": "s", "size": 1000, "name": "auc_roc", "value": 0.85, "bounds": {"lower_bound": 0.78}},
+		{"evaluation": "ev", "slice": "tiny", "size": 10, "name": "auc_roc", "value": null, "bounds": {"lower_bound": 0.78}},
+	]
+	d.measurements.fairness == [{"evaluation": "ev", "attribute": "a", "name": "disparate_impact_ratio", "value": 1, "bounds": {"lower_bound": 0.8, "upper_bound": 1.25}}]
+}
+
+test_decision_dates_evidence_without_a_time_as_empty if {
+	w := waiver({})
+	d := modelgate.decision with input as f.plus([w])
+	[e.time | some e in d.evidence; e.id == "wv"] == [""]
 }
