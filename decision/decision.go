@@ -42,6 +42,7 @@ type EvidenceRef struct {
 	Signer   string `json:"signer"`
 	SignerID string `json:"signer_id"`
 	Time     string `json:"time,omitempty"`
+	Source   string `json:"source,omitempty"`
 }
 
 // Waiver is a waiver that applied, with each waiver envelope's terms.

@@ -53,6 +53,7 @@ func newRootCmd() *cobra.Command {
 		newEvidenceCmd(),
 		newVerifyCmd(),
 		newBundleCmd(),
+		newReportCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())

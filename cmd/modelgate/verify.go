@@ -15,12 +15,12 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/output"
 )
 
 var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -69,8 +69,8 @@ past time and writes nothing (no VSA, nothing to the store).`,
 			if tier != "" && tier != "low" && tier != "medium" && tier != "high" {
 				return fmt.Errorf("--tier %q: use low, medium or high", tier)
 			}
-			if !slices.Contains(decision.Formats, format) {
-				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(decision.Formats, ", "))
+			if !slices.Contains(output.Formats, format) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(output.Formats, ", "))
 			}
 			// Compiling the predicate schemas takes as long as loading the
 			// policy: do both at once.
@@ -166,7 +166,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 			}
 			colour := format == "text" && isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
-			if err := decision.Write(cmd.OutOrStdout(), d, format, colour); err != nil {
+			if err := output.Write(cmd.OutOrStdout(), d, format, output.Options{Colour: colour, Version: version()}); err != nil {
 				return err
 			}
 			if !d.Allow {
@@ -183,7 +183,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f.StringArrayVar(&evidenceFiles, "evidence", nil, "envelope file to judge besides the store's (repeatable)")
 	f.StringVar(&tier, "tier", "", "raise the model's tier: low|medium|high (never lowers it)")
 	f.StringVar(&championArg, "champion", "", "champion NAME@sha256:HEX, used only where the store knows none")
-	f.StringVar(&format, "format", "text", "report format: "+strings.Join(decision.Formats, "|"))
+	f.StringVar(&format, "format", "text", "report format: "+strings.Join(output.Formats, "|"))
 	f.StringVar(&vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
 	f.StringVar(&vsaOut, "vsa-out", "", "write the signed VSA envelope here")
 	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged, to replay with opa eval or conftest")

@@ -102,7 +102,7 @@ decision := {
 	"allow": allow,
 	"gates": gate_results,
 	"champion": object.get(input, "champion", null),
-	"evidence": [{"id": e.id, "type": e.type, "signer": e.signer.identity, "signer_id": e.signer.id, "time": evidence_time(e)} | some e in input.evidence],
+	"evidence": [{"id": e.id, "type": e.type, "signer": e.signer.identity, "signer_id": e.signer.id, "time": evidence_time(e), "source": object.get(e, "source", "")} | some e in input.evidence],
 	"rejected": array.concat(input.rejected, lib.role_rejected),
 	"waivers": sort([waiver_details(code, ids) | some code, ids in waivers]),
 	"measurements": measurements,

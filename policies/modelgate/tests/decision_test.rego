@@ -112,7 +112,7 @@ test_decision_lists_evidence_and_rejected if {
 	rejected := [{"id": "sha256:bad", "reason": "signature does not verify"}]
 	d := modelgate.decision with input as object.union(f.base, {"rejected": rejected})
 	d.rejected == rejected
-	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data", "time": "2026-11-01T00:00:00Z"}
+	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data", "time": "2026-11-01T00:00:00Z", "source": ""}
 	count(d.evidence) == 8
 	d.evaluated_at == "2026-11-05T00:00:00Z"
 }
