@@ -50,6 +50,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . ./facts
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./gate
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) test -run '^$$' -bench Verify200 -benchtime 30x ./cmd/modelgate
+	$(GO) test -run '^$$' -bench Compliance -benchtime 20x ./cmd/modelgate
 
 clean:
 	rm -rf bin

@@ -99,3 +99,52 @@ func benchVerify200(b *testing.B, withTests bool) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkCompliance times the compliance officer's commands as whole
+// processes on the default bundle: inspect, diff, report, and building and
+// signing a bundle. Targets: under 100 ms each, 200 ms for build+sign.
+func BenchmarkCompliance(b *testing.B) {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "modelgate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	root := testkit.RepoRoot()
+	policies := filepath.Join(root, "policies")
+	other := filepath.Join(dir, "other")
+	if err := exec.Command(bin, "bundle", "init", other).Run(); err != nil {
+		b.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(other, "modelgate", "tiers", "data.yaml"), []byte("default: high\ninventory: {fraud-scorer: medium}\n"), 0o644)
+	key := testkit.NewParty("officer", "ecdsa-p256").WriteKey(dir)
+	for _, c := range []struct {
+		name string
+		args []string
+		ok   int
+	}{
+		{"inspect", []string{"bundle", "inspect", policies}, 0},
+		{"inspect-html", []string{"bundle", "inspect", policies, "--format", "html"}, 0},
+		{"diff", []string{"bundle", "diff", policies, other}, 1},
+		{"report", []string{"report", filepath.Join(root, "testdata", "decisions", "denied.json"), "--out", filepath.Join(dir, "r.html")}, 0},
+		{"build-sign", []string{"bundle", "build", policies, "--out", filepath.Join(dir, "b.tar.gz"), "--signing-key", key}, 0},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				err := exec.Command(bin, c.args...).Run()
+				total += time.Since(start)
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				} else if err != nil {
+					b.Fatal(err)
+				}
+				if code != c.ok {
+					b.Fatalf("exit %d", code)
+				}
+			}
+			b.ReportMetric(ms(total)/float64(b.N), "ms")
+		})
+	}
+}

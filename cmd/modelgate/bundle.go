@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/policies"
 )
 
@@ -22,7 +25,7 @@ func newBundleCmd() *cobra.Command {
 		Use:   "bundle",
 		Short: "Build, sign, verify, ship, read and test policy bundles",
 	}
-	cmd.AddCommand(newBundleInitCmd(), newBundleBuildCmd(), newBundleVerifyCmd(), newBundlePushCmd(), newBundleTestCmd())
+	cmd.AddCommand(newBundleInitCmd(), newBundleBuildCmd(), newBundleVerifyCmd(), newBundlePushCmd(), newBundleInspectCmd(), newBundleDiffCmd(), newBundleTestCmd())
 	return cmd
 }
 
@@ -306,5 +309,77 @@ coverage is below --min-coverage, 2 when the bundle cannot be loaded.`,
 		},
 	}
 	cmd.Flags().Float64Var(&minCoverage, "min-coverage", 0, "fail when rule coverage is below this percentage")
+	return cmd
+}
+
+func newBundleInspectCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "inspect FILE|DIR|oci://… [--format text|markdown|json|html]",
+		Short: "Say what a bundle demands: every gate per environment and tier, its thresholds in words, models, signers",
+		Long: `Read a bundle as a compliance officer does: for each environment (in
+promotion order) and tier, every gate that applies with its title, code
+and description and its thresholds in words, merged with per-model
+overrides; effective_on dates; the inventory; the metric names the
+thresholds expect; the signers with identity, roles and key fingerprint.
+Generated from the gates' METADATA and the bundle's data.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(bundles.InspectFormats, format) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(bundles.InspectFormats, ", "))
+			}
+			b, err := bundles.Open(cmd.Context(), args[0], bundles.Options{})
+			if err != nil {
+				return err
+			}
+			v, err := b.View()
+			if err != nil {
+				return err
+			}
+			return bundles.WriteInspection(cmd.OutOrStdout(), bundles.Inspect(v), format, func(w io.Writer, in *bundles.Inspection) error {
+				return output.InspectHTML(w, "modelgate: policy bundle "+in.URI+" revision "+in.Revision, in)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(bundles.InspectFormats, "|"))
+	return cmd
+}
+
+func newBundleDiffCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "diff OLD NEW [--format text|markdown|json]",
+		Short: "Compare two bundles: gates, thresholds (tightened or loosened), tiers, environments, signers",
+		Long: `Compare two bundles (directories, tarballs or oci:// references): gates added,
+removed or changed; each threshold named as tightened or loosened in the
+metric's own direction (a lower upper_bound on log_loss is tightened, a
+larger change limit loosened); approvals, tiers, environments and signers
+added, removed or changed. Exits 0 when equal, 1 when different, 2 on error.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(bundles.DiffFormats, format) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(bundles.DiffFormats, ", "))
+			}
+			var views [2]*bundles.View
+			for i, spec := range args {
+				b, err := bundles.Open(cmd.Context(), spec, bundles.Options{})
+				if err != nil {
+					return err
+				}
+				if views[i], err = b.View(); err != nil {
+					return err
+				}
+			}
+			changes := bundles.Diff(views[0], views[1])
+			if err := bundles.WriteDiff(cmd.OutOrStdout(), views[0], views[1], changes, format); err != nil {
+				return err
+			}
+			if len(changes) > 0 {
+				return errDenied
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(bundles.DiffFormats, "|"))
 	return cmd
 }

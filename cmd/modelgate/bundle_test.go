@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
@@ -63,4 +65,65 @@ func TestBundleBuildSignPushVerify(t *testing.T) {
 	undecided(t, code, stderr, "policy bundle "+ref+": bundle not verified: no key verifies it")
 	code, _, stderr = r.verify(envs, "--min-revision", "2026.12")
 	undecided(t, code, stderr, `has revision "2026.11.1", older than --min-revision "2026.12"`)
+}
+
+// diff exits 0 when equal and 1 when not, naming what changed and how.
+func TestBundleDiffThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	old, new := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	for _, d := range []string{old, new} {
+		if code, _, stderr := runCLI("bundle", "init", d); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	if code, out, _ := runCLI("bundle", "diff", old, new); code != 0 || !strings.HasSuffix(out, "demand the same\n") {
+		t.Fatalf("equal: exit %d %q", code, out)
+	}
+	path := filepath.Join(new, "modelgate", "thresholds", "data.yaml")
+	data, _ := os.ReadFile(path)
+	data = []byte(strings.Replace(string(data), "log_loss: {upper_bound: 0.4,", "log_loss: {upper_bound: 0.3,", 1))
+	data = []byte(strings.Replace(string(data), "approvals: {production: 2, staging: 1}", "approvals: {production: 1, staging: 1}", 1))
+	os.WriteFile(path, data, 0o644)
+	os.WriteFile(filepath.Join(new, "modelgate", "tiers", "data.yaml"), []byte("default: high\ninventory:\n  fraud-scorer: medium\n  churn-model: medium\n  demo-model: medium\n  search-ranker: low\n"), 0o644)
+	os.Remove(filepath.Join(new, "modelgate", "gates", "canary.rego"))
+	os.RemoveAll(filepath.Join(new, "modelgate", "tests"))
+	code, out, stderr := runCLI("bundle", "diff", old, new)
+	for _, want := range []string{
+		"TIGHTENED  threshold    tiers.high.metrics.log_loss.upper_bound: 0.4 → 0.3",
+		"LOOSENED   threshold    tiers.high.approvals.production: 2 → 1",
+		"LOOSENED   inventory    fraud-scorer tier: high → medium",
+		"LOOSENED   gate         canary removed (MG-CANARY: Canary analysis passed): high in production → (none)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q", want)
+		}
+	}
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s %s", code, out, stderr)
+	}
+	if code, _, stderr := runCLI("bundle", "diff", old, filepath.Join(dir, "missing")); code != 2 {
+		t.Fatalf("a missing bundle: exit %d %s", code, stderr)
+	}
+}
+
+// inspect --format html in a real browser: the stages, every gate and the signers.
+func TestBundleInspectInARealBrowser(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "bundle.html")
+	code, out, stderr := runCLI("bundle", "inspect", filepath.Join(testkit.RepoRoot(), "policies"), "--format", "html")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	os.WriteFile(page, []byte(out), 0o644)
+	doc := headless(t, page, filepath.Join(artefacts(t), "bundle-inspect.png"))
+	stages := find(doc, func(n *html.Node) bool { return n.Data == "h2" && attr(n, "data-stage") != "" })
+	if len(stages) != 6 {
+		t.Fatalf("%d stages, want 2 environments × 3 tiers", len(stages))
+	}
+	rows := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-gate") == "canary" })
+	if len(rows) != 1 {
+		t.Fatalf("canary applies in %d stages, want 1 (high tier in production)", len(rows))
+	}
+	if m := byID(doc, "metric-names"); m == nil || !strings.Contains(text(m), "auc_roc") {
+		t.Fatal("no metric names")
+	}
 }
