@@ -21,6 +21,7 @@ import (
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policy"
+	"github.com/modelgate/modelgate/vsa"
 )
 
 // Gate holds what is prepared once per bundle: the parsed trust list and
@@ -133,12 +134,17 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	promotions, err := g.promotions(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	in := Input{
 		Subject:       decision.Subject{Name: req.Subject.Name, Digest: map[string]string{"sha256": req.Subject.SHA256}},
 		Environment:   req.Environment,
 		RequestedTier: req.RequestedTier,
 		Now:           req.Now.UTC().Format(time.RFC3339),
 		Champion:      champ,
+		Promotions:    promotions,
 		Evidence:      res.Facts,
 		Rejected:      res.Rejected,
 	}
@@ -197,11 +203,13 @@ func quoteAll(ss []string) []string {
 // store, signed by a gate key; --champion only where the store knows none.
 func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
 	if req.Store != nil {
-		found, err := FindChampion(ctx, req.Store, g.Trust, req.Subject, req.Environment, req.Now)
+		l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
+		records, _, err := l.Records(ctx, req.Subject.Name, req.Environment, req.Now)
 		if err != nil {
 			return nil, err
 		}
-		if found != nil {
+		if r := vsa.Replay(records, req.Environment, req.Now).ChampionOtherThan(req.Subject.SHA256); r != nil {
+			found := &Champion{Name: r.Model, Digest: map[string]string{"sha256": r.Digest}, Source: fmt.Sprintf("store (%s VSA %s)", r.Kind, r.ID)}
 			return found, g.championEvaluations(ctx, req, found)
 		}
 	}
@@ -210,6 +218,32 @@ func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
 		return c, g.championEvaluations(ctx, req, c)
 	}
 	return nil, nil
+}
+
+// promotions says, for each environment the target requires, whether the
+// ledger there admits this digest (a PASSED decision, not revoked nor
+// rolled back from).
+func (g *Gate) promotions(ctx context.Context, req Request) (map[string]Promotion, error) {
+	envs, err := g.Bundle.Environments()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Promotion{}
+	for _, env := range envs[req.Environment].Requires {
+		p := Promotion{}
+		if req.Store != nil {
+			l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
+			records, _, err := l.Records(ctx, req.Subject.Name, env, req.Now)
+			if err != nil {
+				return nil, err
+			}
+			if r, ok := vsa.Replay(records, env, req.Now).Admitted(req.Subject.SHA256); ok {
+				p = Promotion{Passed: true, VSA: r.ID, At: attest.NormalTime(r.Time)}
+			}
+		}
+		out[env] = p
+	}
+	return out, nil
 }
 
 // championEvaluations finds the champion's own signed evaluations in the

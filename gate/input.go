@@ -16,15 +16,24 @@ type Champion struct {
 	Evaluations []facts.Fact `json:"evaluations"`
 }
 
+// Promotion says whether the ledger of a required environment admits the
+// digest.
+type Promotion struct {
+	Passed bool   `json:"passed"`
+	VSA    string `json:"vsa,omitempty"`
+	At     string `json:"at,omitempty"`
+}
+
 // Input is the document policy judges.
 type Input struct {
-	Subject       decision.Subject `json:"subject"`
-	Environment   string           `json:"environment"`
-	RequestedTier string           `json:"requested_tier"`
-	Now           string           `json:"now"`
-	Champion      *Champion        `json:"champion"`
-	Evidence      []facts.Fact     `json:"evidence"`
-	Rejected      []facts.Rejected `json:"rejected"`
+	Subject       decision.Subject     `json:"subject"`
+	Environment   string               `json:"environment"`
+	RequestedTier string               `json:"requested_tier"`
+	Now           string               `json:"now"`
+	Champion      *Champion            `json:"champion"`
+	Promotions    map[string]Promotion `json:"promotions"`
+	Evidence      []facts.Fact         `json:"evidence"`
+	Rejected      []facts.Rejected     `json:"rejected"`
 }
 
 // Value is the input as OPA's AST, built directly rather than through a
@@ -62,7 +71,23 @@ func (in *Input) Value() (ast.Value, error) {
 		champion = ast.ObjectTerm(item("name", ast.StringTerm(c.Name)), item("digest", stringMap(c.Digest)), item("source", ast.StringTerm(c.Source)),
 			item("evaluations", nullable(c.Evaluations == nil, evals)))
 	}
+	promotions := ast.NewObject()
+	for env, p := range in.Promotions {
+		fields := [][2]*ast.Term{item("passed", ast.BooleanTerm(p.Passed))}
+		if p.VSA != "" {
+			fields = append(fields, item("vsa", ast.StringTerm(p.VSA)))
+		}
+		if p.At != "" {
+			fields = append(fields, item("at", ast.StringTerm(p.At)))
+		}
+		promotions.Insert(ast.StringTerm(env), ast.ObjectTerm(fields...))
+	}
+	promotionsTerm := ast.NewTerm(promotions)
+	if in.Promotions == nil {
+		promotionsTerm = ast.NullTerm()
+	}
 	return ast.NewObject(
+		item("promotions", promotionsTerm),
 		item("subject", ast.ObjectTerm(item("name", ast.StringTerm(in.Subject.Name)), item("digest", stringMap(in.Subject.Digest)))),
 		item("environment", ast.StringTerm(in.Environment)),
 		item("requested_tier", ast.StringTerm(in.RequestedTier)),

@@ -27,10 +27,13 @@ func TestBundleBuildSignPushVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "with 10 signer(s)") {
 		t.Fatalf("init: exit %d %s %s", code, out, stderr)
 	}
-	// fraud-scorer is a high-tier model in the built-in inventory.
 	if code, out, _ := runCLI("bundle", "test", "--min-coverage", "100", dir); code != 0 {
 		t.Fatalf("the initialised bundle's tests: exit %d\n%s", code, out)
 	}
+	// fraud-scorer is a high-tier model in the built-in inventory; this
+	// test promotes straight to production (the ledger's tests go through staging).
+	os.WriteFile(filepath.Join(dir, "modelgate", "environments", "data.yaml"), []byte("staging: {}\nproduction: {}\n"), 0o644)
+
 	officer := testkit.NewParty("officer", "ecdsa-p256")
 	keyPath := officer.WriteKey(r.dir)
 	officerPub := filepath.Join(r.dir, "officer.pub")

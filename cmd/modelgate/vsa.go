@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/vsa"
 )
 
 // storeVSA signs the decision, writes it to --vsa-out and the store, and
@@ -22,7 +26,15 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 		inputs[i] = f.ID
 		verified[f.ID] = true
 	}
-	env, err := gate.SignVSA(ctx, sv, out.Decision, inputs, now)
+	var approvers []string
+	for _, f := range out.Facts.Facts {
+		if p, ok := f.Predicate.(map[string]any); ok && f.Type == attest.TypeURI("approval") &&
+			p["decision"] == "approved" && p["environment"] == out.Decision.Environment && !slices.Contains(approvers, f.Signer.Identity) {
+			approvers = append(approvers, f.Signer.Identity)
+		}
+	}
+	sort.Strings(approvers)
+	env, err := vsa.SignDecision(ctx, sv, out.Decision, inputs, approvers, now)
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
 	}

@@ -210,7 +210,18 @@ func (p *Pipeline) WriteBundle(src, dst, tier string) error {
 		return err
 	}
 	tiers := fmt.Sprintf("default: high\ninventory:\n  %s: %s\n", p.Subject.Name, tier)
-	return os.WriteFile(filepath.Join(dst, "modelgate", "tiers", "data.yaml"), []byte(tiers), 0o644)
+	if err := os.WriteFile(filepath.Join(dst, "modelgate", "tiers", "data.yaml"), []byte(tiers), 0o644); err != nil {
+		return err
+	}
+	// Tests of one decision judge production alone; the promotion order
+	// (production requires staging) has tests of its own (RequireStaging).
+	return os.WriteFile(filepath.Join(dst, "modelgate", "environments", "data.yaml"), []byte("staging: {}\nproduction: {}\n"), 0o644)
+}
+
+// RequireStaging restores the default promotion order in a bundle that
+// WriteBundle wrote: production requires staging.
+func RequireStaging(dst string) error {
+	return os.WriteFile(filepath.Join(dst, "modelgate", "environments", "data.yaml"), []byte("staging: {}\nproduction: {requires: [staging]}\n"), 0o644)
 }
 
 // RepoRoot finds the module root from a test's working directory.

@@ -25,7 +25,7 @@ good := [
 	fact("ca", "canary", "canary", {"environment": "production", "traffic_percent": 5, "duration_s": 60, "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"}),
 ]
 
-base := {"subject": {"name": "unknown-model", "digest": {"sha256": "ab"}}, "environment": "production", "requested_tier": "", "now": "2026-11-05T00:00:00Z", "champion": null, "evidence": good, "rejected": []}
+base := {"subject": {"name": "unknown-model", "digest": {"sha256": "ab"}}, "environment": "production", "requested_tier": "", "now": "2026-11-05T00:00:00Z", "champion": null, "promotions": {"staging": {"passed": true, "vsa": "vsa-staging", "at": "2026-11-04T00:00:00Z"}}, "evidence": good, "rejected": []}
 
 # The champion of the regression tests, and a baseline naming it.
 champion := {"name": "m", "digest": digest("9")}

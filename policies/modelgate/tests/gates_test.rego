@@ -428,3 +428,22 @@ test_freshness_denies_a_limit_that_is_not_a_number if {
 	gates.freshness.deny == {{"msg": "the high tier sets no max_evidence_age_days; set it in modelgate/thresholds/data.yaml"}} with input as f.base
 		with data.modelgate.thresholds as {"tiers": {"high": {"max_evidence_age_days": "30"}}}
 }
+
+# promotion order
+
+test_promotion_passes_through_staging if {
+	count(gates.promotion.deny) == 0 with input as f.base
+	gates.promotion.used == ["vsa-staging"] with input as f.base
+	gates.promotion.info == {"promoted through staging"} with input as f.base
+}
+
+test_promotion_denies_production_without_staging if {
+	inp := object.union(f.base, {"promotions": {"staging": {"passed": false}}})
+	gates.promotion.deny == {{"msg": "no PASSED decision for this digest in staging, which production requires; promote it there first with 'modelgate verify --subject MODEL --env staging --vsa-key GATE_KEY'"}} with input as inp
+}
+
+test_promotion_requires_nothing_of_staging if {
+	inp := object.union(f.base, {"environment": "staging", "promotions": {}})
+	count(gates.promotion.deny) == 0 with input as inp
+	count(gates.promotion.info) == 0 with input as inp
+}
