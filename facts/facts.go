@@ -4,10 +4,12 @@ package facts
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -236,4 +238,23 @@ func FromProblems(problems []evidence.Problem) []Rejected {
 		out[i] = Rejected{Source: p.Source, Reason: p.Reason}
 	}
 	return out
+}
+
+// SignerOfKey returns the trusted signer of a public key, if it holds one
+// of the roles; the error says how to mend it.
+func (t *Trust) SignerOfKey(pub crypto.PublicKey, roles ...string) (SignerRef, error) {
+	id, err := keys.KeyID(pub)
+	if err != nil {
+		return SignerRef{}, err
+	}
+	s, ok := t.byKeyID[id]
+	if !ok {
+		return SignerRef{}, fmt.Errorf("the key is not in the policy bundle's trust list (key id %s); add it as a signer with the %s role", id, strings.Join(roles, " or "))
+	}
+	for _, r := range roles {
+		if slices.Contains(s.Roles, r) {
+			return s, nil
+		}
+	}
+	return SignerRef{}, fmt.Errorf("signer %s lacks the %s role, so nobody would accept what it signs; use a key with that role", s.ID, strings.Join(roles, " or "))
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policy"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -65,18 +64,8 @@ func (g *Gate) CheckGateKey(sv signature.SignerVerifier) error {
 	if err != nil {
 		return err
 	}
-	id, err := keys.KeyID(pub)
-	if err != nil {
-		return err
-	}
-	s, ok := g.Trust.Signer(id)
-	if !ok {
-		return fmt.Errorf("the key is not in the policy bundle's trust list (key id %s); add it as a signer with the gate role, or use the gate's key", id)
-	}
-	if !slices.Contains(s.Roles, "gate") {
-		return fmt.Errorf("signer %s lacks the gate role, so nobody would accept its VSAs; use the gate's key", s.ID)
-	}
-	return nil
+	_, err = g.Trust.SignerOfKey(pub, "gate")
+	return err
 }
 
 // Engine waits for the compiled policy.

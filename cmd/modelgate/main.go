@@ -54,6 +54,9 @@ func newRootCmd() *cobra.Command {
 		newVerifyCmd(),
 		newBundleCmd(),
 		newReportCmd(),
+		newHistoryCmd(),
+		newRollbackCmd(),
+		newRevokeCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())

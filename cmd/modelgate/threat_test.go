@@ -503,7 +503,7 @@ func TestThreatVSAKeysAndTimes(t *testing.T) {
 	r := newRun(t, "high")
 	envs := r.p.Envelopes(nil)
 	code, _, stderr := r.verify(envs, "--vsa-key", r.p.Alice.WriteKey(r.dir))
-	undecided(t, code, stderr, "--vsa-key: signer alice lacks the gate role, so nobody would accept its VSAs; use the gate's key")
+	undecided(t, code, stderr, "--vsa-key: signer alice lacks the gate role, so nobody would accept what it signs; use a key with that role")
 	code, _, stderr = r.verify(envs, "--vsa-key", r.p.Gate.WriteKey(r.dir), "--effective-time", r.p.T(-24*30))
 	undecided(t, code, stderr, "--effective-time replays a past decision and writes nothing")
 	code, _, stderr = r.verify(envs, "--vsa-out", filepath.Join(r.dir, "vsa.json"))
