@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
 	"github.com/modelgate/modelgate/attest"
@@ -118,13 +120,29 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 	}
 	for _, s := range subjects {
 		subject := o.subjectDescriptor(ctx, s)
-		_, err := oras.PackManifest(ctx, o.repo, oras.PackManifestVersion1_1, ArtifactType, oras.PackManifestOptions{
-			Subject: &subject,
-			Layers:  []ocispec.Descriptor{blob},
-			// A fixed time keeps the manifest, and so a second add, identical.
-			ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "1970-01-01T00:00:00Z"},
-		})
+		var man ocispec.Descriptor
+		// Where the registry lacks the referrers API, another writer's update
+		// of the same referrers index can make ours fail: try again, a little
+		// later each time; the manifest and its tag are what must land.
+		for attempt := 0; ; attempt++ {
+			man, err = oras.PackManifest(ctx, o.repo, oras.PackManifestVersion1_1, ArtifactType, oras.PackManifestOptions{
+				Subject: &subject,
+				Layers:  []ocispec.Descriptor{blob},
+				// A fixed time keeps the manifest, and so a second add, identical.
+				ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "1970-01-01T00:00:00Z"},
+			})
+			if err == nil || attempt == 7 || !strings.Contains(err.Error(), "referrers index") || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(time.Duration(10+rand.IntN(40<<attempt)) * time.Millisecond)
+		}
 		if err != nil {
+			return "", false, o.wrap(err)
+		}
+		// The referrers tag schema is a read-modify-write of one index, and
+		// two writers at once can drop each other's entry; a tag of our own
+		// per envelope and subject is written alone, so nothing is lost.
+		if err := o.repo.Tag(ctx, man, referrerTag(s, id)); err != nil {
 			return "", false, o.wrap(err)
 		}
 	}
@@ -144,6 +162,23 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 	})
 	if err != nil && !errors.Is(err, errdef.ErrNotFound) {
 		return nil, nil, o.wrap(err)
+	}
+	tagged, err := o.taggedReferrers(ctx, hex)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := map[digest.Digest]bool{}
+	for _, m := range manifests {
+		known[m.Digest] = true
+	}
+	for _, m := range tagged {
+		if !known[m.Digest] {
+			known[m.Digest] = true
+			manifests = append(manifests, m)
+		}
+	}
+	if len(manifests) > MaxPerSubject {
+		return nil, nil, fmt.Errorf("store %s: %w: more than %d envelopes refer to sha256:%s", o, ErrLimit, MaxPerSubject, hex)
 	}
 	var envs []Envelope
 	var problems []Problem
@@ -224,6 +259,51 @@ func (o *OCI) Get(ctx context.Context, id string) ([]byte, error) {
 // All is not offered by registries without listing every tag; ask by subject.
 func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
 	return nil, nil, fmt.Errorf("%s: list needs --subject for an OCI store", o)
+}
+
+// referrerTag names an envelope's artifact for one subject: "mg-" and the
+// subject's hex, then the envelope's.
+func referrerTag(subjectHex, envelopeID string) string {
+	return "mg-" + subjectHex + "-" + strings.TrimPrefix(envelopeID, "sha256:")[:32]
+}
+
+// taggedReferrers lists the artifacts tagged for a subject.
+func (o *OCI) taggedReferrers(ctx context.Context, hex string) ([]ocispec.Descriptor, error) {
+	prefix := "mg-" + hex + "-"
+	var tags []string
+	pages := 0
+	err := o.repo.Tags(ctx, "", func(page []string) error {
+		if pages++; pages > MaxReferrerPages {
+			return fmt.Errorf("%w: more than %d tag pages", ErrLimit, MaxReferrerPages)
+		}
+		for _, t := range page {
+			// Registries need not sort tags: read every page, keep ours.
+			if !strings.HasPrefix(t, prefix) {
+				continue
+			}
+			tags = append(tags, t)
+			if len(tags) > MaxPerSubject {
+				return fmt.Errorf("%w: more than %d envelopes are tagged for sha256:%s", ErrLimit, MaxPerSubject, hex)
+			}
+		}
+		return nil
+	})
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound {
+		return nil, nil // no repository yet: nothing tagged
+	}
+	if err != nil && !errors.Is(err, errdef.ErrNotFound) {
+		return nil, o.wrap(err)
+	}
+	out := make([]ocispec.Descriptor, 0, len(tags))
+	for _, t := range tags {
+		desc, err := o.repo.Resolve(ctx, t)
+		if err != nil {
+			return nil, o.wrap(err)
+		}
+		out = append(out, desc)
+	}
+	return out, nil
 }
 
 // pagesKey carries a count of the referrers pages one lookup has read.
