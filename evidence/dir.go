@@ -203,6 +203,34 @@ func ParseIndex(data []byte) (ids []string, bad []string) {
 	return ids, bad
 }
 
+// IDs lists the envelope ids indexed under a subject, oldest first.
+func (d *Dir) IDs(_ context.Context, subject string) ([]string, error) {
+	content, err := safeio.ReadFile(d.indexPath(subject), maxIndexSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: index of sha256:%s: %w; repair or remove the index file", d, subject, err)
+	}
+	ids, _ := ParseIndex(content)
+	if len(ids) > MaxPerSubject {
+		return nil, fmt.Errorf("store %s: %w: %d envelopes name sha256:%s, the limit is %d", d, ErrLimit, len(ids), subject, MaxPerSubject)
+	}
+	for i, id := range ids {
+		ids[i] = "sha256:" + id
+	}
+	return ids, nil
+}
+
+// Envelope reads one envelope by id.
+func (d *Dir) Envelope(_ context.Context, id string) (Envelope, error) {
+	hex, err := ParseID(id)
+	if err != nil {
+		return Envelope{}, err
+	}
+	return d.readObject(hex)
+}
+
 // Subject returns the envelopes indexed under a subject digest.
 func (d *Dir) Subject(ctx context.Context, subject string) ([]Envelope, []Problem, error) {
 	path := d.indexPath(subject)

@@ -42,6 +42,15 @@ type Store interface {
 	String() string
 }
 
+// Lister is a store that can list the ids under a subject, in the order
+// they were added, without reading them; the ledger reads a long history
+// from its newest end through it.
+type Lister interface {
+	IDs(ctx context.Context, sha256Hex string) ([]string, error)
+	// Envelope reads one envelope by id, as Subject would.
+	Envelope(ctx context.Context, id string) (Envelope, error)
+}
+
 // Options tune Open.
 type Options struct {
 	PlainHTTP bool // talk to a non-loopback registry without TLS

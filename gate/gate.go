@@ -123,7 +123,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	promotions, err := g.promotions(ctx, req)
+	promotions, err := g.promotions(ctx, req, res.Facts)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +193,12 @@ func quoteAll(ss []string) []string {
 func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
 	if req.Store != nil {
 		l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
-		records, _, err := l.Records(ctx, req.Subject.Name, req.Environment, req.Now)
+		other := func(s *vsa.State) *vsa.Record { return s.ChampionOtherThan(req.Subject.SHA256) }
+		state, err := l.State(ctx, req.Subject.Name, req.Environment, req.Now, other)
 		if err != nil {
 			return nil, err
 		}
-		if r := vsa.Replay(records, req.Environment, req.Now).ChampionOtherThan(req.Subject.SHA256); r != nil {
+		if r := other(state); r != nil {
 			found := &Champion{Name: r.Model, Digest: map[string]string{"sha256": r.Digest}, Source: fmt.Sprintf("store (%s VSA %s)", r.Kind, r.ID)}
 			return found, g.championEvaluations(ctx, req, found)
 		}
@@ -212,7 +213,11 @@ func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
 // promotions says, for each environment the target requires, whether the
 // ledger there admits this digest (a PASSED decision, not revoked nor
 // rolled back from).
-func (g *Gate) promotions(ctx context.Context, req Request) (map[string]Promotion, error) {
+//
+// The digest's own records are among the facts already verified (a record
+// names its digest); the environment's rollbacks and revocations are read
+// whole.
+func (g *Gate) promotions(ctx context.Context, req Request, verified []facts.Fact) (map[string]Promotion, error) {
 	envs, err := g.Bundle.Environments()
 	if err != nil {
 		return nil, err
@@ -222,10 +227,13 @@ func (g *Gate) promotions(ctx context.Context, req Request) (map[string]Promotio
 		p := Promotion{}
 		if req.Store != nil {
 			l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
-			records, _, err := l.Records(ctx, req.Subject.Name, env, req.Now)
+			control, err := l.Control(ctx, req.Subject.Name, env, req.Now)
 			if err != nil {
 				return nil, err
 			}
+			own, _ := vsa.FromFacts(verified, req.Subject.Name, env)
+			records := append(control, own...)
+			vsa.Order(records)
 			if r, ok := vsa.Replay(records, env, req.Now).Admitted(req.Subject.SHA256); ok {
 				p = Promotion{Passed: true, VSA: r.ID, At: attest.NormalTime(r.Time)}
 			}

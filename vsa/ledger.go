@@ -50,14 +50,31 @@ func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) 
 	for _, p := range problems {
 		skipped = append(skipped, Skipped{ID: p.Source, Reason: p.Reason})
 	}
-	res := facts.Collect(ctx, l.Trust, k.SHA256, envs, now)
+	out, more := l.records(ctx, k.SHA256, envs, now, model, env)
+	skipped = append(skipped, more...)
+	Order(out)
+	return out, skipped, nil
+}
+
+// records verifies envelopes indexed under a key into records of a model
+// (in env, unless ""), and says why the others do not count.
+func (l *Ledger) records(ctx context.Context, keyHex string, envs []evidence.Envelope, now time.Time, model, env string) ([]*Record, []Skipped) {
+	res := facts.Collect(ctx, l.Trust, keyHex, envs, now)
+	var skipped []Skipped
 	for _, r := range res.Rejected {
 		skipped = append(skipped, Skipped{ID: r.ID, Reason: r.Reason})
 	}
+	out, more := FromFacts(res.Facts, model, env)
+	return out, append(skipped, more...)
+}
+
+// FromFacts reads the ledger records of a model (in env, unless "") among
+// verified facts, each signed by a holder of the role its kind needs.
+func FromFacts(fs []facts.Fact, model, env string) ([]*Record, []Skipped) {
 	var out []*Record
-	for _, f := range res.Facts {
+	var skipped []Skipped
+	for _, f := range fs {
 		if f.Type != attest.VSAType {
-			skipped = append(skipped, Skipped{ID: f.ID, Reason: "not a VSA"})
 			continue
 		}
 		r, err := Parse(f.Predicate, f.Subjects)
@@ -66,7 +83,6 @@ func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) 
 			continue
 		}
 		if r.Model != model || (env != "" && r.Environment != env) {
-			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("indexed under %s but about %s in %s", k.Name, r.Model, r.Environment)})
 			continue
 		}
 		if !slices.ContainsFunc(MayRecord[r.Kind], func(role string) bool { return slices.Contains(f.Signer.Roles, role) }) {
@@ -76,8 +92,96 @@ func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) 
 		r.ID, r.Signer, r.SignerRoles = f.ID, f.Signer.Identity, f.Signer.Roles
 		out = append(out, r)
 	}
-	Order(out)
-	return out, skipped, nil
+	return out, skipped
+}
+
+// Skew is how far apart two writers' clocks may be: a record is taken to
+// be appended to the ledger no more than this after records it is older
+// than by its signed time.
+const Skew = 10 * time.Minute
+
+// window is how many records State verifies at a time from the newest end.
+const window = 64
+
+// State replays a model's ledger in an environment as of now, reading no
+// more of it than settle needs: the rollbacks and revocations whole (they
+// are few), and the decisions from the newest end, a window at a time,
+// until settle names a record and the oldest record read is older than it
+// by more than Skew. A store that cannot list ids is read whole. The time
+// this takes stays flat as the ledger grows.
+func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, settle func(*State) *Record) (*State, error) {
+	lister, ok := l.Store.(evidence.Lister)
+	if !ok {
+		rs, _, err := l.Records(ctx, model, env, now)
+		if err != nil {
+			return nil, err
+		}
+		return Replay(rs, env, now), nil
+	}
+	control, _, err := l.recordsUnder(ctx, ControlKey(model, env).SHA256, model, env, now)
+	if err != nil {
+		return nil, err
+	}
+	k := ChampionKey(model, env).SHA256
+	ids, err := lister.IDs(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	all := append([]*Record(nil), control...)
+	for _, r := range control {
+		seen[r.ID] = true
+	}
+	for end := len(ids); ; end -= window {
+		start := max(end-window, 0)
+		var envs []evidence.Envelope
+		for _, id := range ids[start:end] {
+			if seen[id] {
+				continue
+			}
+			e, err := lister.Envelope(ctx, id)
+			if err != nil {
+				continue // unreadable: as Subject, it does not count
+			}
+			envs = append(envs, e)
+		}
+		tail, _ := l.records(ctx, k, envs, now, model, env)
+		oldest := now
+		for _, r := range tail {
+			seen[r.ID] = true
+			all = append(all, r)
+			if r.Time.Before(oldest) {
+				oldest = r.Time
+			}
+		}
+		Order(all)
+		s := Replay(all, env, now)
+		if start == 0 {
+			return s, nil
+		}
+		if r := settle(s); r != nil && oldest.Before(r.Time.Add(-Skew)) {
+			return s, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// recordsUnder reads and verifies every record indexed under a key.
+func (l *Ledger) recordsUnder(ctx context.Context, keyHex, model, env string, now time.Time) ([]*Record, []Skipped, error) {
+	envs, _, err := l.Store.Subject(ctx, keyHex)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, skipped := l.records(ctx, keyHex, envs, now, model, env)
+	return rs, skipped, nil
+}
+
+// Control reads a model's rollbacks and revocations in an environment.
+func (l *Ledger) Control(ctx context.Context, model, env string, now time.Time) ([]*Record, error) {
+	rs, _, err := l.recordsUnder(ctx, ControlKey(model, env).SHA256, model, env, now)
+	return rs, err
 }
 
 // Order sorts records by their signed time; records with one time by the

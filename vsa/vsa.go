@@ -61,6 +61,12 @@ func ChampionKey(model, env string) digest.Subject {
 	return key("modelgate-champion:" + model + ":" + env)
 }
 
+// ControlKey indexes a model's rollbacks and revocations in an environment:
+// they are few, and are always read whole.
+func ControlKey(model, env string) digest.Subject {
+	return key("modelgate-control:" + model + ":" + env)
+}
+
 // ModelKey indexes every record of a model, in every environment.
 func ModelKey(model string) digest.Subject { return key("modelgate-ledger:" + model) }
 
@@ -149,14 +155,17 @@ func Statement(model, sha string, env string, result string, levels []string, po
 	if err != nil {
 		return nil, err
 	}
-	champ, all := ChampionKey(model, env), ModelKey(model)
+	keys := []digest.Subject{ChampionKey(model, env), ModelKey(model)}
+	if e.Kind != KindDecision {
+		keys = append(keys, ControlKey(model, env))
+	}
+	subjects := []*ita1.ResourceDescriptor{{Name: model, Digest: map[string]string{"sha256": sha}}}
+	for _, k := range keys {
+		subjects = append(subjects, &ita1.ResourceDescriptor{Name: k.Name, Digest: map[string]string{"sha256": k.SHA256}})
+	}
 	statement := &ita1.Statement{
-		Type: ita1.StatementTypeUri,
-		Subject: []*ita1.ResourceDescriptor{
-			{Name: model, Digest: map[string]string{"sha256": sha}},
-			{Name: champ.Name, Digest: map[string]string{"sha256": champ.SHA256}},
-			{Name: all.Name, Digest: map[string]string{"sha256": all.SHA256}},
-		},
+		Type:          ita1.StatementTypeUri,
+		Subject:       subjects,
 		PredicateType: attest.VSAType,
 		Predicate:     st,
 	}
