@@ -26,6 +26,7 @@ type SignerRef struct {
 	ID       string   `json:"id"`
 	Identity string   `json:"identity"`
 	Roles    []string `json:"roles"`
+	KeyID    string   `json:"-"`
 }
 
 // Fact is a verified envelope about the subject.
@@ -88,7 +89,7 @@ func NewTrust(signers []bundles.Signer) (*Trust, error) {
 		if _, dup := t.byKeyID[v.KeyID]; dup {
 			continue
 		}
-		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles}
+		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles, KeyID: v.KeyID}
 		vs = append(vs, v)
 	}
 	if len(vs) == 0 {

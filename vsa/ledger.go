@@ -234,12 +234,14 @@ func Replay(records []*Record, env string, at time.Time) *State {
 				s.Champions = append(s.Champions, r)
 			}
 		case KindRollback:
+			// The digest rolled back from loses its standing whatever the
+			// replay holds of the target (a signed rollback says so).
+			if from := r.Rollback.From; len(from) > 7 {
+				s.RolledBack[from[7:]] = r
+			}
 			to := r.Rollback.To[len("sha256:"):]
 			if s.Passed[to] == nil || s.Revoked[to] != nil {
 				continue // a rollback to what never passed, or was revoked, restores nothing
-			}
-			if from := r.Rollback.From; len(from) > 7 {
-				s.RolledBack[from[7:]] = r
 			}
 			delete(s.RolledBack, to)
 			s.Champion = r

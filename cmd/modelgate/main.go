@@ -57,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newHistoryCmd(),
 		newRollbackCmd(),
 		newRevokeCmd(),
+		newServeCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelgate/modelgate/admission"
+	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/keys"
+)
+
+func newServeCmd() *cobra.Command {
+	var lf ledgerFlags
+	var listen, certFile, keyFile string
+	var gateKeys []string
+	var cacheTTL, storeTimeout time.Duration
+	var cacheSize int
+	cmd := &cobra.Command{
+		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE]",
+		Short: "Serve the Kubernetes validating webhook: a pod serves only a model the ledger admits",
+		Long: `Serve POST /validate/{environment} over HTTPS for a ValidatingWebhookConfiguration
+(one webhook per environment, selected by the namespace label
+modelgate.dev/environment), with /healthz, /readyz and Prometheus /metrics.
+
+A model reference (the modelgate.dev/model annotation, an image volume, a
+KServe oci:// storageUri) is allowed only when the ledger admits that name
+and digest in the environment: a PASSED or rollback decision signed by a
+--gate-key, within the tier's max_vsa_age_days, at a tier at least the
+model's, not revoked, and promoted through the environments it requires.
+Anything else, an unreadable store included, is denied with what to do.
+Verdicts are cached for at most --cache-ttl, so a revocation or rollback
+takes effect within it. The certificate files are re-read when they change.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for flag, v := range map[string]string{"--listen": listen, "--tls-cert": certFile, "--tls-key": keyFile} {
+				if v == "" {
+					return fmt.Errorf("%s is required (see 'modelgate serve --help')", flag)
+				}
+			}
+			if len(gateKeys) == 0 {
+				return errors.New("--gate-key PUB is required: the public key(s) whose VSAs admit models")
+			}
+			if cacheTTL <= 0 || storeTimeout <= 0 {
+				return errors.New("--cache-ttl and --store-timeout must be positive durations")
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			b, _, store, err := lf.open(ctx, false)
+			if err != nil {
+				return err
+			}
+			v, err := b.View()
+			if err != nil {
+				return err
+			}
+			trust, err := admissionTrust(b, gateKeys)
+			if err != nil {
+				return err
+			}
+			validator := &admission.Validator{Store: store, Trust: trust, View: v, Cache: admission.NewCache(cacheSize),
+				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: admission.NewMetrics(), Now: time.Now}
+			srv, err := admission.NewServer(validator, certFile, keyFile)
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, store %s\n", l.Addr(), joinOrder(v.Order), b.URI, b.Revision, store)
+			return srv.Serve(ctx, l)
+		},
+	}
+	lf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8443")
+	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
+	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
+	f.StringArrayVar(&gateKeys, "gate-key", nil, "public key whose VSAs admit models (repeatable)")
+	f.DurationVar(&cacheTTL, "cache-ttl", 30*time.Second, "keep a verdict at most this long")
+	f.DurationVar(&storeTimeout, "store-timeout", 2*time.Second, "deny when the ledger does not answer within this; keep it well inside the webhook's timeoutSeconds")
+	f.IntVar(&cacheSize, "cache-size", 10000, "verdicts kept at most")
+	return cmd
+}
+
+func joinOrder(envs []string) string {
+	out := ""
+	for i, e := range envs {
+		if i > 0 {
+			out += ","
+		}
+		out += e
+	}
+	return out
+}
+
+// admissionTrust trusts the gate keys to sign decisions and rollbacks, and
+// the bundle's waiver signers to revoke; nothing else.
+func admissionTrust(b *bundles.Bundle, gateKeys []string) (*facts.Trust, error) {
+	var signers []bundles.Signer
+	for i, path := range gateKeys {
+		pem, err := safeio.ReadInput(path, 64<<10, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--gate-key %w", err)
+		}
+		k, err := keys.ParsePublicKey(pem)
+		if err != nil {
+			return nil, fmt.Errorf("--gate-key %s: %w", path, err)
+		}
+		signers = append(signers, bundles.Signer{ID: fmt.Sprintf("gate-key-%d", i+1), PublicKey: string(pem), Identity: "gate key " + k.KeyID, Roles: []string{"gate"}})
+	}
+	bundled, err := b.Signers()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range bundled {
+		for _, r := range s.Roles {
+			if r == "waiver" {
+				signers = append(signers, bundles.Signer{ID: s.ID, PublicKey: s.PublicKey, Identity: s.Identity, Roles: []string{"waiver"}})
+			}
+		}
+	}
+	trust, err := facts.NewTrust(signers)
+	if err != nil {
+		return nil, err
+	}
+	return trust, nil
+}
