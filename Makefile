@@ -51,6 +51,9 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./gate
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) test -run '^$$' -bench Verify200 -benchtime 30x ./cmd/modelgate
 	$(GO) test -run '^$$' -bench Compliance -benchtime 20x ./cmd/modelgate
+	$(GO) test -run '^$$' -bench Champion -benchtime 5x ./vsa
+	$(GO) test -run '^$$' -bench History -benchtime 5x ./vsa
+	$(GO) test -run '^$$' -bench Review -benchtime 20000x ./admission
 
 clean:
 	rm -rf bin

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// kubectl finds a kubectl: on PATH, or the one the API server harness builds.
+func kubectl() string {
+	if p, err := exec.LookPath("kubectl"); err == nil {
+		return p
+	}
+	home, _ := os.UserHomeDir()
+	p := filepath.Join(home, ".cache", "modelgate-kube", "bin", "kubectl")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
+// The manifests render with kustomize into exactly the kinds the webhook
+// needs, with the webhook configured to fail closed and never to call out
+// for what it does not judge.
+func TestDeployManifests(t *testing.T) {
+	dir := filepath.Join(testkit.RepoRoot(), "deploy")
+	var rendered []byte
+	if k := kubectl(); k != "" {
+		out, err := exec.Command(k, "kustomize", dir).Output()
+		if err != nil {
+			t.Fatalf("kubectl kustomize deploy/: %v", err)
+		}
+		rendered = out
+	} else {
+		// Without kubectl, read the resources the kustomization lists.
+		var k struct{ Resources []string }
+		raw, _ := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+		yaml.Unmarshal(raw, &k)
+		for _, r := range k.Resources {
+			raw, err := os.ReadFile(filepath.Join(dir, r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rendered = append(append(rendered, raw...), []byte("\n---\n")...)
+		}
+	}
+	var kinds []string
+	var webhooks []map[string]any
+	for _, doc := range bytes.Split(rendered, []byte("\n---\n")) {
+		var obj map[string]any
+		if err := yaml.Unmarshal(doc, &obj); err != nil || obj == nil {
+			continue
+		}
+		kind, _ := obj["kind"].(string)
+		kinds = append(kinds, kind)
+		if kind == "ValidatingWebhookConfiguration" {
+			for _, w := range obj["webhooks"].([]any) {
+				webhooks = append(webhooks, w.(map[string]any))
+			}
+		}
+		if kind == "Deployment" {
+			spec := obj["spec"].(map[string]any)
+			if spec["replicas"].(float64) != 2 {
+				t.Error("the webhook runs 2 replicas")
+			}
+		}
+	}
+	sort.Strings(kinds)
+	want := []string{"Certificate", "ConfigMap", "Deployment", "Issuer", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount", "ValidatingWebhookConfiguration"}
+	if strings.Join(kinds, ",") != strings.Join(want, ",") {
+		t.Fatalf("kinds %v, want %v", kinds, want)
+	}
+	if len(webhooks) != 2 {
+		t.Fatalf("%d webhooks, want one per environment", len(webhooks))
+	}
+	for _, w := range webhooks {
+		if w["failurePolicy"] != "Fail" || w["sideEffects"] != "None" || w["timeoutSeconds"].(float64) != 5 || w["matchConditions"] == nil {
+			t.Errorf("webhook %v", w["name"])
+		}
+		var resources []string
+		for _, r := range w["rules"].([]any) {
+			for _, res := range r.(map[string]any)["resources"].([]any) {
+				resources = append(resources, res.(string))
+			}
+		}
+		sort.Strings(resources)
+		if !slices.Equal(resources, []string{"cronjobs", "daemonsets", "deployments", "inferenceservices", "jobs", "pods", "replicasets", "statefulsets"}) {
+			t.Errorf("rules %v", resources)
+		}
+	}
+}
