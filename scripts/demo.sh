@@ -1,143 +1,126 @@
 #!/usr/bin/env bash
-# The end-to-end story on the built-in defaults: keys for every stage, a
-# small model, signed evidence from each pipeline stage into the local
-# store, and promotion decisions for staging and production.
+# modelgate end to end, on the built-in defaults: a small model trained for
+# real on generated data, each pipeline stage attesting with its own key,
+# promotions to staging and production, challengers denied for reasons you
+# can read, a tampered envelope, a waiver, the ledger, a rollback, and the
+# reports. No network. DEMO_DIR keeps the work folder.
 set -euo pipefail
-bin=${MODELGATE:-$PWD/bin/modelgate}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${MODELGATE:-$root/bin/modelgate}
 work=${DEMO_DIR:-$(mktemp -d)}
-cd "$work"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-# The pipeline ran two hours ago; approvals come after the evaluation they approve.
-before=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
-later=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+mkdir -p "$work" && cd "$work"
+if [ -t 1 ]; then B=$'\033[1m'; R=$'\033[0m'; else B=; R=; fi
+step() { printf '\n%s== %s%s\n' "$B" "$*" "$R"; }
+say() { printf '   %s\n' "$*"; }
+mg() { "$bin" "$@"; }
+# expect CODE CMD…: run a command that must end with that exit code.
+expect() { local want=$1; shift; set +e; "$@"; local got=$?; set -e
+  [ "$got" = "$want" ] || { echo "demo: expected exit $want, got $got: $*" >&2; exit 1; }; say "(exit $got, as expected)"; }
+store=dir:evidence
+P=(--policy policy --store "$store")
+
+step "build the example pipeline (examples/pipeline: data, validation, training, evaluation in Go)"
+(cd "$root" && go build -o "$work/pipeline" ./examples/pipeline)
 
 step "keys: one per stage and person (modelgate keygen)"
-for who in data training evaluation alice bob deploy canary gate; do
-  "$bin" keygen --out "$who" >/dev/null
-done
-ls *.pub
+for who in data training evaluation alice bob carol deploy canary waiver gate; do mg keygen --out "keys/$who" >/dev/null; done
+say "$(ls keys | tr '\n' ' ')"
 
-step "a small model directory (three shards and a config) and its digest"
-mkdir -p demo-model
-head -c 3000000 /dev/urandom > demo-model/weights-00001.bin
-head -c 2000000 /dev/urandom > demo-model/weights-00002.bin
-echo '{"vocab": 32000}' > demo-model/tokenizer.json
-echo '{"layers": 4}' > demo-model/config.json
-"$bin" digest demo-model
-model=$("$bin" digest demo-model --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | head -1)
-subject="demo-model@sha256:$model"
+step "the policy: the built-in bundle, trusting these keys (modelgate bundle init)"
+mg bundle init policy \
+  --signer data=keys/data.pub:data@example.com:data \
+  --signer training=keys/training.pub:training@example.com:training \
+  --signer evaluation=keys/evaluation.pub:evaluation@example.com:evaluation \
+  --signer alice=keys/alice.pub:alice@example.com:approver \
+  --signer bob=keys/bob.pub:bob@example.com:approver \
+  --signer carol=keys/carol.pub:carol@example.com:training,approver \
+  --signer deploy=keys/deploy.pub:deploy@example.com:deploy \
+  --signer canary=keys/canary.pub:canary@example.com:canary \
+  --signer waiver=keys/waiver.pub:risk-office@example.com:waiver \
+  --signer gate=keys/gate.pub:gate@example.com:gate
 
-step "trust: the default policies, with this demo's signers"
-cp -r "$(dirname "$bin")/../policies" policy
-{
-  echo "signers:"
-  for pair in data:data training:training evaluation:evaluation alice:approver bob:approver deploy:deploy canary:canary gate:gate; do
-    who=${pair%%:*}; role=${pair##*:}
-    echo "  - id: $who"
-    echo "    identity: $who@example.com"
-    echo "    roles: [$role]"
-    echo "    public_key: |"
-    sed 's/^/      /' "$who.pub"
-  done
-} > policy/modelgate/trust/data.yaml
-
-train_ds=1111111111111111111111111111111111111111111111111111111111111111
-eval_ds=2222222222222222222222222222222222222222222222222222222222222222
-cat > dv-train.json <<JSON
-{"dataset": {"name": "churn-train", "digest": {"sha256": "$train_ds"}}, "role": "training",
- "suite": "churn.expectations", "success": true,
- "statistics": {"evaluated": 12, "successful": 12, "unsuccessful": 0},
- "results": [{"check": "expect_column_values_to_not_be_null", "column": "tenure", "success": true}],
- "validated_at": "$before"}
-JSON
-sed "s/churn-train/churn-eval/; s/$train_ds/$eval_ds/; s/\"training\"/\"evaluation\"/" dv-train.json > dv-eval.json
-cat > training.json <<JSON
-{"run_id": "run-42", "code": {"uri": "git+https://example.com/churn.git", "digest": {"sha1": "0123456789abcdef0123456789abcdef01234567"}},
- "datasets": [{"name": "churn-train", "digest": {"sha256": "$train_ds"}, "role": "training"}],
- "hyperparameters": {"learning_rate": 0.05, "epochs": 20},
- "loss": {"final": 0.31, "nan_detected": false, "diverged": false},
- "metrics": {"train_auc_roc": 0.91}, "started_at": "$before", "finished_at": "$before"}
-JSON
-cat > evaluation.json <<JSON
-{"dataset": {"name": "churn-eval", "digest": {"sha256": "$eval_ds"}},
- "metrics": {"auc_roc": 0.88, "log_loss": 0.33},
- "slices": [{"name": "new-customers", "filter": "tenure < 3", "size": 900, "metrics": {"auc_roc": 0.84}},
-            {"name": "enterprise", "filter": "plan == 'enterprise'", "size": 120, "metrics": {"auc_roc": 0.71}}],
- "fairness": [{"attribute": "gender", "metric": "disparate_impact_ratio", "value": 0.93}],
- "behavioral": [{"name": "typo-invariance", "kind": "invariance", "flip_rate": 0.01}],
- "evaluated_at": "$before"}
-JSON
-cat > smoke.json <<JSON
-{"environment": "staging", "endpoint": "https://staging.example.com/v1/predict", "requests": 500, "errors": 0,
- "error_rate": 0.0, "latency_ms": {"p50": 12, "p99": 48}, "passed": true, "tested_at": "$before"}
-JSON
-
-step "each stage signs its evidence into the store (modelgate attest --store)"
-"$bin" attest --type data-validation --subject "$subject" --predicate dv-train.json --key data.key --store dir:evidence
-"$bin" attest --type data-validation --subject "$subject" --predicate dv-eval.json --key data.key --store dir:evidence
-"$bin" attest --type training --subject "$subject" --predicate training.json --key training.key --store dir:evidence
-"$bin" attest --type evaluation --subject "$subject" --predicate evaluation.json --key evaluation.key --store dir:evidence
-
-step "a predicate that breaks its schema is refused, with the JSON path of each fault"
-echo '{"decision": "maybe", "environment": "production"}' > bad-approval.json
-"$bin" attest --type approval --subject "$subject" --predicate bad-approval.json --key alice.key --out bad.json || echo "(exit $?)"
-
-step "staging: no approvals needed for a medium-tier model; decision signed as a VSA"
-"$bin" verify --subject "$subject" --env staging --policy policy --store dir:evidence --vsa-key gate.key --vsa-out staging.vsa.json || true
-
-step "production without approvals or a smoke test: denied, with every reason"
-"$bin" verify --subject "$subject" --env production --policy policy --store dir:evidence || echo "(exit $?)"
-
-step "alice approves production; the staging smoke test passes"
-eval_id=$("$bin" evidence list --store dir:evidence --subject "$subject" --format json | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)
-cat > approval.json <<JSON
-{"decision": "approved", "environment": "production", "justification": "metrics and slices reviewed", "ticket": "RISK-7",
- "approved_at": "$now", "expires_at": "$later"}
-JSON
-"$bin" attest --type approval --subject "$subject" --predicate approval.json --key alice.key --store dir:evidence
-"$bin" attest --type smoke-test --subject "$subject" --predicate smoke.json --key deploy.key --store dir:evidence
-
-step "production: allowed"
-"$bin" verify --subject "$subject" --env production --policy policy --store dir:evidence --vsa-key gate.key --vsa-out production.vsa.json --input-out production.input.json
-
-step "what the store holds"
-"$bin" evidence list --store dir:evidence --subject "$subject"
-
-if command -v opa >/dev/null; then
-  step "the same decision, replayed by opa from the input verify judged"
-  opa eval --bundle policy --input production.input.json --format pretty 'data.modelgate.decision.allow'
-fi
-
-# quiet runs a command and shows its output only when it fails.
-quiet() { local out; out=$("$@" 2>&1) || { echo "$out" >&2; return 1; }; }
-
-# retrain makes a new version of the model with its own evidence, evaluated
-# against a baseline version (digest and AUC).
-retrain() {
-  local dir=$1 auc=$2 base=$3 base_auc=$4
-  cp -r demo-model "$dir"
-  head -c 1000 /dev/urandom >> "$dir/weights-00002.bin"
-  local sha
-  sha=$("$bin" digest "$dir" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | head -1)
-  local ref="demo-model@sha256:$sha"
-  sed "s/\"auc_roc\": 0.88/\"auc_roc\": $auc/; s/\"evaluated_at\"/\"baseline\": {\"name\": \"demo-model\", \"digest\": {\"sha256\": \"$base\"}, \"metrics\": {\"auc_roc\": $base_auc, \"log_loss\": 0.33}}, \"evaluated_at\"/" \
-    evaluation.json > "$dir.evaluation.json"
-  quiet "$bin" attest --type data-validation --subject "$ref" --predicate dv-train.json --key data.key --store dir:evidence
-  quiet "$bin" attest --type data-validation --subject "$ref" --predicate dv-eval.json --key data.key --store dir:evidence
-  quiet "$bin" attest --type training --subject "$ref" --predicate training.json --key training.key --store dir:evidence
-  quiet "$bin" attest --type evaluation --subject "$ref" --predicate "$dir.evaluation.json" --key evaluation.key --store dir:evidence
-  quiet "$bin" attest --type approval --subject "$ref" --predicate approval.json --key bob.key --store dir:evidence
-  quiet "$bin" attest --type smoke-test --subject "$ref" --predicate smoke.json --key deploy.key --store dir:evidence
-  echo "$sha"
+# attest_run RUN TRAINER: each stage signs its predicate about the model in RUN.
+attest_run() {
+  local run=$1 trainer=${2:-training} ref
+  ref=fraud-scorer@sha256:$(mg digest "$run/model" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  mg attest --type data-validation --subject "$ref" --predicate "$run/dv-training.json" --key keys/data.key --store "$store" 2>/dev/null
+  mg attest --type data-validation --subject "$ref" --predicate "$run/dv-evaluation.json" --key keys/data.key --store "$store" 2>/dev/null
+  mg attest --type training --subject "$ref" --predicate "$run/training.json" --key "keys/$trainer.key" --store "$store" 2>/dev/null
+  mg attest --type evaluation --subject "$ref" --predicate "$run/evaluation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
+  echo "$ref"
+}
+# approve REF ENV WHO: a person signs off.
+approve() {
+  printf '{"decision": "approved", "environment": "%s", "justification": "metrics, slices and fairness reviewed", "ticket": "ML-101", "approved_at": "%s"}\n' \
+    "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "approval-$3.json"
+  mg attest --type approval --subject "$1" --predicate "approval-$3.json" --key "keys/$3.key" --store "$store" 2>/dev/null
 }
 
-step "version 2 (AUC 0.89), judged against the champion: the version production's PASSED VSA names"
-v2=$(retrain demo-model-v2 0.89 "$model" 0.88)
-echo "version 1 is sha256:$model"
-"$bin" verify --subject "demo-model@sha256:$v2" --env production --policy policy --store dir:evidence --vsa-key gate.key
+step "version 1: generate data, validate it, train, evaluate (every number computed)"
+./pipeline -out v1 -seed 1
+v1=$(attest_run v1)
+say "model $v1; data validation, training and evaluation attested, each with its stage's key"
 
-step "version 3 (AUC 0.84) against the new champion, version 2: a regression of 0.05 where medium tier allows 0.03"
-v3=$(retrain demo-model-v3 0.84 "$v2" 0.89)
-"$bin" verify --subject "demo-model@sha256:$v3" --env production --policy policy --store dir:evidence || echo "(exit $?)"
+step "v1 → staging: one approval (high tier), decision signed as a VSA into the ledger"
+approve "$v1" staging alice
+mg verify --subject "$v1" --env staging "${P[@]}" --vsa-key keys/gate.key
+
+step "v1 → production: a smoke test in staging, a canary, two approvals"
+./pipeline -out v1 -smoke
+mg attest --type smoke-test --subject "$v1" --predicate v1/smoke.json --key keys/deploy.key --store "$store" 2>/dev/null
+./pipeline -out v1 -canary v1
+mg attest --type canary --subject "$v1" --predicate v1/canary.json --key keys/canary.key --store "$store" 2>/dev/null
+approve "$v1" production alice; approve "$v1" production bob
+mg verify --subject "$v1" --env production "${P[@]}" --vsa-key keys/gate.key --format json --input-out v1-production.input.json > v1-production.json
+say "ALLOWED: $(grep -c '"status": "pass"' v1-production.json) gates passed; the decision is in v1-production.json"
+
+step "version 2: a broken join drops new customers' support tickets — judged against v1"
+./pipeline -out v2 -seed 2 -defect new-customers -champion v1 -champion-digest "${v1#*sha256:}"
+v2=$(attest_run v2)
+approve "$v2" staging alice
+expect 1 mg verify --subject "$v2" --env staging "${P[@]}" --vsa-key keys/gate.key
+
+step "version 3: carol trains it and approves it herself — self-approval does not count"
+./pipeline -out v3 -seed 1 -variant carol-retrain -champion v1 -champion-digest "${v1#*sha256:}" >/dev/null
+v3=$(attest_run v3 carol)
+approve "$v3" staging carol
+expect 1 mg verify --subject "$v3" --env staging "${P[@]}"
+
+step "a tampered envelope: one byte of v1's evaluation changed is rejected, with the reason"
+id=$(mg evidence list --store "$store" --subject "$v1" --format json | grep -B1 -A1 '/evaluation/v1' | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)
+mg evidence get --store "$store" "$id" | sed 's/"payload":"\(.\{40\}\)./"payload":"\1A/' > tampered.json
+mg verify --subject "$v1" --env staging --policy policy --store "$store" --evidence tampered.json | grep -A1 REJECTED || true
+
+step "version 4: the same weights, a slow build (p99 300 ms): production's smoke limit is 250 ms — waived for a week"
+./pipeline -out v4 -seed 1 -variant quantised -champion v1 -champion-digest "${v1#*sha256:}" >/dev/null
+v4=$(attest_run v4)
+./pipeline -out v4 -smoke -slow-ms 300
+mg attest --type smoke-test --subject "$v4" --predicate v4/smoke.json --key keys/deploy.key --store "$store" 2>/dev/null
+./pipeline -out v4 -canary v1
+mg attest --type canary --subject "$v4" --predicate v4/canary.json --key keys/canary.key --store "$store" 2>/dev/null
+approve "$v4" staging alice; approve "$v4" production alice; approve "$v4" production bob
+mg verify --subject "$v4" --env staging "${P[@]}" --vsa-key keys/gate.key > /dev/null
+expect 1 mg verify --subject "$v4" --env production "${P[@]}"
+printf '{"rule": "MG-SMOKE", "environment": "production", "reason": "cold cache on first request; fixed in the next build", "ticket": "RISK-42", "expires_at": "%s"}\n' \
+  "$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)" > waiver.json
+mg attest --type waiver --subject "$v4" --predicate waiver.json --key keys/waiver.key --store "$store" 2>/dev/null
+mg verify --subject "$v4" --env production "${P[@]}" --vsa-key keys/gate.key --format json > v4-production.json
+say "ALLOWED with the smoke test $(grep -A3 '"id": "smoke_test"' v4-production.json | sed -n 's/.*"status": "\(.*\)".*/\1/p')"
+
+step "the ledger: every promotion and denial, newest first (modelgate history)"
+mg history --model fraud-scorer "${P[@]}"
+
+step "roll production back to v1: v4's waiver was a mistake (modelgate rollback)"
+mg rollback --model fraud-scorer --env production --vsa-key keys/gate.key --reason "v4 latency waiver withdrawn" "${P[@]}"
+mg history --model fraud-scorer --env production "${P[@]}" | head -3
+
+step "reports for people: each decision and the policy as HTML pages that work offline"
+mg report v1-production.json --out v1-production.html
+mg report v4-production.json --out v4-production.html
+mg bundle inspect policy --format html > policy.html
+say "open $work/v1-production.html, $work/v4-production.html and $work/policy.html"
+if command -v opa >/dev/null; then
+  step "the production decision, replayed by opa from the input verify judged"
+  opa eval --bundle policy --input v1-production.input.json --format pretty 'data.modelgate.decision.allow'
+fi
 printf '\nDemo files are in %s\n' "$work"

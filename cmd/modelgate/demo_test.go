@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// The demo, run as 'make demo' runs it, tells its story: each decision it
+// makes is asserted here.
+func TestDemo(t *testing.T) {
+	root := testkit.RepoRoot()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "modelgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/modelgate").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "demo.sh"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "MODELGATE="+bin, "DEMO_DIR="+filepath.Join(dir, "demo"))
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, text)
+	}
+	for _, want := range []string{
+		"ALLOWED  fraud-scorer@sha256:",
+		"ALLOWED: 13 gates passed",
+		"FAIL     slices           MG-SLICES      slice new_customers: metric auc_roc",
+		"(self-approval by carol@example.com, who signed training or evaluation)",
+		"REJECTED sha256:",
+		": no trusted key verifies the signature",
+		"its p99 latency 30",
+		"ALLOWED with the smoke test waived",
+		"ROLLBACK from sha256:",
+		"v4 latency waiver withdrawn",
+		"wrote v1-production.html (PASSED",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo does not say %q", want)
+		}
+	}
+	if strings.Contains(text, "\x1b[") {
+		t.Error("the demo writes colour when not on a terminal")
+	}
+	for _, page := range []string{"v1-production.html", "v4-production.html", "policy.html"} {
+		if info, err := os.Stat(filepath.Join(dir, "demo", page)); err != nil || info.Size() < 5000 {
+			t.Errorf("%s: %v", page, err)
+		}
+	}
+}
