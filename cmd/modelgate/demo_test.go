@@ -16,7 +16,9 @@ func TestDemo(t *testing.T) {
 	root := testkit.RepoRoot()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "modelgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/modelgate").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "./cmd/modelgate")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", "demo.sh"))
