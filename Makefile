@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test ./bundles -run '^$$' -fuzz FuzzBundleData -fuzztime $(FUZZTIME)
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME)
 	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
+	$(GO) test ./importers -run '^$$' -fuzz FuzzImport -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
 # verify process with opa eval, and needs opa on PATH:

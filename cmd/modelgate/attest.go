@@ -1,22 +1,27 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/importers"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 )
 
 func newAttestCmd() *cobra.Command {
 	var typ, subjectArg, name, predicatePath, keyRef, out, storeSpec string
+	var from, fromFile, datasetPath, datasetName, role, lossMetric string
+	var datasetDigests []string
 	var plainHTTP bool
 	cmd := &cobra.Command{
-		Use:   "attest --type TYPE --subject PATH|NAME@sha256:HEX --predicate FILE|- --key KEY",
+		Use:   "attest --type TYPE --subject PATH|NAME@sha256:HEX (--predicate FILE|- | --from TOOL RESULT.json) --key KEY",
 		Short: "Sign a pipeline stage's predicate about a model as an in-toto attestation",
 		Long: `Sign a predicate about one exact model as an in-toto Statement v1 in a DSSE envelope.
 
@@ -30,9 +35,12 @@ with --store, into the evidence store.
 
 The model's name is signed with the evidence and picks its tier, thresholds
 and champion: for a path it is the base name unless --name gives it.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for flag, v := range map[string]string{"--type": typ, "--subject": subjectArg, "--predicate": predicatePath, "--key": keyRef} {
+			required := map[string]string{"--type": typ, "--subject": subjectArg, "--predicate": predicatePath, "--key": keyRef}
+			if from != "" {
+				delete(required, "--predicate")
+			}
+			for flag, v := range required {
 				if v == "" {
 					return fmt.Errorf("%s is required (see 'modelgate attest --help')", flag)
 				}
@@ -41,8 +49,30 @@ and champion: for a path it is the base name unless --name gives it.`,
 			if err != nil {
 				return err
 			}
-			predicate, err := safeio.ReadInput(predicatePath, attest.MaxPredicateSize, cmd.InOrStdin())
-			if err != nil {
+			var predicate []byte
+			if from != "" {
+				if predicatePath != "" {
+					return fmt.Errorf("--from builds the predicate: drop --predicate")
+				}
+				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}}
+				if datasetPath != "" {
+					s, err := digest.Resolve(datasetPath, digest.Options{})
+					if err != nil {
+						return fmt.Errorf("--dataset: %w", err)
+					}
+					opts.DatasetDigest = "sha256:" + s.SHA256
+				}
+				for _, d := range datasetDigests {
+					if n, v, ok := strings.Cut(d, "="); ok {
+						opts.Digests[n] = v
+					} else {
+						opts.DatasetDigest = d
+					}
+				}
+				if predicate, err = importTool(from, fromFile, predicateType, opts, cmd); err != nil {
+					return err
+				}
+			} else if predicate, err = safeio.ReadInput(predicatePath, attest.MaxPredicateSize, cmd.InOrStdin()); err != nil {
 				return fmt.Errorf("predicate: %w", err)
 			}
 			if err := attest.CheckPredicateJSON(predicate); err != nil {
@@ -108,5 +138,52 @@ and champion: for a path it is the base name unless --name gives it.`,
 	f.StringVar(&out, "out", "", "write the envelope here (default: standard output unless --store)")
 	f.StringVar(&storeSpec, "store", "", "also add the envelope to STORE (dir:PATH or oci://REGISTRY/REPO)")
 	f.BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
+	f.StringVar(&from, "from", "", "build the predicate from a tool's output: "+strings.Join(importers.Tools, "|")+" (the output file is the argument)")
+	f.StringVar(&datasetPath, "dataset", "", "with --from: the data file the tool checked, digested here")
+	f.StringVar(&datasetName, "dataset-name", "", "with --from great-expectations: the dataset's name, when the result lacks it")
+	f.StringArrayVar(&datasetDigests, "dataset-digest", nil, "with --from: sha256:HEX of the data (great-expectations), or NAME=sha256:HEX per dataset (mlflow)")
+	f.StringVar(&role, "role", "", "with --from great-expectations: training|evaluation|holdout|serving")
+	f.StringVar(&lossMetric, "loss-metric", "loss", "with --from mlflow: the metric that is the final training loss")
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if from == "" {
+			return cobra.NoArgs(cmd, args)
+		}
+		if len(args) != 1 {
+			return fmt.Errorf("--from %s needs the tool's output file as its argument, e.g. --from %s result.json", from, from)
+		}
+		fromFile = args[0]
+		return nil
+	}
 	return cmd
+}
+
+// importTool builds a predicate from a tool's output file.
+func importTool(tool, path, predicateType string, opts importers.Options, cmd *cobra.Command) ([]byte, error) {
+	raw, err := safeio.ReadInput(path, attest.MaxPredicateSize*4, cmd.InOrStdin())
+	if err != nil {
+		return nil, fmt.Errorf("--from %s: %w", tool, err)
+	}
+	var pred map[string]any
+	switch tool {
+	case "great-expectations":
+		if attest.ShortName(predicateType) != "data-validation" {
+			return nil, fmt.Errorf("--from great-expectations builds --type data-validation, not %s", typeName(predicateType))
+		}
+		pred, err = importers.GreatExpectations(raw, opts)
+	case "mlflow":
+		pred, err = importers.MLflow(raw, predicateType, opts)
+	default:
+		return nil, fmt.Errorf("--from %q: use one of %s", tool, strings.Join(importers.Tools, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(pred)
+}
+
+func typeName(uri string) string {
+	if s := attest.ShortName(uri); s != "" {
+		return s
+	}
+	return uri
 }

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// attest --from builds the predicate from a tool's own output; what the
+// output lacks comes from flags, and a malformed output is exit 2 naming
+// the field.
+func TestAttestFromTools(t *testing.T) {
+	dir := t.TempDir()
+	fixtures := filepath.Join(testkit.RepoRoot(), "testdata", "importers")
+	data := filepath.Join(dir, "train.csv")
+	os.WriteFile(data, []byte("tenure,spend,churn\n1,2,0\n"), 0o644)
+	key := testkit.NewParty("data", "ecdsa-p256", "data").WriteKey(dir)
+	subject := "fraud-scorer@sha256:" + strings.Repeat("ab", 32)
+	code, out, stderr := runCLI("attest", "--type", "data-validation", "--subject", subject, "--key", key,
+		"--from", "great-expectations", filepath.Join(fixtures, "gx-0.18.json"), "--dataset", data, "--role", "training")
+	if code != 0 || !strings.Contains(out, `"payloadType":"application/vnd.in-toto+json"`) {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
+	}
+	code, _, stderr = runCLI("attest", "--type", "data-validation", "--subject", subject, "--key", key,
+		"--from", "great-expectations", filepath.Join(fixtures, "gx-broken.json"), "--dataset", data, "--role", "training")
+	undecided(t, code, stderr, "great-expectations result: /statistics/evaluated_expectations is missing or has the wrong type")
+	code, _, stderr = runCLI("attest", "--type", "training", "--subject", subject, "--key", key,
+		"--from", "mlflow", filepath.Join(fixtures, "mlflow-run.json"))
+	undecided(t, code, stderr, "give --dataset-digest churn-train=sha256:HEX")
+	code, out, stderr = runCLI("attest", "--type", "evaluation", "--subject", subject, "--key", key,
+		"--from", "mlflow", filepath.Join(fixtures, "mlflow-run.json"), "--dataset-digest", "churn-eval=sha256:"+strings.Repeat("22", 32))
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	code, _, stderr = runCLI("attest", "--type", "training", "--subject", subject, "--key", key, "--from", "mlflow")
+	undecided(t, code, stderr, "--from mlflow needs the tool's output file as its argument")
+}
