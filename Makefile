@@ -43,18 +43,10 @@ fuzz:
 	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
 	$(GO) test ./importers -run '^$$' -fuzz FuzzImport -fuzztime $(FUZZTIME)
 
-# Speed targets live in Go benchmarks. BenchmarkVerify200 compares the whole
-# verify process with opa eval, and needs opa on PATH:
-#   go install github.com/open-policy-agent/opa@v1.22.2
+# Speed targets live in Go benchmarks: make bench runs them all, with the
+# peers (opa, conftest, cosign) beside modelgate, and writes BENCHMARKS.md.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
-	$(GO) test -run '^$$' -bench . ./facts
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./gate
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) test -run '^$$' -bench Verify200 -benchtime 30x ./cmd/modelgate
-	$(GO) test -run '^$$' -bench Compliance -benchtime 20x ./cmd/modelgate
-	$(GO) test -run '^$$' -bench Champion -benchtime 5x ./vsa
-	$(GO) test -run '^$$' -bench History -benchtime 5x ./vsa
-	$(GO) test -run '^$$' -bench Review -benchtime 20000x ./admission
+	bash scripts/bench.sh
 
 clean:
 	rm -rf bin

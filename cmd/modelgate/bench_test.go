@@ -148,3 +148,88 @@ func BenchmarkCompliance(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPeers times modelgate beside the tools a team might use instead,
+// on the same inputs: a whole 'modelgate verify' of one pipeline's 10
+// envelopes; 'opa eval' of the decision on the input verify judged;
+// 'conftest test' of that input against the same policies; and 'cosign
+// verify-blob-attestation' of one of the envelopes (cosign checks one per
+// run, and no policy). Each peer is looked up on PATH or in
+// ~/.cache/modelgate-tools (scripts/bench.sh installs them).
+func BenchmarkPeers(b *testing.B) {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "modelgate")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	p := testkit.NewPipeline("fraud-scorer")
+	policy := filepath.Join(dir, "policy")
+	if err := p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), policy, "high"); err != nil {
+		b.Fatal(err)
+	}
+	store, _ := evidence.OpenDir(filepath.Join(dir, "store"))
+	var one []byte
+	for _, env := range p.Envelopes(nil) {
+		store.Add(context.Background(), env)
+		one = env
+	}
+	input := filepath.Join(dir, "input.json")
+	verify := []string{"verify", "--subject", p.Subject.String(), "--env", "production", "--policy", policy, "--store", "dir:" + filepath.Join(dir, "store"), "--format", "json"}
+	if out, err := exec.Command(bin, append(verify, "--input-out", input)...).Output(); err != nil || !strings.Contains(string(out), `"allow": true`) {
+		b.Fatalf("verify: %v %s", err, out)
+	}
+	home, _ := os.UserHomeDir()
+	tool := func(name string) string {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		p := filepath.Join(home, ".cache", "modelgate-tools", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		return ""
+	}
+	envelope := filepath.Join(dir, "envelope.json")
+	os.WriteFile(envelope, one, 0o644)
+	pub := filepath.Join(dir, "canary.pub")
+	os.WriteFile(pub, p.Canary.PubPEM, 0o644)
+	blob := filepath.Join(dir, "blob")
+	os.WriteFile(blob, []byte("x"), 0o644)
+	runs := []struct {
+		name string
+		cmd  []string
+	}{{"modelgate-verify", append([]string{bin}, verify...)}}
+	if opa := tool("opa"); opa != "" {
+		runs = append(runs, struct {
+			name string
+			cmd  []string
+		}{"opa-eval", []string{opa, "eval", "--bundle", policy, "--input", input, "--format", "json", "data.modelgate.decision"}})
+	}
+	if conftest := tool("conftest"); conftest != "" {
+		runs = append(runs, struct {
+			name string
+			cmd  []string
+		}{"conftest-test", []string{conftest, "test", input, "-p", policy, "-d", policy, "--all-namespaces", "--no-color"}})
+	}
+	if cosign := tool("cosign"); cosign != "" {
+		runs = append(runs, struct {
+			name string
+			cmd  []string
+		}{"cosign-verify-one", []string{"unshare", "-n", cosign, "verify-blob-attestation", "--key", pub, "--signature", envelope,
+			"--type", "https://modelgate.dev/attestation/canary/v1", "--insecure-ignore-tlog", "--private-infrastructure", "--check-claims=false", blob}})
+	}
+	for _, r := range runs {
+		b.Run(r.name, func(b *testing.B) {
+			var total time.Duration
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				out, err := exec.Command(r.cmd[0], r.cmd[1:]...).CombinedOutput()
+				total += time.Since(start)
+				if err != nil && r.name != "conftest-test" {
+					b.Fatalf("%v\n%s", err, out)
+				}
+			}
+			b.ReportMetric(ms(total)/float64(b.N), "ms")
+		})
+	}
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make bench: every benchmark in the project, the peers beside modelgate on
+# the same inputs, and BENCHMARKS.md with the machine, the commands and
+# the results. Peers come from the Go module proxy into ~/.cache/modelgate-tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=$HOME/.cache/modelgate-tools
+mkdir -p "$tools"
+install() { [ -x "$tools/$1" ] || (cd "$(mktemp -d)" && GOBIN="$tools" GOFLAGS=-mod=mod go install "$2"); }
+install opa github.com/open-policy-agent/opa@v1.22.2
+install conftest github.com/open-policy-agent/conftest@v0.62.0 || echo "conftest could not be installed; its row is left out" >&2
+install cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
+export PATH="$PATH:$tools"
+out=$(mktemp)
+run() { echo "\$ $*" | tee -a "$out"; "$@" 2>&1 | grep -E '^(Benchmark|ok|PASS|FAIL)' | tee -a "$out"; }
+run go test -run '^$' -bench . -benchtime 3x ./digest
+run go test -run '^$' -bench . ./facts
+run go test -run '^$' -bench . -benchtime 2000x -count 3 ./gate
+run go test -run '^$' -bench Verify200 -benchtime 30x ./cmd/modelgate
+run go test -run '^$' -bench Peers -benchtime 10x -count 3 ./cmd/modelgate
+run go test -run '^$' -bench Compliance -benchtime 20x ./cmd/modelgate
+run go test -run '^$' -bench Champion -benchtime 5x ./vsa
+run go test -run '^$' -bench History -benchtime 5x ./vsa
+run go test -run '^$' -bench Review -benchtime 20000x ./admission
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/{print $2}') GiB, $(go version | cut -d' ' -f3)."
+  echo "Peers: opa v1.22.2, conftest, cosign v2.6.5, from the Go module proxy. Each line is a Go benchmark's"
+  echo "result (ms: milliseconds per run; ratio: modelgate's time over the peer's); run three times where -count 3."
+  echo
+  echo '```'
+  cat "$out"
+  echo '```'
+} > BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
