@@ -40,6 +40,8 @@ type Fact struct {
 	Source           string    `json:"source,omitempty"`
 	// Names are the names under which the statement names the subject.
 	Names []string `json:"-"`
+	// Raw is the predicate as signed.
+	Raw json.RawMessage `json:"-"`
 }
 
 // Rejected is an envelope that did not verify, and why. When a trusted
@@ -146,6 +148,7 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		Subjects:         v.Statement.SubjectDigests(),
 		Source:           env.Source,
 		Names:            v.Statement.NamesOf(subjectHex),
+		Raw:              v.Statement.Predicate,
 	}, nil
 }
 

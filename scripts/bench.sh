@@ -8,7 +8,7 @@ tools=$HOME/.cache/modelgate-tools
 mkdir -p "$tools"
 install() { [ -x "$tools/$1" ] || (cd "$(mktemp -d)" && GOBIN="$tools" GOFLAGS=-mod=mod go install "$2"); }
 install opa github.com/open-policy-agent/opa@v1.22.2
-install conftest github.com/open-policy-agent/conftest@v0.62.0 || echo "conftest could not be installed; its row is left out" >&2
+install conftest github.com/open-policy-agent/conftest@v0.71.1 || echo "conftest could not be installed; its row is left out" >&2
 install cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 export PATH="$PATH:$tools"
 out=$(mktemp)

@@ -77,7 +77,13 @@ func FromFacts(fs []facts.Fact, model, env string) ([]*Record, []Skipped) {
 		if f.Type != attest.VSAType {
 			continue
 		}
-		r, err := Parse(f.Predicate, f.Subjects)
+		var r *Record
+		var err error
+		if f.Raw != nil {
+			r, err = ParseRaw(f.Raw, f.Subjects)
+		} else {
+			r, err = Parse(f.Predicate, f.Subjects)
+		}
 		if err != nil {
 			skipped = append(skipped, Skipped{ID: f.ID, Reason: err.Error()})
 			continue

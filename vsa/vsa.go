@@ -227,6 +227,11 @@ func Parse(predicate any, subjects []string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseRaw(raw, subjects)
+}
+
+// ParseRaw is Parse of the predicate's JSON as signed.
+func ParseRaw(raw []byte, subjects []string) (*Record, error) {
 	var summary vsapb.VerificationSummary
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &summary); err != nil {
 		return nil, fmt.Errorf("not a VSA: %v", err)
