@@ -8,7 +8,6 @@ package bundles
 import (
 	"bytes"
 	"context"
-	"testing/fstest"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 

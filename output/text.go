@@ -69,4 +69,3 @@ func Text(w io.Writer, d *decision.Decision, colour bool) error {
 	}
 	return nil
 }
-

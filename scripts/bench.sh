@@ -12,7 +12,7 @@ install conftest github.com/open-policy-agent/conftest@v0.71.1 || echo "conftest
 install cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 export PATH="$PATH:$tools"
 out=$(mktemp)
-run() { echo "\$ $*" | tee -a "$out"; "$@" 2>&1 | grep -E '^(Benchmark|ok|PASS|FAIL)' | tee -a "$out"; }
+run() { echo "\$ $*" | tee -a "$out"; { "$@" 2>&1 || true; } | grep -E '^(Benchmark|ok|PASS|FAIL|\s+bench_test)' | tee -a "$out" || true; }
 run go test -run '^$' -bench . -benchtime 3x ./digest
 run go test -run '^$' -bench . ./facts
 run go test -run '^$' -bench . -benchtime 2000x -count 3 ./gate

@@ -168,11 +168,11 @@ func BenchmarkPeers(b *testing.B) {
 		b.Fatal(err)
 	}
 	store, _ := evidence.OpenDir(filepath.Join(dir, "store"))
-	var one []byte
-	for _, env := range p.Envelopes(nil) {
+	envs := p.Envelopes(nil)
+	for _, env := range envs {
 		store.Add(context.Background(), env)
-		one = env
 	}
+	one := envs["canary"]
 	input := filepath.Join(dir, "input.json")
 	verify := []string{"verify", "--subject", p.Subject.String(), "--env", "production", "--policy", policy, "--store", "dir:" + filepath.Join(dir, "store"), "--format", "json"}
 	if out, err := exec.Command(bin, append(verify, "--input-out", input)...).Output(); err != nil || !strings.Contains(string(out), `"allow": true`) {

@@ -415,11 +415,11 @@ func run(out string, seed uint64, defect, champion, championDigest, variant stri
 		lo, hi = math.Min(lo, rate), math.Max(hi, rate)
 	}
 	evaluation := map[string]any{
-		"dataset":    map[string]any{"name": "churn-eval", "digest": map[string]any{"sha256": evalDigest}},
-		"metrics":    map[string]any{"auc_roc": all.auc, "accuracy": all.accuracy, "log_loss": all.logloss},
-		"slices":     slices,
-		"fairness":   []any{map[string]any{"attribute": "region", "metric": "disparate_impact_ratio", "value": round(lo / hi)}},
-		"behavioral": []any{},
+		"dataset":      map[string]any{"name": "churn-eval", "digest": map[string]any{"sha256": evalDigest}},
+		"metrics":      map[string]any{"auc_roc": all.auc, "accuracy": all.accuracy, "log_loss": all.logloss},
+		"slices":       slices,
+		"fairness":     []any{map[string]any{"attribute": "region", "metric": "disparate_impact_ratio", "value": round(lo / hi)}},
+		"behavioral":   []any{},
 		"evaluated_at": at(20),
 	}
 	if champion != "" {
