@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test ./attest -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME)
 	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
 	$(GO) test ./importers -run '^$$' -fuzz FuzzImport -fuzztime $(FUZZTIME)
+	$(GO) test ./admission -run '^$$' -fuzz FuzzFindRefs -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks: make bench runs them all, with the
 # peers (opa, conftest, cosign) beside modelgate, and writes BENCHMARKS.md.
