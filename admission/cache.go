@@ -67,10 +67,3 @@ func (c *Cache) Put(key string, v Verdict, expires time.Time) {
 		delete(c.items, last.Value.(*cacheEntry).key)
 	}
 }
-
-// Len is how many verdicts are kept.
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ll.Len()
-}

@@ -58,12 +58,6 @@ func compileDataSchemas() (map[string]*jsonschema.Schema, error) {
 	return dataSchemas, dataSchemasErr
 }
 
-// DataSchema returns the JSON Schema source of one of the bundle's data files.
-func DataSchema(name string) ([]byte, bool) {
-	raw, err := dataSchemaFS.ReadFile("schemas/" + name + ".json")
-	return raw, err == nil
-}
-
 // Environment is one declared environment.
 type Environment struct {
 	Requires []string `json:"requires,omitempty"`

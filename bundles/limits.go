@@ -15,22 +15,6 @@ import (
 	"github.com/modelgate/modelgate/internal/safeio"
 )
 
-// ReadTarball reads a .tar.gz bundle within MaxBundleSize, then walks it
-// once, bounding what it unpacks to: every entry's claimed size must be
-// there, only files and directories, MaxBundleSize unpacked in all. A
-// header that claims more than the archive holds, or a gzip bomb, is an
-// error before OPA's loader sees a byte.
-func ReadTarball(path string) ([]byte, error) {
-	data, err := safeio.ReadFile(path, MaxBundleSize)
-	if err != nil {
-		return nil, err
-	}
-	if err := CheckTarball(data); err != nil {
-		return nil, err
-	}
-	return data, nil
-}
-
 // CheckTarball checks a gzipped tar bundle's bounds.
 func CheckTarball(data []byte) error {
 	_, err := readTar(data)

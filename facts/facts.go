@@ -105,12 +105,6 @@ func NewTrust(signers []bundles.Signer) (*Trust, error) {
 	return t, nil
 }
 
-// Signer returns the trusted signer of a key id.
-func (t *Trust) Signer(keyID string) (SignerRef, bool) {
-	s, ok := t.byKeyID[keyID]
-	return s, ok
-}
-
 // rejection is an error with what is known of a trusted but unreadable envelope.
 type rejection struct {
 	err    error

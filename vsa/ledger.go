@@ -216,7 +216,6 @@ type State struct {
 	// rolled back from it.
 	Revoked    map[string]*Record
 	RolledBack map[string]*Record
-	Records    []*Record
 }
 
 // Replay computes the state of an environment from its records (ordered)
@@ -227,7 +226,6 @@ func Replay(records []*Record, env string, at time.Time) *State {
 		if r.Environment != env || (!at.IsZero() && r.Time.After(at)) {
 			continue
 		}
-		s.Records = append(s.Records, r)
 		switch r.Kind {
 		case KindDecision:
 			if r.Result != Passed {
