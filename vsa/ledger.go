@@ -124,7 +124,7 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 		}
 		return Replay(rs, env, now), nil
 	}
-	control, _, err := l.recordsUnder(ctx, ControlKey(model, env).SHA256, model, env, now)
+	control, err := l.Control(ctx, model, env, now)
 	if err != nil {
 		return nil, err
 	}
@@ -174,20 +174,21 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 	}
 }
 
-// recordsUnder reads and verifies every record indexed under a key.
-func (l *Ledger) recordsUnder(ctx context.Context, keyHex, model, env string, now time.Time) ([]*Record, []Skipped, error) {
-	envs, _, err := l.Store.Subject(ctx, keyHex)
-	if err != nil {
-		return nil, nil, err
-	}
-	rs, skipped := l.records(ctx, keyHex, envs, now, model, env)
-	return rs, skipped, nil
-}
-
-// Control reads a model's rollbacks and revocations in an environment.
+// Control reads a model's rollbacks and revocations in an environment. A
+// file of them the store cannot read is an error, not a skip: a revocation
+// could be the one that is missing. (An envelope that reads but does not
+// verify is nobody's record and is left out.)
 func (l *Ledger) Control(ctx context.Context, model, env string, now time.Time) ([]*Record, error) {
-	rs, _, err := l.recordsUnder(ctx, ControlKey(model, env).SHA256, model, env, now)
-	return rs, err
+	keyHex := ControlKey(model, env).SHA256
+	envs, problems, err := l.Store.Subject(ctx, keyHex)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the rollbacks and revocations of %s in %s cannot all be read (%s: %s); one could be a revocation: repair the store", model, env, problems[0].Source, problems[0].Reason)
+	}
+	rs, _ := l.records(ctx, keyHex, envs, now, model, env)
+	return rs, nil
 }
 
 // Order sorts records by their signed time; records with one time by the

@@ -1,9 +1,18 @@
 package vsa
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/internal/testkit"
 )
 
 var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -119,5 +128,30 @@ func TestParseRefusesWhatIsNotARecord(t *testing.T) {
 		if _, err := Parse(c.pred, []string{strings.Repeat("a", 64)}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v, want %q", err, c.want)
 		}
+	}
+}
+
+// A rollback or revocation the store cannot read stops the ledger: it
+// could be the revocation that keeps a model out.
+func TestUnreadableControlRecordFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := evidence.OpenDir(dir)
+	gate := testkit.FixedParty("gate", "gate")
+	st, _ := Statement("m", strings.Repeat("a", 64), "production", Failed, nil, decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64)}, nil,
+		Entry{Kind: KindRevocation, Revocation: &RevocationEntry{Digest: "sha256:" + strings.Repeat("a", 64), Reason: "leak"}}, t0)
+	id, _, err := store.Add(context.Background(), gate.SignStatement(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, _ := facts.NewTrust([]bundles.Signer{gate.TrustEntry()})
+	l := Ledger{Store: store, Trust: trust}
+	if rs, err := l.Control(context.Background(), "m", "production", time.Now()); err != nil || len(rs) != 1 {
+		t.Fatalf("%d records: %v", len(rs), err)
+	}
+	hex := strings.TrimPrefix(id, "sha256:")
+	os.WriteFile(filepath.Join(dir, "objects", hex[:2], hex), []byte("torn"), 0o644)
+	_, err = l.Control(context.Background(), "m", "production", time.Now())
+	if err == nil || !strings.Contains(err.Error(), "the rollbacks and revocations of m in production cannot all be read") {
+		t.Fatalf("%v", err)
 	}
 }
