@@ -36,14 +36,12 @@ with --store, into the evidence store.
 The model's name is signed with the evidence and picks its tier, thresholds
 and champion: for a path it is the base name unless --name gives it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			required := map[string]string{"--type": typ, "--subject": subjectArg, "--predicate": predicatePath, "--key": keyRef}
+			predicateFlag := [2]string{"--predicate", predicatePath}
 			if from != "" {
-				delete(required, "--predicate")
+				predicateFlag[1] = "(from " + from + ")"
 			}
-			for flag, v := range required {
-				if v == "" {
-					return fmt.Errorf("%s is required (see 'modelgate attest --help')", flag)
-				}
+			if err := requireFlags(cmd, [2]string{"--type", typ}, [2]string{"--subject", subjectArg}, predicateFlag, [2]string{"--key", keyRef}); err != nil {
+				return err
 			}
 			predicateType, err := attest.ResolveType(typ)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/attest"
@@ -64,6 +65,54 @@ func (l *ledgerFlags) open(ctx context.Context, create bool) (*bundles.Bundle, *
 		return nil, nil, nil, err
 	}
 	return b, trust, store, nil
+}
+
+// requireFlags refuses a command line that lacks a required flag, naming
+// the first missing in the order given.
+func requireFlags(cmd *cobra.Command, flags ...[2]string) error {
+	for _, f := range flags {
+		if f[1] == "" {
+			return fmt.Errorf("%s is required (see '%s --help')", f[0], cmd.CommandPath())
+		}
+	}
+	return nil
+}
+
+// openSigner opens the ledger for a record about env, with a key that must
+// hold one of roles in the bundle's trust list.
+func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, roles ...string) (*bundles.Bundle, *facts.Trust, evidence.Store, signature.SignerVerifier, error) {
+	b, trust, store, err := l.open(ctx, false)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := b.CheckEnvironment(env); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	sv, err := keys.LoadSigner(ctx, keyRef)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if _, err := trust.SignerOfKey(pub, roles...); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return b, trust, store, sv, nil
+}
+
+// signRecord signs a ledger record's statement and stores it.
+func signRecord(ctx context.Context, store evidence.Store, sv signature.SignerVerifier, statement []byte, what string) (string, error) {
+	env, err := vsa.Sign(ctx, sv, statement)
+	if err != nil {
+		return "", err
+	}
+	id, _, err := store.Add(ctx, env)
+	if err != nil {
+		return "", fmt.Errorf("storing the %s: %w", what, err)
+	}
+	return id, nil
 }
 
 // historyRow is one record as history shows it.
@@ -323,26 +372,13 @@ the target never passed in that environment, its PASSED decision is older
 than the tier's max_vsa_age_days, or it was revoked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for flag, v := range map[string]string{"--model": model, "--env": env, "--vsa-key": key, "--reason": reason} {
-				if v == "" {
-					return fmt.Errorf("%s is required (see 'modelgate rollback --help')", flag)
-				}
+			if err := requireFlags(cmd, [2]string{"--model", model}, [2]string{"--env", env}, [2]string{"--vsa-key", key}, [2]string{"--reason", reason}); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
-			b, trust, store, err := lf.open(ctx, false)
+			b, trust, store, sv, err := lf.openSigner(ctx, env, "--vsa-key", key, vsa.MayRecord[vsa.KindRollback]...)
 			if err != nil {
 				return err
-			}
-			if err := b.CheckEnvironment(env); err != nil {
-				return err
-			}
-			sv, err := keys.LoadSigner(ctx, key)
-			if err != nil {
-				return fmt.Errorf("--vsa-key: %w", err)
-			}
-			pub, _ := sv.PublicKey()
-			if _, err := trust.SignerOfKey(pub, "gate"); err != nil {
-				return fmt.Errorf("--vsa-key: %w", err)
 			}
 			now := time.Now().UTC()
 			l := vsa.Ledger{Store: store, Trust: trust}
@@ -391,13 +427,9 @@ than the tier's max_vsa_age_days, or it was revoked.`,
 			if err != nil {
 				return err
 			}
-			env1, err := vsa.Sign(ctx, sv, st)
+			id, err := signRecord(ctx, store, sv, st, "rollback")
 			if err != nil {
 				return err
-			}
-			id, _, err := store.Add(ctx, env1)
-			if err != nil {
-				return fmt.Errorf("storing the rollback: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "rolled back %s in %s from sha256:%s to sha256:%s (record %s)\n", model, env, state.Champion.Digest, target, id)
 			return nil
@@ -424,30 +456,17 @@ a signer with the gate or waiver role. From then on the digest is never the
 champion, a rollback to it is refused, and admission denies it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for flag, v := range map[string]string{"--subject": subjectArg, "--env": env, "--key": key, "--reason": reason} {
-				if v == "" {
-					return fmt.Errorf("%s is required (see 'modelgate revoke --help')", flag)
-				}
+			if err := requireFlags(cmd, [2]string{"--subject", subjectArg}, [2]string{"--env", env}, [2]string{"--key", key}, [2]string{"--reason", reason}); err != nil {
+				return err
 			}
 			subject, err := digest.ParseRef(subjectArg)
 			if err != nil {
 				return fmt.Errorf("--subject: %w", err)
 			}
 			ctx := cmd.Context()
-			b, trust, store, err := lf.open(ctx, false)
+			b, _, store, sv, err := lf.openSigner(ctx, env, "--key", key, vsa.MayRecord[vsa.KindRevocation]...)
 			if err != nil {
 				return err
-			}
-			if err := b.CheckEnvironment(env); err != nil {
-				return err
-			}
-			sv, err := keys.LoadSigner(ctx, key)
-			if err != nil {
-				return fmt.Errorf("--key: %w", err)
-			}
-			pub, _ := sv.PublicKey()
-			if _, err := trust.SignerOfKey(pub, vsa.MayRecord[vsa.KindRevocation]...); err != nil {
-				return fmt.Errorf("--key: %w", err)
 			}
 			now := time.Now().UTC()
 			st, err := vsa.Statement(subject.Name, subject.SHA256, env, vsa.Failed, nil,
@@ -456,13 +475,9 @@ champion, a rollback to it is refused, and admission denies it.`,
 			if err != nil {
 				return err
 			}
-			envl, err := vsa.Sign(ctx, sv, st)
+			id, err := signRecord(ctx, store, sv, st, "revocation")
 			if err != nil {
 				return err
-			}
-			id, _, err := store.Add(ctx, envl)
-			if err != nil {
-				return fmt.Errorf("storing the revocation: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s (record %s)\n", subject, env, id)
 			return nil

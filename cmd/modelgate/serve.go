@@ -40,10 +40,8 @@ Verdicts are cached for at most --cache-ttl, so a revocation or rollback
 takes effect within it. The certificate files are re-read when they change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			for flag, v := range map[string]string{"--listen": listen, "--tls-cert": certFile, "--tls-key": keyFile} {
-				if v == "" {
-					return fmt.Errorf("%s is required (see 'modelgate serve --help')", flag)
-				}
+			if err := requireFlags(cmd, [2]string{"--listen", listen}, [2]string{"--tls-cert", certFile}, [2]string{"--tls-key", keyFile}); err != nil {
+				return err
 			}
 			if len(gateKeys) == 0 {
 				return errors.New("--gate-key PUB is required: the public key(s) whose VSAs admit models")
