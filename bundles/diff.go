@@ -42,28 +42,14 @@ func Diff(old, new *View) []Change {
 	for _, tier := range Tiers {
 		diffSettings("tiers."+tier, flatten(toMap(old.Thresholds.Tiers[tier])), flatten(toMap(new.Thresholds.Tiers[tier])), add)
 	}
-	models := map[string]bool{}
-	for m := range old.Thresholds.Models {
-		models[m] = true
-	}
-	for m := range new.Thresholds.Models {
-		models[m] = true
-	}
-	for _, m := range sortedKeys(models) {
+	for _, m := range unionKeys(old.Thresholds.Models, new.Thresholds.Models) {
 		diffSettings("models."+m, flatten(toMap(old.Thresholds.Models[m])), flatten(toMap(new.Thresholds.Models[m])), add)
 	}
 	rank := map[string]float64{"low": 1, "medium": 2, "high": 3}
 	if old.Inventory.Default != new.Inventory.Default {
 		add(direction(rank[new.Inventory.Default]-rank[old.Inventory.Default], true), "inventory", "default tier of unknown models", old.Inventory.Default, new.Inventory.Default)
 	}
-	names := map[string]bool{}
-	for m := range old.Inventory.Models {
-		names[m] = true
-	}
-	for m := range new.Inventory.Models {
-		names[m] = true
-	}
-	for _, m := range sortedKeys(names) {
+	for _, m := range unionKeys(old.Inventory.Models, new.Inventory.Models) {
 		ot, oin := old.Inventory.Models[m]
 		nt, nin := new.Inventory.Models[m]
 		switch {
@@ -75,14 +61,7 @@ func Diff(old, new *View) []Change {
 			add(direction(rank[nt]-rank[ot], true), "inventory", m+" tier", ot, nt)
 		}
 	}
-	envs := map[string]bool{}
-	for e := range old.Environments {
-		envs[e] = true
-	}
-	for e := range new.Environments {
-		envs[e] = true
-	}
-	for _, e := range sortedKeys(envs) {
+	for _, e := range unionKeys(old.Environments, new.Environments) {
 		o, oin := old.Environments[e]
 		nw, nin := new.Environments[e]
 		switch {
@@ -98,6 +77,27 @@ func Diff(old, new *View) []Change {
 	return out
 }
 
+// unionKeys lists the keys of both maps, sorted.
+func unionKeys[V any](a, b map[string]V) []string {
+	all := map[string]bool{}
+	for k := range a {
+		all[k] = true
+	}
+	for k := range b {
+		all[k] = true
+	}
+	return sortedKeys(all)
+}
+
+// byKey indexes items by a key.
+func byKey[T any](items []T, key func(T) string) map[string]T {
+	m := make(map[string]T, len(items))
+	for _, it := range items {
+		m[key(it)] = it
+	}
+	return m
+}
+
 func direction(delta float64, higherIsTighter bool) string {
 	if (delta > 0) == higherIsTighter {
 		return Tightened
@@ -106,22 +106,9 @@ func direction(delta float64, higherIsTighter bool) string {
 }
 
 func diffGates(old, new *View, add func(kind, area, what, from, to string)) {
-	byID := func(v *View) map[string]GateInfo {
-		m := map[string]GateInfo{}
-		for _, g := range v.Gates {
-			m[g.ID] = g
-		}
-		return m
-	}
-	o, nw := byID(old), byID(new)
-	ids := map[string]bool{}
-	for id := range o {
-		ids[id] = true
-	}
-	for id := range nw {
-		ids[id] = true
-	}
-	for _, id := range sortedKeys(ids) {
+	id := func(g GateInfo) string { return g.ID }
+	o, nw := byKey(old.Gates, id), byKey(new.Gates, id)
+	for _, id := range unionKeys(o, nw) {
 		a, aok := o[id]
 		b, bok := nw[id]
 		switch {
@@ -204,14 +191,7 @@ func higherIsTighter(path string) (bool, bool) {
 }
 
 func diffSettings(scope string, a, b map[string]any, add func(kind, area, what, from, to string)) {
-	paths := map[string]bool{}
-	for p := range a {
-		paths[p] = true
-	}
-	for p := range b {
-		paths[p] = true
-	}
-	for _, p := range sortedKeys(paths) {
+	for _, p := range unionKeys(a, b) {
 		av, aok := a[p]
 		bv, bok := b[p]
 		what := scope + "." + p
@@ -257,22 +237,9 @@ func show(v any) string {
 }
 
 func diffSigners(old, new *View, add func(kind, area, what, from, to string)) {
-	byID := func(v *View) map[string]SignerInfo {
-		m := map[string]SignerInfo{}
-		for _, s := range v.Signers {
-			m[s.ID] = s
-		}
-		return m
-	}
-	o, nw := byID(old), byID(new)
-	ids := map[string]bool{}
-	for id := range o {
-		ids[id] = true
-	}
-	for id := range nw {
-		ids[id] = true
-	}
-	for _, id := range sortedKeys(ids) {
+	id := func(s SignerInfo) string { return s.ID }
+	o, nw := byKey(old.Signers, id), byKey(new.Signers, id)
+	for _, id := range unionKeys(o, nw) {
 		a, aok := o[id]
 		b, bok := nw[id]
 		switch {
