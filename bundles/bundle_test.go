@@ -9,20 +9,12 @@ import (
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/modelgate/modelgate/internal/minibundle"
 )
 
 // writeBundle makes a bundle directory with one decision module.
-func writeBundle(t *testing.T, rego string) string { return writeBundleDir(t, rego) }
-
-func writeBundleDir(t testing.TB, rego string) string {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"r1","roots":["modelgate"]}`), 0o644)
-	os.MkdirAll(filepath.Join(dir, "modelgate"), 0o755)
-	if err := os.WriteFile(filepath.Join(dir, "modelgate", "decision.rego"), []byte("package modelgate\n\n"+rego), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func writeBundle(t testing.TB, rego string) string { return minibundle.Write(t, rego) }
 
 func repoPolicies(t *testing.T) string {
 	dir, _ := os.Getwd()
@@ -107,7 +99,7 @@ test_wrong if modelgate.decision == 2
 // an error; it never crashes the loader.
 func FuzzLoadTarball(f *testing.F) {
 	dir := f.TempDir()
-	src, err := bundle.NewCustomReader(bundle.NewDirectoryLoader(writeBundleDir(f, "decision := 1\n"))).Read()
+	src, err := bundle.NewCustomReader(bundle.NewDirectoryLoader(writeBundle(f, "decision := 1\n"))).Read()
 	if err != nil {
 		f.Fatal(err)
 	}

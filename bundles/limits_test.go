@@ -56,7 +56,7 @@ func TestGzipBombIsRefused(t *testing.T) {
 
 // A bundle directory with a FIFO or a symlink to a device is refused, not read.
 func TestBundleDirWithSpecialFilesIsRefused(t *testing.T) {
-	dir := writeBundleDir(t, "decision := 1\n")
+	dir := writeBundle(t, "decision := 1\n")
 	fifo := filepath.Join(dir, "modelgate", "pipe.json")
 	os.MkdirAll(filepath.Dir(fifo), 0o755)
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
