@@ -108,7 +108,7 @@ func TestRealAPIServer(t *testing.T) {
 	etcd, err := exec.LookPath("etcd")
 	for _, b := range []string{apiserver, kcm, kubectlBin} {
 		if _, statErr := os.Stat(b); statErr != nil || err != nil {
-			t.Skip("no real API server on this machine: run scripts/kube-build.sh (.ci/run does) to build kube-apiserver and install etcd-server")
+			needed(t, "no real API server on this machine: run scripts/kube-build.sh (.ci/run does) to build kube-apiserver and install etcd-server")
 		}
 	}
 	dir := t.TempDir()
