@@ -52,12 +52,13 @@ func (v *Validator) Review(ctx context.Context, env string, req *admissionv1.Adm
 		v.Metrics.Decisions.WithLabelValues("denied", reason).Inc()
 		return resp
 	}
-	if _, ok := v.View.Environments[env]; !ok {
-		return deny("environment", fmt.Sprintf("modelgate: environment %q is not declared by the policy bundle (%s); label the namespace modelgate.dev/environment with one of %s", env, v.View.URI, strings.Join(v.View.Order, ", ")))
-	}
+	// Deleting never waits on the ledger, even under a misconfigured webhook.
 	switch req.Operation {
 	case admissionv1.Delete, admissionv1.Connect:
 		return allow("operation")
+	}
+	if _, ok := v.View.Environments[env]; !ok {
+		return deny("environment", fmt.Sprintf("modelgate: environment %q is not declared by the policy bundle (%s); label the namespace modelgate.dev/environment with one of %s", env, v.View.URI, strings.Join(v.View.Order, ", ")))
 	}
 	refs, err := objectRefs(req.Kind.Kind, req.Object.Raw)
 	if err != nil {

@@ -286,6 +286,9 @@ func TestAdmissionWebhook(t *testing.T) {
 	if a.Response.Allowed || !strings.HasPrefix(a.Response.Status.Message, `modelgate: environment "qa" is not declared by the policy bundle`) {
 		t.Fatalf("undeclared environment: %+v", a.Response)
 	}
+	if _, a = w.send(t, "qa", review("e4", "Pod", "DELETE", nil, objectOf("Pod", ref(1), "", ""))); !a.Response.Allowed {
+		t.Fatalf("a DELETE under an undeclared environment: %+v", a.Response)
+	}
 	// Unpinned references, each way.
 	for _, obj := range []map[string]any{
 		objectOf("Pod", "fraud-scorer:latest", "", ""),
