@@ -1,8 +1,13 @@
 GO      ?= go
 BIN     := bin/modelgate
 PKGS    := ./...
+# Peer tools and a real API server, built once outside the clone (scripts/tools.sh).
+CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
+export MODELGATE_TOOLS ?= $(CACHE)/modelgate-tools
+export MODELGATE_KUBE  ?= $(CACHE)/modelgate-kube
+export PATH := $(MODELGATE_TOOLS):$(MODELGATE_KUBE)/bin:$(PATH)
 
-.PHONY: all build demo test vet policy-test fuzz bench clean
+.PHONY: all build demo test tools vet policy-test fuzz bench clean
 
 all: build
 
@@ -14,9 +19,13 @@ demo: build
 	bash scripts/demo.sh
 
 # Everything: vet, unit and end-to-end tests (fuzz seeds run as tests),
-# and the policy bundle's Rego tests at 100% rule coverage.
-test: build vet policy-test
+# and the policy bundle's Rego tests at 100% rule coverage. On a bare
+# machine it first installs what the tests need (scripts/tools.sh).
+test: tools build vet policy-test
 	$(GO) test -count=1 $(PKGS)
+
+tools:
+	bash scripts/tools.sh
 
 vet:
 	$(GO) vet $(PKGS)

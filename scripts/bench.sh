@@ -4,13 +4,10 @@
 # the results. Peers come from the Go module proxy into ~/.cache/modelgate-tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools=$HOME/.cache/modelgate-tools
-mkdir -p "$tools"
-install() { [ -x "$tools/$1" ] || (cd "$(mktemp -d)" && GOBIN="$tools" GOFLAGS=-mod=mod go install "$2"); }
-install opa github.com/open-policy-agent/opa@v1.22.2
-install conftest github.com/open-policy-agent/conftest@v0.71.1 || echo "conftest could not be installed; its row is left out" >&2
-install cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
-export PATH="$PATH:$tools"
+export MODELGATE_TOOLS=${MODELGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/modelgate-tools}
+bash scripts/tools.sh opa cosign
+bash scripts/tools.sh conftest || echo "conftest could not be installed; its row is left out" >&2
+export PATH="$MODELGATE_TOOLS:$PATH"
 out=$(mktemp)
 run() { echo "\$ $*" | tee -a "$out"; { "$@" 2>&1 || true; } | grep -E '^(Benchmark|ok|PASS|FAIL|\s+bench_test)' | tee -a "$out" || true; }
 run go test -run '^$' -bench . -benchtime 3x ./digest

@@ -27,16 +27,6 @@ import (
 	"github.com/modelgate/modelgate/vsa"
 )
 
-// kubeBin finds the binaries scripts/kube-build.sh builds.
-func kubeBin(name string) string {
-	base := os.Getenv("MODELGATE_KUBE")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache", "modelgate-kube")
-	}
-	return filepath.Join(base, "bin", name)
-}
-
 type pki struct {
 	dir     string
 	ca      *x509.Certificate
@@ -104,13 +94,8 @@ func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
 // ReplicaSet says why, and with the webhook stopped a namespace without the
 // environment label still works.
 func TestRealAPIServer(t *testing.T) {
-	apiserver, kcm, kubectlBin := kubeBin("kube-apiserver"), kubeBin("kube-controller-manager"), kubeBin("kubectl")
-	etcd, err := exec.LookPath("etcd")
-	for _, b := range []string{apiserver, kcm, kubectlBin} {
-		if _, statErr := os.Stat(b); statErr != nil || err != nil {
-			needed(t, "no real API server on this machine: run scripts/kube-build.sh (.ci/run does) to build kube-apiserver and install etcd-server")
-		}
-	}
+	apiserver, kcm := testkit.Tool(t, "kube-apiserver"), testkit.Tool(t, "kube-controller-manager")
+	kubectlBin, etcd := testkit.Tool(t, "kubectl"), testkit.Tool(t, "etcd")
 	dir := t.TempDir()
 	p := newPKI(t, dir)
 

@@ -15,26 +15,13 @@ import (
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
-// kubectl finds a kubectl: on PATH, or the one the API server harness builds.
-func kubectl() string {
-	if p, err := exec.LookPath("kubectl"); err == nil {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	p := filepath.Join(home, ".cache", "modelgate-kube", "bin", "kubectl")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return ""
-}
-
 // The manifests render with kustomize into exactly the kinds the webhook
 // needs, with the webhook configured to fail closed and never to call out
 // for what it does not judge.
 func TestDeployManifests(t *testing.T) {
 	dir := filepath.Join(testkit.RepoRoot(), "deploy")
 	var rendered []byte
-	if k := kubectl(); k != "" {
+	if k := testkit.FindTool("kubectl"); k != "" {
 		out, err := exec.Command(k, "kustomize", dir).Output()
 		if err != nil {
 			t.Fatalf("kubectl kustomize deploy/: %v", err)

@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/testkit"
 )
 
 // mountTmpfs mounts a small tmpfs at dir for the test's life.
 func mountTmpfs(t *testing.T, dir, size string) {
 	t.Helper()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		needed(t, "cannot mount a tmpfs here (%v): run as root to inject a full or read-only filesystem", err)
+		testkit.Needed(t, "cannot mount a tmpfs here (%v): run as root to inject a full or read-only filesystem", err)
 	}
 	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
 }
@@ -87,7 +88,7 @@ func TestReadOnlyStoreStillDecides(t *testing.T) {
 		}
 	}
 	if err := syscall.Mount("", root, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		needed(t, "cannot remount read-only: %v", err)
+		testkit.Needed(t, "cannot remount read-only: %v", err)
 	}
 	args := []string{"verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(root, "store")}
 	if code, out, stderr := runCLI(args...); code != 0 || !strings.HasPrefix(out, "ALLOWED") {
@@ -95,14 +96,4 @@ func TestReadOnlyStoreStillDecides(t *testing.T) {
 	}
 	code, _, stderr := runCLI(append(args, "--vsa-key", r.p.Gate.WriteKey(r.dir))...)
 	undecided(t, code, stderr, "storing the VSA: ", "read-only file system")
-}
-
-// needed skips a test whose machinery this machine lacks — except in CI
-// (CI is set), where .ci/run provides it and a skip would prove nothing.
-func needed(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
 }

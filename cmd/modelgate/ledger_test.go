@@ -165,7 +165,7 @@ func TestLedgerStory(t *testing.T) {
 	undecided(t, code, stderr, "--key: signer alice lacks the gate or waiver role")
 
 	// Every record verifies with cosign, against the model file it names.
-	cosign := cosignBin(t)
+	cosign := testkit.Tool(t, "cosign")
 	s, _ := evidence.OpenDir(strings.TrimPrefix(l.store, "dir:"))
 	all, _, _ := s.All(t.Context())
 	pubs := map[string]string{}
@@ -209,17 +209,4 @@ func TestLedgerStory(t *testing.T) {
 func subjectOf(n string, l *ledgerRun) digest.Subject {
 	sum := sha256.Sum256([]byte("weights of version " + n))
 	return digest.Subject{Name: "fraud-scorer", SHA256: hex.EncodeToString(sum[:])}
-}
-
-// cosignBin finds cosign: on PATH, or in the tools folder .ci/run fills.
-func cosignBin(t *testing.T) string {
-	if p, err := exec.LookPath("cosign"); err == nil {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	p := filepath.Join(home, ".cache", "modelgate-tools", "cosign")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatal("cosign is not installed: .ci/run builds it into ~/.cache/modelgate-tools (go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5)")
-	}
-	return p
 }

@@ -14,21 +14,10 @@ import (
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
-// chromium finds Debian's headless browser; .ci/run installs it.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does)")
-	return ""
-}
-
 // headless runs the browser on a page with no network and returns its DOM
 // after rendering; it also takes a screenshot into the artefacts folder.
 func headless(t *testing.T, page, shot string) *html.Node {
-	bin := chromium(t)
+	bin := testkit.Tool(t, "chromium")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	profile := t.TempDir()

@@ -15,10 +15,7 @@ import (
 // returns host:port; it stops when the test ends.
 func StartRegistry(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Fatal("docker-registry is not installed: apt-get install docker-registry (.ci/run does)")
-	}
+	bin := Tool(t, "docker-registry")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
