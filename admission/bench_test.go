@@ -28,6 +28,7 @@ import (
 	"github.com/modelgate/modelgate/admission"
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
@@ -54,7 +55,7 @@ func setup(b *testing.B) *admission.Validator {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &admission.Validator{Store: store, Trust: trust, View: view, Cache: admission.NewCache(10000), TTL: 30 * time.Second,
+	return &admission.Validator{Ledger: &vsa.Ledger{Store: store, Trust: trust, View: view}, View: view, Cache: admission.NewCache(10000), TTL: 30 * time.Second,
 		StoreTimeout: 2 * time.Second, Metrics: admission.NewMetrics(), Now: time.Now}
 }
 
@@ -142,7 +143,7 @@ func BenchmarkReviewWarm(b *testing.B) {
 // ledger read and the VSA verification.
 func BenchmarkReviewMiss(b *testing.B) {
 	v := setup(b)
-	ref := admission.Ref{Name: "fraud-scorer", Digest: fmt.Sprintf("%064x", 1)}
+	ref := admission.Ref{Subject: digest.Subject{Name: "fraud-scorer", SHA256: fmt.Sprintf("%064x", 1)}}
 	var times []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -17,21 +17,21 @@ import (
 // Annotation names a pod's model: NAME@sha256:HEX.
 const Annotation = "modelgate.dev/model"
 
-// Ref is one model reference found in an object.
+// Ref is one model reference found in an object: the model's name in the
+// ledger and its digest ("" when the reference is not pinned).
 type Ref struct {
-	Name   string // the model's name in the ledger
-	Digest string // sha256 HEX; "" when the reference is not pinned
-	Where  string // where in the object it was found, for messages
-	Raw    string // the reference as written
+	digest.Subject
+	Where string // where in the object it was found, for messages
+	Raw   string // the reference as written
 }
 
 // Pinned reports whether the reference names a digest.
-func (r Ref) Pinned() bool { return r.Digest != "" }
+func (r Ref) Pinned() bool { return r.SHA256 != "" }
 
 // String is NAME@sha256:HEX, or the raw reference when unpinned.
 func (r Ref) String() string {
 	if r.Pinned() {
-		return r.Name + "@sha256:" + r.Digest
+		return r.Subject.String()
 	}
 	return r.Raw
 }
@@ -54,16 +54,18 @@ var ociDigestRef = regexp.MustCompile(`^([^@\s]+?)(?::[\w][\w.-]{0,127})?@sha256
 
 // FindRefs lists the model references in an object of a kind: the
 // modelgate.dev/model annotation (on the object and its pod template),
-// image volumes (spec.volumes[].image.reference, as CNCF ModelPack
-// artifacts and KServe's oci+native:// mount them), and KServe storageUri
-// fields. A reference to the same digest found twice is listed once.
+// image volumes (volumes[].image.reference, as CNCF ModelPack artifacts and
+// KServe's oci+native:// mount them), KServe storageUri fields, storage
+// keys, and STORAGE_URI environment variables. A form that cannot carry a
+// digest is returned unpinned, so it is denied, never passed as "no
+// model". A reference to the same digest found twice is listed once.
 func FindRefs(kind string, obj map[string]any) []Ref {
 	var refs []Ref
 	refs = append(refs, annotationRefs(obj, "metadata")...)
 	if kind == "InferenceService" {
 		spec, _ := obj["spec"].(map[string]any)
 		for _, part := range []string{"predictor", "transformer", "explainer"} {
-			walkStorageURIs(spec[part], "spec."+part, &refs)
+			walkModels(spec[part], "spec."+part, true, &refs)
 		}
 		return dedupe(refs)
 	}
@@ -82,15 +84,7 @@ func FindRefs(kind string, obj map[string]any) []Ref {
 		refs = append(refs, annotationRefs(t, where+".metadata")...)
 		where += "."
 	}
-	spec, _ := t["spec"].(map[string]any)
-	vols, _ := spec["volumes"].([]any)
-	for i, v := range vols {
-		vm, _ := v.(map[string]any)
-		img, _ := vm["image"].(map[string]any)
-		if ref, ok := img["reference"].(string); ok {
-			refs = append(refs, ociRef(ref, fmt.Sprintf("%sspec.volumes[%d].image.reference", where, i)))
-		}
-	}
+	walkModels(t["spec"], where+"spec", false, &refs)
 	return dedupe(refs)
 }
 
@@ -103,7 +97,7 @@ func annotationRefs(obj map[string]any, where string) []Ref {
 	}
 	r := Ref{Where: where + ".annotations[" + Annotation + "]", Raw: raw}
 	if s, err := digest.ParseRef(strings.TrimSpace(raw)); err == nil {
-		r.Name, r.Digest = s.Name, s.SHA256
+		r.Subject = s
 	} else {
 		r.Name = strings.SplitN(raw, "@", 2)[0]
 	}
@@ -120,7 +114,7 @@ func ociRef(raw, where string) Ref {
 	}
 	repo := ref
 	if m := ociDigestRef.FindStringSubmatch(ref); m != nil {
-		repo, r.Digest = m[1], m[2]
+		repo, r.SHA256 = m[1], m[2]
 	} else if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		repo = ref[:i]
 	}
@@ -128,7 +122,10 @@ func ociRef(raw, where string) Ref {
 	return r
 }
 
-func walkStorageURIs(v any, where string, refs *[]Ref) {
+// walkModels finds the model references below a pod spec or a KServe
+// component: image volumes anywhere, STORAGE_URI environment variables,
+// and in KServe (kserve) storageUri fields and storage keys.
+func walkModels(v any, where string, kserve bool, refs *[]Ref) {
 	switch x := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(x))
@@ -137,17 +134,47 @@ func walkStorageURIs(v any, where string, refs *[]Ref) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if s, ok := x[k].(string); ok && k == "storageUri" {
-				*refs = append(*refs, storageRef(s, where+"."+k))
-				continue
+			at := where + "." + k
+			switch val := x[k]; {
+			case kserve && k == "storageUri":
+				s, _ := val.(string)
+				*refs = append(*refs, storageRef(s, at))
+			case kserve && k == "storage" && val != nil:
+				// A storage key and path name a secret's bucket: no digest.
+				*refs = append(*refs, Ref{Where: at, Raw: fmt.Sprintf("storage %s", compact(val))})
+			case k == "image":
+				if img, ok := val.(map[string]any); ok {
+					ref, _ := img["reference"].(string)
+					*refs = append(*refs, ociRef(ref, at+".reference"))
+				}
+			case k == "env":
+				envs, _ := val.([]any)
+				for i, e := range envs {
+					em, _ := e.(map[string]any)
+					if em["name"] != "STORAGE_URI" {
+						continue
+					}
+					s, _ := em["value"].(string) // valueFrom: read elsewhere, never pinned here
+					*refs = append(*refs, storageRef(s, fmt.Sprintf("%s[%d].value", at, i)))
+				}
+			default:
+				walkModels(val, at, kserve, refs)
 			}
-			walkStorageURIs(x[k], where+"."+k, refs)
 		}
 	case []any:
 		for i, e := range x {
-			walkStorageURIs(e, fmt.Sprintf("%s[%d]", where, i), refs)
+			walkModels(e, fmt.Sprintf("%s[%d]", where, i), kserve, refs)
 		}
 	}
+}
+
+// compact shows a storage spec in a message, bounded.
+func compact(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
 }
 
 // storageRef reads a KServe storageUri: only oci:// and oci+native://
@@ -157,7 +184,7 @@ func storageRef(raw, where string) Ref {
 		return ociRef(raw, where)
 	}
 	name := strings.TrimRight(raw, "/")
-	return Ref{Name: name[strings.LastIndex(name, "/")+1:], Where: where, Raw: raw}
+	return Ref{Subject: digest.Subject{Name: name[strings.LastIndex(name, "/")+1:]}, Where: where, Raw: raw}
 }
 
 // dedupe keeps one reference per digest (the annotation's name first) and
@@ -167,10 +194,10 @@ func dedupe(refs []Ref) []Ref {
 	seen := map[string]bool{}
 	for _, r := range refs {
 		if r.Pinned() {
-			if seen[r.Digest] {
+			if seen[r.SHA256] {
 				continue
 			}
-			seen[r.Digest] = true
+			seen[r.SHA256] = true
 		}
 		out = append(out, r)
 	}

@@ -44,8 +44,8 @@ func FuzzFindRefs(f *testing.F) {
 		}
 		for _, k := range append(Kinds, kind) {
 			for _, r := range FindRefs(k, obj) {
-				if r.Pinned() && len(r.Digest) != 64 {
-					t.Fatalf("a pinned reference with digest %q", r.Digest)
+				if r.Pinned() && len(r.SHA256) != 64 {
+					t.Fatalf("a pinned reference with digest %q", r.SHA256)
 				}
 			}
 		}

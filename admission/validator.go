@@ -12,17 +12,13 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/vsa"
 )
 
 // Validator judges admission reviews from the promotion ledger.
 type Validator struct {
-	Store        evidence.Store
-	Trust        *facts.Trust  // the gate keys (gate role) and the bundle's revokers
+	Ledger       *vsa.Ledger   // the store's ledger, as the bundle trusts it (narrowed to the gate keys)
 	View         *bundles.View // tiers, thresholds, environments and their order
 	Cache        *Cache
 	TTL          time.Duration // how long a verdict is kept at most
@@ -33,8 +29,6 @@ type Validator struct {
 
 // WarnWithin is how close to its expiry an admitting decision warns.
 const WarnWithin = 7 * 24 * time.Hour
-
-var tierRank = map[string]int{"low": 1, "medium": 2, "high": 3}
 
 // Review answers one admission request for an environment. It never
 // allows on an error: every failure is a deny that says why.
@@ -124,9 +118,9 @@ func subset(refs, old []Ref) bool {
 // the ledger.
 func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 	if !r.Pinned() {
-		return Verdict{Reason: "unpinned", Message: fmt.Sprintf("modelgate: the model reference %q at %s is not pinned: pin the digest (NAME@sha256:HEX in %s, or oci://REGISTRY/REPO@sha256:HEX)", r.Raw, r.Where, Annotation)}
+		return Verdict{Reason: "unpinned", Message: fmt.Sprintf("modelgate: the model reference %q at %s carries no digest: pin the model by digest (NAME@sha256:HEX in %s, or oci://REGISTRY/REPO@sha256:HEX)", r.Raw, r.Where, Annotation)}
 	}
-	key := env + "\x00" + r.Name + "\x00" + r.Digest
+	key := env + "\x00" + r.Name + "\x00" + r.SHA256
 	now := v.Now()
 	if verdict, ok := v.Cache.Get(key, now); ok {
 		v.Metrics.Cache.WithLabelValues("hit").Inc()
@@ -141,7 +135,11 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("no answer within %s", v.StoreTimeout)
 		}
-		return Verdict{Reason: "store", Message: fmt.Sprintf("modelgate: the ledger in %s could not be read for %s (%v); modelgate fails closed: check the store, then retry", v.Store, r, err)}
+		var broken *vsa.BrokenError
+		if errors.As(err, &broken) {
+			return Verdict{Reason: "ledger-broken", Message: "modelgate: " + err.Error()}
+		}
+		return Verdict{Reason: "store", Message: fmt.Sprintf("modelgate: the ledger in %s could not be read for %s (%v); modelgate fails closed: check the store, then retry", v.Ledger.Store, r.Subject, err)}
 	}
 	if limit := now.Add(v.TTL); expires.IsZero() || expires.After(limit) {
 		expires = limit
@@ -150,75 +148,37 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 	return verdict
 }
 
-// judge reads the digest's own records and the environments' rollbacks
-// and revocations, and replays them.
+// judge asks the ledger's one rule, and says what to do when it refuses.
 func (v *Validator) judge(ctx context.Context, env string, r Ref, now time.Time) (Verdict, time.Time, error) {
-	ref := r.String()
-	envs, _, err := v.Store.Subject(ctx, r.Digest)
-	if err != nil {
-		return Verdict{}, time.Time{}, err
-	}
-	own, _ := vsa.FromFacts(facts.Collect(ctx, v.Trust, r.Digest, envs, now).Facts, r.Name, "")
-	l := vsa.Ledger{Store: v.Store, Trust: v.Trust}
-	state := func(e string) (*vsa.State, error) {
-		control, err := l.Control(ctx, r.Name, e, now)
-		if err != nil {
-			return nil, err
-		}
-		records := append(control, own...)
-		vsa.Order(records)
-		return vsa.Replay(records, e, now), nil
-	}
-	s, err := state(env)
+	a, err := v.Ledger.Admits(ctx, r.Subject, env, now)
 	if err != nil {
 		return Verdict{}, time.Time{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Verdict{}, time.Time{}, err
 	}
-	deny := func(reason, format string, args ...any) (Verdict, time.Time, error) {
-		return Verdict{Reason: reason, Message: "modelgate: " + fmt.Sprintf(format, args...)}, time.Time{}, nil
-	}
-	verify := fmt.Sprintf("'modelgate verify --subject %s --env %s --vsa-key GATE_KEY'", ref, env)
-	if rv := s.Revoked[r.Digest]; rv != nil {
-		return deny("revoked", "%s was revoked in %s at %s by %s: %s", ref, env, attest.NormalTime(rv.Time), rv.Signer, rv.Revocation.Reason)
-	}
-	passed := s.Passed[r.Digest]
-	if passed == nil {
-		return deny("not-promoted", "%s has no PASSED decision in %s signed by a gate key; promote it with %s", ref, env, verify)
-	}
-	if rb := s.RolledBack[r.Digest]; rb != nil {
-		return deny("rolled-back", "%s was rolled back from in %s at %s (%s); the champion is %s", ref, env, attest.NormalTime(rb.Time), rb.Rollback.Reason, rb.Rollback.To)
-	}
-	modelTier, _ := v.View.TierOf(r.Name)
-	if tierRank[passed.Tier] < tierRank[modelTier] {
-		return deny("tier", "%s was decided at tier %s in %s, but %s is a %s-tier model: decide it again with %s", ref, passed.Tier, env, r.Name, modelTier, verify)
-	}
-	var expires time.Time
-	if max := v.View.Effective(passed.Tier, r.Name).MaxVSAAgeDays; max != nil {
-		expires = passed.Time.Add(time.Duration(*max * 24 * float64(time.Hour)))
-		if !now.Before(expires) {
-			return deny("expired", "the PASSED decision of %s in %s (%s) expired at %s: the %s tier admits for %v days; decide it again with %s", ref, env, attest.NormalTime(passed.Time), attest.NormalTime(expires), passed.Tier, *max, verify)
+	if !a.Admitted() {
+		verify := fmt.Sprintf("'modelgate verify --subject %s --env %s --vsa-key GATE_KEY'", r.Subject, env)
+		msg := "modelgate: " + a.Reason()
+		switch a.Refusal {
+		case vsa.NotPromoted:
+			msg += "; promote it with " + verify
+		case vsa.Withdrawn, vsa.Expired, vsa.TierTooLow:
+			msg += "; decide it again with " + verify
+		case vsa.OutOfOrder:
+			msg += "; promote it there first"
 		}
-	}
-	for _, req := range v.View.Environments[env].Requires {
-		rs, err := state(req)
-		if err != nil {
-			return Verdict{}, time.Time{}, err
-		}
-		if _, ok := rs.Admitted(r.Digest); !ok {
-			return deny("promotion-order", "%s is not promoted through %s, which %s requires; promote it there first", ref, req, env)
-		}
+		return Verdict{Reason: string(a.Refusal), Message: msg}, time.Time{}, nil
 	}
 	verdict := Verdict{Allowed: true, Reason: "admitted"}
-	if !expires.IsZero() && expires.Sub(now) < WarnWithin {
-		w := fmt.Sprintf("modelgate: %s in %s expires in %dh; decide it again", ref, env, int(expires.Sub(now).Hours()))
+	if expires := a.Expires; !expires.IsZero() && expires.Sub(now) < WarnWithin {
+		w := fmt.Sprintf("modelgate: %s in %s expires in %dh; decide it again", r.Subject, env, int(expires.Sub(now).Hours()))
 		if len(w) > 120 {
-			w = fmt.Sprintf("modelgate: %s…@sha256:%s… in %s expires in %dh", clip(r.Name, 24), r.Digest[:12], clip(env, 16), int(expires.Sub(now).Hours()))
+			w = fmt.Sprintf("modelgate: %s…@sha256:%s… in %s expires in %dh", clip(r.Name, 24), r.SHA256[:12], clip(env, 16), int(expires.Sub(now).Hours()))
 		}
 		verdict.Warning = w
 	}
-	return verdict, expires, nil
+	return verdict, a.Expires, nil
 }
 
 func clip(s string, n int) string {

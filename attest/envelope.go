@@ -48,7 +48,10 @@ func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([
 // Verified is an envelope whose signature checked out against a trusted key.
 type Verified struct {
 	ID        string // EnvelopeID of the envelope bytes
-	KeyID     string // the key that verified it
+	// StatementID is sha256:HEX of the signed payload: one statement
+	// re-encoded in other envelope bytes keeps it.
+	StatementID string
+	KeyID       string // the key that verified it
 	Statement *Statement
 	Predicate any // the statement's predicate, decoded with json.Number
 }
@@ -129,7 +132,7 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadStatement, err)
 	}
-	out := &Verified{ID: EnvelopeID(data), KeyID: accepted[0].KeyID, Statement: st}
+	out := &Verified{ID: EnvelopeID(data), StatementID: EnvelopeID(payload), KeyID: accepted[0].KeyID, Statement: st}
 	pred, err := decodePredicate(st.PredicateType, st.Predicate)
 	if err != nil {
 		return out, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)

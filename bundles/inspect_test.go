@@ -23,7 +23,7 @@ func TestInspectNamesEveryGateAndThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if len(v.Gates) != 13 {
+	if len(v.Gates) != 14 {
 		t.Fatalf("%d gates", len(v.Gates))
 	}
 	for _, g := range v.Gates {

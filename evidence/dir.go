@@ -19,22 +19,24 @@ import (
 //
 //	objects/AB/ABCDEF…   one envelope per file, named by the SHA-256 of its bytes
 //	index/SUBJECTHEX     one line per envelope id naming that subject, append-only
+//	ledger/SUBJECTHEX    the same, for ledger records (VSAs) alone
 //
 // Envelope files are written to a temp file, synced and renamed, so a reader
 // never sees half an envelope; index lines are appended under an exclusive
 // lock, and a torn last line is skipped and reported.
 type Dir struct {
-	root string
+	root  string
+	index string // "index", or "ledger" for the ledger's view
 }
 
 // OpenDir opens (creating if needed) a directory store.
 func OpenDir(root string) (*Dir, error) {
-	for _, sub := range []string{"objects", "index", "tmp"} {
+	for _, sub := range []string{"objects", "index", "ledger", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("store %s: %w", root, err)
 		}
 	}
-	return &Dir{root: root}, nil
+	return &Dir{root: root, index: "index"}, nil
 }
 
 // OpenExistingDir opens a directory store that must already exist: commands
@@ -47,22 +49,25 @@ func OpenExistingDir(root string) (*Dir, error) {
 		}
 		return nil, fmt.Errorf("store dir:%s is not an evidence store (no objects/ inside); check --store", root)
 	}
-	return &Dir{root: root}, nil
+	return &Dir{root: root, index: "index"}, nil
 }
 
 func (d *Dir) String() string { return "dir:" + d.root }
+
+// Ledger is the store seen through its ledger index.
+func (d *Dir) Ledger() Store { return &Dir{root: d.root, index: "ledger"} }
 
 func (d *Dir) objectPath(hex string) string {
 	return filepath.Join(d.root, "objects", hex[:2], hex)
 }
 
 func (d *Dir) indexPath(subject string) string {
-	return filepath.Join(d.root, "index", subject)
+	return filepath.Join(d.root, d.index, subject)
 }
 
 // Add stores an envelope and indexes it under each subject it names.
 func (d *Dir) Add(_ context.Context, data []byte) (string, bool, error) {
-	subjects, err := Subjects(data)
+	subjects, record, err := indexing(data)
 	if err != nil {
 		return "", false, fmt.Errorf("not stored: %w", err)
 	}
@@ -72,9 +77,18 @@ func (d *Dir) Add(_ context.Context, data []byte) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	for _, s := range subjects {
-		if err := d.indexAdd(s, hex); err != nil {
+	indexes := []string{"index"}
+	if record {
+		indexes = append(indexes, "ledger")
+	}
+	for _, index := range indexes {
+		if err := os.MkdirAll(filepath.Join(d.root, index), 0o755); err != nil {
 			return "", false, err
+		}
+		for _, s := range subjects {
+			if err := d.indexAdd(filepath.Join(d.root, index, s), hex); err != nil {
+				return "", false, err
+			}
 		}
 	}
 	return id, added, nil
@@ -112,15 +126,15 @@ func (d *Dir) writeObject(hex string, data []byte) (bool, error) {
 	return true, syncDir(dir)
 }
 
-// indexAdd appends hex to the subject's index unless it is already there.
-func (d *Dir) indexAdd(subject, hex string) error {
-	f, err := os.OpenFile(d.indexPath(subject), os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+// indexAdd appends hex to an index file unless it is already there.
+func (d *Dir) indexAdd(path, hex string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
-		return fmt.Errorf("index %s: %w (a symlink or special file in the store?)", d.indexPath(subject), err)
+		return fmt.Errorf("index %s: %w (a symlink or special file in the store?)", path, err)
 	}
 	defer f.Close()
 	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return fmt.Errorf("index %s is not a regular file; remove it", d.indexPath(subject))
+		return fmt.Errorf("index %s is not a regular file; remove it", path)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock index: %w", err)

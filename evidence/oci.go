@@ -30,9 +30,11 @@ import (
 
 // Media and artifact types of evidence pushed to a registry.
 const (
-	ArtifactType     = "application/vnd.modelgate.evidence.v1"
-	EnvelopeMedia    = "application/vnd.dsse.envelope.v1+json"
-	maxManifestBytes = 1 << 20
+	ArtifactType = "application/vnd.modelgate.evidence.v1"
+	// LedgerArtifactType marks the ledger's own referrers: VSAs alone.
+	LedgerArtifactType = "application/vnd.modelgate.ledger.v1"
+	EnvelopeMedia      = "application/vnd.dsse.envelope.v1+json"
+	maxManifestBytes   = 1 << 20
 	// RequestTimeout bounds each request to a registry.
 	RequestTimeout = 30 * time.Second
 )
@@ -44,7 +46,22 @@ const (
 type OCI struct {
 	ref  string
 	repo *remote.Repository
+	view ociView
 }
+
+// ociView is one index of the repository: the evidence's or the ledger's,
+// each with its own artifact type and referrer tags.
+type ociView struct {
+	artifactType, tagPrefix string
+}
+
+var (
+	evidenceView = ociView{ArtifactType, "mg-"}
+	ledgerView   = ociView{LedgerArtifactType, "mgl-"}
+)
+
+// Ledger is the store seen through its ledger index.
+func (o *OCI) Ledger() Store { return &OCI{ref: o.ref, repo: o.repo, view: ledgerView} }
 
 // OpenOCI opens REGISTRY/REPO. Loopback registries are spoken to over plain
 // HTTP, as Docker does; others need TLS unless opts.PlainHTTP.
@@ -56,7 +73,7 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 	Configure(repo, opts.PlainHTTP)
 	// Registries often refuse deletes; keep old referrers indexes rather than fail.
 	repo.SkipReferrersGC = true
-	return &OCI{ref: ref, repo: repo}, nil
+	return &OCI{ref: ref, repo: repo, view: evidenceView}, nil
 }
 
 // Configure sets up a repository client as modelgate speaks to every
@@ -103,7 +120,7 @@ func (o *OCI) subjectDescriptor(ctx context.Context, hex string) ocispec.Descrip
 // Add pushes the envelope as a blob and, for each subject, an artifact
 // manifest that refers to it.
 func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
-	subjects, err := Subjects(data)
+	subjects, record, err := indexing(data)
 	if err != nil {
 		return "", false, fmt.Errorf("not stored: %w", err)
 	}
@@ -118,35 +135,51 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 			return "", false, o.wrap(err)
 		}
 	}
-	for _, s := range subjects {
-		subject := o.subjectDescriptor(ctx, s)
-		var man ocispec.Descriptor
-		// Where the registry lacks the referrers API, another writer's update
-		// of the same referrers index can make ours fail: try again, a little
-		// later each time; the manifest and its tag are what must land.
-		for attempt := 0; ; attempt++ {
-			man, err = oras.PackManifest(ctx, o.repo, oras.PackManifestVersion1_1, ArtifactType, oras.PackManifestOptions{
-				Subject: &subject,
-				Layers:  []ocispec.Descriptor{blob},
-				// A fixed time keeps the manifest, and so a second add, identical.
-				ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "1970-01-01T00:00:00Z"},
-			})
-			if err == nil || attempt == 7 || !strings.Contains(err.Error(), "referrers index") || ctx.Err() != nil {
-				break
+	views := []ociView{evidenceView}
+	if record {
+		views = append(views, ledgerView)
+	}
+	for _, view := range views {
+		for _, s := range subjects {
+			if err := o.refer(ctx, view, s, id, blob); err != nil {
+				return "", false, err
 			}
-			time.Sleep(time.Duration(10+rand.IntN(40<<attempt)) * time.Millisecond)
-		}
-		if err != nil {
-			return "", false, o.wrap(err)
-		}
-		// The referrers tag schema is a read-modify-write of one index, and
-		// two writers at once can drop each other's entry; a tag of our own
-		// per envelope and subject is written alone, so nothing is lost.
-		if err := o.repo.Tag(ctx, man, referrerTag(s, id)); err != nil {
-			return "", false, o.wrap(err)
 		}
 	}
 	return id, !exists, nil
+}
+
+// refer pushes an artifact of the view's type that refers to the subject
+// and holds the envelope blob, and tags it.
+func (o *OCI) refer(ctx context.Context, view ociView, s, id string, blob ocispec.Descriptor) error {
+	subject := o.subjectDescriptor(ctx, s)
+	var man ocispec.Descriptor
+	var err error
+	// Where the registry lacks the referrers API, another writer's update
+	// of the same referrers index can make ours fail: try again, a little
+	// later each time; the manifest and its tag are what must land.
+	for attempt := 0; ; attempt++ {
+		man, err = oras.PackManifest(ctx, o.repo, oras.PackManifestVersion1_1, view.artifactType, oras.PackManifestOptions{
+			Subject: &subject,
+			Layers:  []ocispec.Descriptor{blob},
+			// A fixed time keeps the manifest, and so a second add, identical.
+			ManifestAnnotations: map[string]string{ocispec.AnnotationCreated: "1970-01-01T00:00:00Z"},
+		})
+		if err == nil || attempt == 7 || !strings.Contains(err.Error(), "referrers index") || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(10+rand.IntN(40<<attempt)) * time.Millisecond)
+	}
+	if err != nil {
+		return o.wrap(err)
+	}
+	// The referrers tag schema is a read-modify-write of one index, and
+	// two writers at once can drop each other's entry; a tag of our own
+	// per envelope and subject is written alone, so nothing is lost.
+	if err := o.repo.Tag(ctx, man, view.tagPrefix+referrerTag(s, id)); err != nil {
+		return o.wrap(err)
+	}
+	return nil
 }
 
 // Subject returns the envelopes of every artifact that refers to the digest.
@@ -154,7 +187,7 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
 	ctx = context.WithValue(ctx, pagesKey{}, new(atomic.Int64))
-	err := o.repo.Referrers(ctx, subject, ArtifactType, func(refs []ocispec.Descriptor) error {
+	err := o.repo.Referrers(ctx, subject, o.view.artifactType, func(refs []ocispec.Descriptor) error {
 		if manifests = append(manifests, refs...); len(manifests) > MaxPerSubject {
 			return fmt.Errorf("%w: more than %d envelopes refer to sha256:%s", ErrLimit, MaxPerSubject, hex)
 		}
@@ -261,15 +294,15 @@ func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
 	return nil, nil, fmt.Errorf("%s: list needs --subject for an OCI store", o)
 }
 
-// referrerTag names an envelope's artifact for one subject: "mg-" and the
-// subject's hex, then the envelope's.
+// referrerTag names an envelope's artifact for one subject, after the
+// view's prefix: the subject's hex, then the envelope's.
 func referrerTag(subjectHex, envelopeID string) string {
-	return "mg-" + subjectHex + "-" + strings.TrimPrefix(envelopeID, "sha256:")[:32]
+	return subjectHex + "-" + strings.TrimPrefix(envelopeID, "sha256:")[:32]
 }
 
 // taggedReferrers lists the artifacts tagged for a subject.
 func (o *OCI) taggedReferrers(ctx context.Context, hex string) ([]ocispec.Descriptor, error) {
-	prefix := "mg-" + hex + "-"
+	prefix := o.view.tagPrefix + hex + "-"
 	var tags []string
 	pages := 0
 	err := o.repo.Tags(ctx, "", func(page []string) error {

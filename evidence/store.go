@@ -40,6 +40,11 @@ type Store interface {
 	All(ctx context.Context) ([]Envelope, []Problem, error)
 	// String names the store as it was given.
 	String() string
+	// Ledger is the same store seen through its ledger index: only
+	// envelopes whose statement is a VSA are indexed there, so evidence of
+	// any other kind, however much, never reaches a ledger reader. Add
+	// through either view indexes an envelope in both where it belongs.
+	Ledger() Store
 }
 
 // Lister is a store that can list the ids under a subject, in the order
@@ -93,19 +98,26 @@ func Open(spec string, opts Options) (Store, error) {
 // Subjects reads, without verifying, the sha256 subjects an envelope names;
 // stores index envelopes by them. Verification happens when evidence is used.
 func Subjects(data []byte) ([]string, error) {
+	subjects, _, err := indexing(data)
+	return subjects, err
+}
+
+// indexing reads, without verifying, what a store indexes an envelope by:
+// its subjects, and whether it belongs in the ledger index (a VSA).
+func indexing(data []byte) (subjects []string, record bool, err error) {
 	env, err := attest.ParseEnvelope(data)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	payload, err := env.DecodeB64Payload()
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64", attest.ErrMalformed)
+		return nil, false, fmt.Errorf("%w: payload is not base64", attest.ErrMalformed)
 	}
 	st, err := attest.ParseStatement(payload)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return st.SubjectDigests(), nil
+	return st.SubjectDigests(), st.PredicateType == attest.VSAType, nil
 }
 
 // ParseID accepts sha256:HEX (or bare HEX) and returns HEX.

@@ -42,6 +42,8 @@ type Fact struct {
 	Names []string `json:"-"`
 	// Raw is the predicate as signed.
 	Raw json.RawMessage `json:"-"`
+	// StatementID is sha256:HEX of the signed statement.
+	StatementID string `json:"-"`
 }
 
 // Rejected is an envelope that did not verify, and why. When a trusted
@@ -143,6 +145,7 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		Source:           env.Source,
 		Names:            v.Statement.NamesOf(subjectHex),
 		Raw:              v.Statement.Predicate,
+		StatementID:      v.StatementID,
 	}, nil
 }
 

@@ -30,6 +30,7 @@ import (
 type Gate struct {
 	Bundle *bundles.Bundle
 	Trust  *facts.Trust
+	view   *bundles.View
 
 	compiled  chan struct{} // closed once engine and engineErr are set
 	engine    *policy.Engine
@@ -49,7 +50,11 @@ func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
 	}
-	g := &Gate{Bundle: b, Trust: trust, compiled: make(chan struct{})}
+	view, err := b.View()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gate{Bundle: b, Trust: trust, view: view, compiled: make(chan struct{})}
 	go func() {
 		g.engine, g.engineErr = policy.NewEngine(ctx, b.URI, b.Raw())
 		close(g.compiled)
@@ -90,6 +95,9 @@ type Outcome struct {
 	Decision *decision.Decision
 	Input    Input        // the document judged
 	Facts    facts.Result // verified and rejected envelopes
+	// Previous is the id of the newest ledger record of the model in the
+	// environment: the record a VSA of this decision names before it.
+	Previous string
 }
 
 // InputJSON is the exact input judged, to replay with opa eval or conftest.
@@ -119,11 +127,12 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		return nil, fmt.Errorf("deadline: %w; raise --timeout", err)
 	}
 
-	champ, err := g.champion(ctx, req)
+	l := g.Ledger(req.Store)
+	champ, previous, err := g.champion(ctx, l, req)
 	if err != nil {
 		return nil, err
 	}
-	promotions, err := g.promotions(ctx, req, res.Facts)
+	promotions, revocation, err := g.ledgerFacts(ctx, l, req)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +143,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		Now:           req.Now.UTC().Format(time.RFC3339),
 		Champion:      champ,
 		Promotions:    promotions,
+		Revocation:    revocation,
 		Evidence:      res.Facts,
 		Rejected:      res.Rejected,
 	}
@@ -155,7 +165,12 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	b := g.Bundle
 	d.Policy = decision.Policy{URI: b.URI, Digest: b.Digest, Revision: b.Revision}
-	return &Outcome{Decision: d, Input: in, Facts: res}, nil
+	return &Outcome{Decision: d, Input: in, Facts: res, Previous: previous}, nil
+}
+
+// Ledger is the promotion ledger of a store as this bundle trusts it.
+func (g *Gate) Ledger(store evidence.Store) *vsa.Ledger {
+	return &vsa.Ledger{Store: store, Trust: g.Trust, View: g.view}
 }
 
 // checkName binds the model's name to its signed evidence: the name asked
@@ -164,6 +179,9 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 func checkName(subject digest.Subject, fs []facts.Fact) error {
 	var names []string
 	for _, f := range fs {
+		if f.Type == attest.VSAType {
+			continue // a ledger record is never evidence of a model's name
+		}
 		for _, n := range f.Names {
 			if !slices.Contains(names, n) {
 				names = append(names, n)
@@ -188,59 +206,63 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-// champion finds the newest PASSED VSA for the model and environment in the
-// store, signed by a gate key; --champion only where the store knows none.
-func (g *Gate) champion(ctx context.Context, req Request) (*Champion, error) {
+// champion is the ledger's champion for the model and environment other
+// than the candidate, by the ledger's one rule; --champion only where the
+// store knows none. It also returns the newest record there, which a VSA
+// of this decision names as its previous.
+func (g *Gate) champion(ctx context.Context, l *vsa.Ledger, req Request) (*Champion, string, error) {
+	previous := ""
 	if req.Store != nil {
-		l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
-		other := func(s *vsa.State) *vsa.Record { return s.ChampionOtherThan(req.Subject.SHA256) }
-		state, err := l.State(ctx, req.Subject.Name, req.Environment, req.Now, other)
+		a, last, err := l.Champion(ctx, req.Subject.Name, req.Environment, req.Subject.SHA256, req.Now)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		if r := other(state); r != nil {
-			found := &Champion{Name: r.Model, Digest: map[string]string{"sha256": r.Digest}, Source: fmt.Sprintf("store (%s VSA %s)", r.Kind, r.ID)}
-			return found, g.championEvaluations(ctx, req, found)
+		if last != nil {
+			previous = last.ID
+		}
+		if a != nil {
+			r := a.Record
+			found := &Champion{Name: r.Model, Digest: map[string]string{"sha256": r.Digest}, Source: fmt.Sprintf("ledger (%s %s)", r.Kind, r.ID)}
+			return found, previous, g.championEvaluations(ctx, req, found)
 		}
 	}
 	if req.Champion != nil {
 		c := &Champion{Name: req.Champion.Name, Digest: map[string]string{"sha256": req.Champion.SHA256}, Source: "--champion flag"}
-		return c, g.championEvaluations(ctx, req, c)
+		return c, previous, g.championEvaluations(ctx, req, c)
 	}
-	return nil, nil
+	return nil, previous, nil
 }
 
-// promotions says, for each environment the target requires, whether the
-// ledger there admits this digest (a PASSED decision, not revoked nor
-// rolled back from).
-//
-// The digest's own records are among the facts already verified (a record
-// names its digest); the environment's rollbacks and revocations are read
-// whole.
-func (g *Gate) promotions(ctx context.Context, req Request, verified []facts.Fact) (map[string]Promotion, error) {
+// ledgerFacts asks the ledger's one rule, for each environment the target
+// requires, whether it admits this digest there; and finds a revocation of
+// the digest in the target environment.
+func (g *Gate) ledgerFacts(ctx context.Context, l *vsa.Ledger, req Request) (map[string]Promotion, *Revocation, error) {
 	envs, err := g.Bundle.Environments()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]Promotion{}
 	for _, env := range envs[req.Environment].Requires {
 		p := Promotion{}
 		if req.Store != nil {
-			l := vsa.Ledger{Store: req.Store, Trust: g.Trust}
-			control, err := l.Control(ctx, req.Subject.Name, env, req.Now)
+			a, err := l.Admits(ctx, req.Subject, env, req.Now)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			own, _ := vsa.FromFacts(verified, req.Subject.Name, env)
-			records := append(control, own...)
-			vsa.Order(records)
-			if r, ok := vsa.Replay(records, env, req.Now).Admitted(req.Subject.SHA256); ok {
-				p = Promotion{Passed: true, VSA: r.ID, At: attest.NormalTime(r.Time)}
+			if a.Admitted() {
+				p = Promotion{Passed: true, VSA: a.Record.ID, At: attest.NormalTime(a.Record.Time)}
 			}
 		}
 		out[env] = p
 	}
-	return out, nil
+	if req.Store == nil {
+		return out, nil, nil
+	}
+	rv, err := l.Revocation(ctx, req.Subject, req.Environment, req.Now)
+	if err != nil || rv == nil {
+		return out, nil, err
+	}
+	return out, &Revocation{Record: rv.ID, At: attest.NormalTime(rv.Time), Signer: rv.Signer, Reason: rv.Revocation.Reason}, nil
 }
 
 // championEvaluations finds the champion's own signed evaluations in the

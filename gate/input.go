@@ -24,6 +24,15 @@ type Promotion struct {
 	At     string `json:"at,omitempty"`
 }
 
+// Revocation is the ledger's revocation of the digest in the target
+// environment, as policy sees it (gate MG-REVOKED).
+type Revocation struct {
+	Record string `json:"record"`
+	At     string `json:"at"`
+	Signer string `json:"signer"`
+	Reason string `json:"reason"`
+}
+
 // Input is the document policy judges.
 type Input struct {
 	Subject       decision.Subject     `json:"subject"`
@@ -32,6 +41,7 @@ type Input struct {
 	Now           string               `json:"now"`
 	Champion      *Champion            `json:"champion"`
 	Promotions    map[string]Promotion `json:"promotions"`
+	Revocation    *Revocation          `json:"revocation,omitempty"`
 	Evidence      []facts.Fact         `json:"evidence"`
 	Rejected      []facts.Rejected     `json:"rejected"`
 }
@@ -86,7 +96,7 @@ func (in *Input) Value() (ast.Value, error) {
 	if in.Promotions == nil {
 		promotionsTerm = ast.NullTerm()
 	}
-	return ast.NewObject(
+	obj := ast.NewObject(
 		item("promotions", promotionsTerm),
 		item("subject", ast.ObjectTerm(item("name", ast.StringTerm(in.Subject.Name)), item("digest", stringMap(in.Subject.Digest)))),
 		item("environment", ast.StringTerm(in.Environment)),
@@ -95,7 +105,12 @@ func (in *Input) Value() (ast.Value, error) {
 		item("champion", champion),
 		item("evidence", nullable(in.Evidence == nil, evidence)),
 		item("rejected", nullable(in.Rejected == nil, rejected)),
-	), nil
+	)
+	if r := in.Revocation; r != nil {
+		obj.Insert(ast.StringTerm("revocation"), ast.ObjectTerm(item("record", ast.StringTerm(r.Record)), item("at", ast.StringTerm(r.At)),
+			item("signer", ast.StringTerm(r.Signer)), item("reason", ast.StringTerm(r.Reason))))
+	}
+	return obj, nil
 }
 
 func factTerms(fs []facts.Fact) ([]*ast.Term, error) {

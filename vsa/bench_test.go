@@ -28,13 +28,16 @@ func ledger(b *testing.B, store evidence.Store, n int) *facts.Trust {
 		b.Fatal(err)
 	}
 	start := time.Now().Add(-time.Duration(n+1) * time.Minute)
+	previous := ""
 	for i := 0; i < n; i++ {
 		d := &decision.Decision{Subject: decision.Subject{Name: "fraud-scorer", Digest: map[string]string{"sha256": fmt.Sprintf("%064x", i)}},
 			Environment: "production", Tier: "high", Allow: i%5 != 0, Policy: decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64), Revision: "r1"}}
-		env, err := vsa.SignDecision(context.Background(), gate.Signer, d, nil, []string{"alice@example.com", "bob@example.com"}, start.Add(time.Duration(i)*time.Minute))
+		st, err := vsa.NewDecision(d, nil, []string{"alice@example.com", "bob@example.com"}, previous, start.Add(time.Duration(i)*time.Minute))
 		if err != nil {
 			b.Fatal(err)
 		}
+		previous = attest.EnvelopeID(st) // a record's id is its statement's digest
+		env := gate.SignStatement(st)
 		if _, _, err := store.Add(context.Background(), env); err != nil {
 			b.Fatal(err)
 		}

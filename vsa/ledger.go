@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 )
@@ -20,29 +21,51 @@ var MayRecord = map[string][]string{
 	KindRevocation: {"gate", "waiver"},
 }
 
-// Ledger reads a model's records from a store, verified against the
-// bundle's trust list.
+// Ledger reads a model's records from a store's ledger index, verified
+// against the bundle's trust list. Evidence about a digest never reaches
+// it: only VSAs are indexed there.
 type Ledger struct {
 	Store evidence.Store
 	Trust *facts.Trust
+	// View gives the tiers, thresholds and environments Admits applies.
+	View *bundles.View
+	// Admitters, when set, narrows who may admit: PASSED decisions and
+	// rollbacks count only when signed by one of these key ids. Records that
+	// restrict (FAILED decisions, revocations) count from every signer the
+	// bundle trusts for them: narrowing never admits more.
+	Admitters map[string]bool
 }
 
 // Skipped is a ledger envelope that does not count, and why.
 type Skipped struct {
-	ID     string
-	Reason string
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// BrokenError is a ledger whose chain names a record the store lacks: a
+// record was deleted, or the store lost it.
+type BrokenError struct {
+	Store   string
+	Record  *Record
+	Missing string
+}
+
+func (e *BrokenError) Error() string {
+	return fmt.Sprintf("ledger broken: record %s (%s of %s in %s, %s) names the record %s before it, which is missing from %s; restore it from a backup before trusting this ledger",
+		e.Record.ID, e.Record.Kind, e.Record.Ref(), e.Record.Environment, attest.NormalTime(e.Record.Time), e.Missing, e.Store)
 }
 
 // Records returns a model's verified records in an environment (every
-// environment when env is ""), oldest first, as of now: records dated in
-// the future, signed by a key without the role, or not modelgate's are
-// skipped, with the reason.
+// environment when env is ""), oldest first, as of now, each once however
+// many envelopes carry it. Records dated in the future, signed by a key
+// without the role, or not modelgate's are skipped, with the reason. A
+// record whose previous record is missing is a *BrokenError.
 func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) ([]*Record, []Skipped, error) {
 	k := ModelKey(model)
 	if env != "" {
 		k = ChampionKey(model, env)
 	}
-	envs, problems, err := l.Store.Subject(ctx, k.SHA256)
+	envs, problems, err := l.Store.Ledger().Subject(ctx, k.SHA256)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,7 +76,23 @@ func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) 
 	out, more := l.records(ctx, k.SHA256, envs, now, model, env)
 	skipped = append(skipped, more...)
 	Order(out)
+	if err := l.checkChain(out, out, nil); err != nil {
+		return nil, nil, err
+	}
 	return out, skipped, nil
+}
+
+// ByDigest returns the verified records that name a digest, under any
+// model name and in any environment: what the ledger knows of it.
+func (l *Ledger) ByDigest(ctx context.Context, sha string, now time.Time) ([]*Record, error) {
+	envs, _, err := l.Store.Ledger().Subject(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	res := facts.Collect(ctx, l.Trust, sha, envs, now)
+	out, _ := l.fromFacts(res.Facts, "", "")
+	Order(out)
+	return dedupe(out), nil
 }
 
 // records verifies envelopes indexed under a key into records of a model
@@ -64,41 +103,73 @@ func (l *Ledger) records(ctx context.Context, keyHex string, envs []evidence.Env
 	for _, r := range res.Rejected {
 		skipped = append(skipped, Skipped{ID: r.ID, Reason: r.Reason})
 	}
-	out, more := FromFacts(res.Facts, model, env)
-	return out, append(skipped, more...)
+	out, more := l.fromFacts(res.Facts, model, env)
+	return dedupe(out), append(skipped, more...)
 }
 
-// FromFacts reads the ledger records of a model (in env, unless "") among
-// verified facts, each signed by a holder of the role its kind needs.
-func FromFacts(fs []facts.Fact, model, env string) ([]*Record, []Skipped) {
+// dedupe keeps one record per statement id.
+func dedupe(rs []*Record) []*Record {
+	seen := make(map[string]bool, len(rs))
+	out := rs[:0]
+	for _, r := range rs {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fromFacts reads the ledger records of a model (any model when ""; in
+// env, unless "") among verified facts, each signed by a holder of the
+// role its kind needs.
+func (l *Ledger) fromFacts(fs []facts.Fact, model, env string) ([]*Record, []Skipped) {
 	var out []*Record
 	var skipped []Skipped
 	for _, f := range fs {
 		if f.Type != attest.VSAType {
 			continue
 		}
-		var r *Record
-		var err error
-		if f.Raw != nil {
-			r, err = ParseRaw(f.Raw, f.Subjects)
-		} else {
-			r, err = Parse(f.Predicate, f.Subjects)
-		}
+		r, err := ParseRaw(f.Raw, f.Subjects)
 		if err != nil {
 			skipped = append(skipped, Skipped{ID: f.ID, Reason: err.Error()})
 			continue
 		}
-		if r.Model != model || (env != "" && r.Environment != env) {
+		if (model != "" && r.Model != model) || (env != "" && r.Environment != env) {
 			continue
 		}
 		if !slices.ContainsFunc(MayRecord[r.Kind], func(role string) bool { return slices.Contains(f.Signer.Roles, role) }) {
 			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s may not sign a %s record (needs role %v)", f.Signer.ID, r.Kind, MayRecord[r.Kind])})
 			continue
 		}
-		r.ID, r.Signer, r.SignerRoles = f.ID, f.Signer.Identity, f.Signer.Roles
+		if l.Admitters != nil && r.admits() && !l.Admitters[f.Signer.KeyID] {
+			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s is not among the gate keys this reader accepts", f.Signer.ID)})
+			continue
+		}
+		r.ID, r.Envelope, r.Signer, r.SignerRoles = f.StatementID, f.ID, f.Signer.Identity, f.Signer.Roles
 		out = append(out, r)
 	}
 	return out, skipped
+}
+
+// admits reports whether a record can admit a digest (rather than restrict it).
+func (r *Record) admits() bool {
+	return r.Kind == KindRollback || (r.Kind == KindDecision && r.Result == Passed)
+}
+
+// checkChain finds, among the records to check, one whose previous record
+// is not among those read; nil when every link holds.
+func (l *Ledger) checkChain(check, read []*Record, extra map[string]bool) error {
+	ids := make(map[string]bool, len(read))
+	for _, r := range read {
+		ids[r.ID] = true
+	}
+	for _, r := range check {
+		if r.Previous != "" && !ids[r.Previous] && !extra[r.Previous] {
+			return &BrokenError{Store: l.Store.String(), Record: r, Missing: r.Previous}
+		}
+	}
+	return nil
 }
 
 // Skew is how far apart two writers' clocks may be: a record is taken to
@@ -112,11 +183,13 @@ const window = 64
 // State replays a model's ledger in an environment as of now, reading no
 // more of it than settle needs: the rollbacks and revocations whole (they
 // are few), and the decisions from the newest end, a window at a time,
-// until settle names a record and the oldest record read is older than it
-// by more than Skew. A store that cannot list ids is read whole. The time
-// this takes stays flat as the ledger grows.
+// until settle names a record, the oldest record read is older than it by
+// more than Skew, and every record from it on finds the record it names as
+// previous. A store that cannot list ids is read whole. The time this
+// takes stays flat as the ledger grows.
 func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, settle func(*State) *Record) (*State, error) {
-	lister, ok := l.Store.(evidence.Lister)
+	ledger := l.Store.Ledger()
+	lister, ok := ledger.(evidence.Lister)
 	if !ok {
 		rs, _, err := l.Records(ctx, model, env, now)
 		if err != nil {
@@ -133,10 +206,10 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	seen := map[string]bool{} // envelope ids read
 	all := append([]*Record(nil), control...)
 	for _, r := range control {
-		seen[r.ID] = true
+		seen[r.Envelope] = true
 	}
 	for end := len(ids); ; end -= window {
 		start := max(end-window, 0)
@@ -145,6 +218,7 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 			if seen[id] {
 				continue
 			}
+			seen[id] = true
 			e, err := lister.Envelope(ctx, id)
 			if err != nil {
 				continue // unreadable: as Subject, it does not count
@@ -154,19 +228,25 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 		tail, _ := l.records(ctx, k, envs, now, model, env)
 		oldest := now
 		for _, r := range tail {
-			seen[r.ID] = true
 			all = append(all, r)
 			if r.Time.Before(oldest) {
 				oldest = r.Time
 			}
 		}
+		all = dedupe(all)
 		Order(all)
-		s := Replay(all, env, now)
 		if start == 0 {
-			return s, nil
+			if err := l.checkChain(all, all, nil); err != nil {
+				return nil, err
+			}
+			return Replay(all, env, now), nil
 		}
+		s := Replay(all, env, now)
 		if r := settle(s); r != nil && oldest.Before(r.Time.Add(-Skew)) {
-			return s, nil
+			from := slices.IndexFunc(all, func(c *Record) bool { return !c.Time.Before(r.Time) })
+			if l.checkChain(all[from:], all, nil) == nil {
+				return s, nil
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -180,7 +260,7 @@ func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, se
 // verify is nobody's record and is left out.)
 func (l *Ledger) Control(ctx context.Context, model, env string, now time.Time) ([]*Record, error) {
 	keyHex := ControlKey(model, env).SHA256
-	envs, problems, err := l.Store.Subject(ctx, keyHex)
+	envs, problems, err := l.Store.Ledger().Subject(ctx, keyHex)
 	if err != nil {
 		return nil, err
 	}
@@ -203,70 +283,114 @@ func Order(rs []*Record) {
 	})
 }
 
+// Standing is where one digest stands in an environment, from its records.
+type Standing struct {
+	// Admitting is the record that admits the digest: its newest PASSED
+	// decision, or a newer rollback to it. Nil when it never passed, or a
+	// newer FAILED decision withdrew it.
+	Admitting *Record
+	// Passed is the newest PASSED decision: what Admitting rests on.
+	Passed *Record
+	// Withdrawn is the FAILED decision that withdrew the last PASSED one.
+	Withdrawn *Record
+	// RolledBack is a rollback from the digest newer than Admitting.
+	RolledBack *Record
+	// Revoked is the first revocation of the digest: final.
+	Revoked *Record
+	order   int // Admitting's place in the ledger
+}
+
+// admitted is the ledger's rule on records alone (points 1, 3 and 4).
+func (st *Standing) admitted() bool {
+	return st != nil && st.Admitting != nil && st.RolledBack == nil && st.Revoked == nil
+}
+
 // State is a model's standing in one environment, replayed from its records.
 type State struct {
 	Environment string
-	// Champion is the record that made the current champion: a PASSED
-	// decision or a rollback; nil when there is none.
+	// Champion is the record that made the current champion: the newest
+	// admitting record of a digest the records still admit; nil when none.
 	Champion *Record
-	// Champions lists, oldest first, each record that made a champion.
-	Champions []*Record
-	// Passed is the newest PASSED decision for each digest.
-	Passed map[string]*Record
-	// Revoked and RolledBack name the record that revoked a digest, or
-	// rolled back from it.
-	Revoked    map[string]*Record
-	RolledBack map[string]*Record
+	// Last is the newest record of any kind: the next record names it as
+	// its previous.
+	Last      *Record
+	standings map[string]*Standing
+}
+
+// Standing is where a digest stands; the zero Standing when it has no record.
+func (s *State) Standing(sha string) Standing {
+	if st := s.standings[sha]; st != nil {
+		return *st
+	}
+	return Standing{}
 }
 
 // Replay computes the state of an environment from its records (ordered)
 // as they stood at a time (the zero time: all of them).
 func Replay(records []*Record, env string, at time.Time) *State {
-	s := &State{Environment: env, Passed: map[string]*Record{}, Revoked: map[string]*Record{}, RolledBack: map[string]*Record{}}
-	for _, r := range records {
-		if r.Environment != env || (!at.IsZero() && r.Time.After(at)) {
+	s := &State{Environment: env, standings: map[string]*Standing{}}
+	of := func(sha string) *Standing {
+		st := s.standings[sha]
+		if st == nil {
+			st = &Standing{}
+			s.standings[sha] = st
+		}
+		return st
+	}
+	seen := map[string]bool{}
+	for i, r := range records {
+		if r.Environment != env || (!at.IsZero() && r.Time.After(at)) || seen[r.ID] {
 			continue
 		}
+		seen[r.ID] = true
+		s.Last = r
 		switch r.Kind {
 		case KindDecision:
-			if r.Result != Passed {
-				continue
-			}
-			s.Passed[r.Digest] = r
-			if s.Revoked[r.Digest] == nil {
-				delete(s.RolledBack, r.Digest)
-				s.Champion = r
-				s.Champions = append(s.Champions, r)
+			st := of(r.Digest)
+			if r.Result == Passed {
+				st.Admitting, st.Passed, st.Withdrawn, st.RolledBack, st.order = r, r, nil, nil, i
+			} else {
+				st.Admitting, st.Withdrawn = nil, r
 			}
 		case KindRollback:
-			// The digest rolled back from loses its standing whatever the
-			// replay holds of the target (a signed rollback says so).
+			st := of(r.Digest)
+			if st.Passed == nil || st.Withdrawn != nil || st.Revoked != nil {
+				continue // a rollback to what never passed, was withdrawn or revoked does nothing
+			}
 			if from := r.Rollback.From; len(from) > 7 {
-				s.RolledBack[from[7:]] = r
+				of(from[7:]).RolledBack = r
 			}
-			to := r.Rollback.To[len("sha256:"):]
-			if s.Passed[to] == nil || s.Revoked[to] != nil {
-				continue // a rollback to what never passed, or was revoked, restores nothing
-			}
-			delete(s.RolledBack, to)
-			s.Champion = r
-			s.Champions = append(s.Champions, r)
+			st.Admitting, st.RolledBack, st.order = r, nil, i
 		case KindRevocation:
-			s.Revoked[r.Digest] = r
-			if s.Champion != nil && s.Champion.Digest == r.Digest {
-				s.Champion = s.latest(func(c *Record) bool { return true })
+			if st := of(r.Digest); st.Revoked == nil {
+				st.Revoked = r
 			}
 		}
 	}
+	s.Champion = s.latest(func(*Record) bool { return true })
 	return s
 }
 
-// latest is the newest champion record whose digest is neither revoked
-// nor rolled back from, and that ok accepts.
+// candidates are the admitted digests' admitting records, newest first.
+func (s *State) candidates() []*Record {
+	var out []*Standing
+	for _, st := range s.standings {
+		if st.admitted() {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].order > out[j].order })
+	rs := make([]*Record, len(out))
+	for i, st := range out {
+		rs[i] = st.Admitting
+	}
+	return rs
+}
+
+// latest is the newest admitting record of an admitted digest that ok accepts.
 func (s *State) latest(ok func(*Record) bool) *Record {
-	for i := len(s.Champions) - 1; i >= 0; i-- {
-		c := s.Champions[i]
-		if s.Revoked[c.Digest] == nil && s.RolledBack[c.Digest] == nil && ok(c) {
+	for _, c := range s.candidates() {
+		if ok(c) {
 			return c
 		}
 	}
@@ -286,15 +410,15 @@ func (s *State) Previous() *Record {
 	if s.Champion == nil {
 		return nil
 	}
-	return s.latest(func(c *Record) bool { return c.Digest != s.Champion.Digest })
+	return s.ChampionOtherThan(s.Champion.Digest)
 }
 
-// Admitted reports whether the ledger currently admits a digest: it is the
-// champion, or it holds a PASSED decision not revoked nor rolled back from.
+// Admitted reports whether the records alone admit a digest (the rule's
+// points 1, 3 and 4), and the record that admits it.
 func (s *State) Admitted(sha string) (*Record, bool) {
-	p := s.Passed[sha]
-	if p == nil || s.Revoked[sha] != nil || s.RolledBack[sha] != nil {
-		return p, false
+	st := s.standings[sha]
+	if !st.admitted() {
+		return nil, false
 	}
-	return p, true
+	return st.Admitting, true
 }

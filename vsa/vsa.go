@@ -96,6 +96,9 @@ type Entry struct {
 	Approvers   []string         `json:"approvers,omitempty"`
 	Rollback    *RollbackEntry   `json:"rollback,omitempty"`
 	Revocation  *RevocationEntry `json:"revocation,omitempty"`
+	// Previous is the id of the record its writer saw last for the same
+	// model and environment ("" for the first): the ledger's chain.
+	Previous string `json:"previous,omitempty"`
 }
 
 // GateOutcome is one gate's code and status in a decision.
@@ -174,9 +177,9 @@ func Statement(model, sha string, env string, result string, levels []string, po
 
 // NewDecision builds the VSA statement of a decision. Each gate's code and
 // status and the approvers ride along under "modelgate", so the record
-// stands alone.
-func NewDecision(d *decision.Decision, inputs, approvers []string, at time.Time) ([]byte, error) {
-	e := Entry{Kind: KindDecision, Tier: d.Tier, TierSource: d.TierSource, Approvers: approvers}
+// stands alone; previous is the id of the last record its writer saw.
+func NewDecision(d *decision.Decision, inputs, approvers []string, previous string, at time.Time) ([]byte, error) {
+	e := Entry{Kind: KindDecision, Tier: d.Tier, TierSource: d.TierSource, Approvers: approvers, Previous: previous}
 	for _, g := range d.Gates {
 		e.Gates = append(e.Gates, GateOutcome{ID: g.ID, Code: g.Code, Status: g.Status})
 	}
@@ -193,8 +196,8 @@ func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([
 }
 
 // SignDecision builds and signs the VSA envelope for a decision.
-func SignDecision(ctx context.Context, sv signature.SignerVerifier, d *decision.Decision, inputs, approvers []string, at time.Time) ([]byte, error) {
-	st, err := NewDecision(d, inputs, approvers, at)
+func SignDecision(ctx context.Context, sv signature.SignerVerifier, d *decision.Decision, inputs, approvers []string, previous string, at time.Time) ([]byte, error) {
+	st, err := NewDecision(d, inputs, approvers, previous, at)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +206,8 @@ func SignDecision(ctx context.Context, sv signature.SignerVerifier, d *decision.
 
 // Record is one verified ledger entry.
 type Record struct {
-	ID          string   // the envelope's id
+	ID          string   // sha256:HEX of its signed statement: re-encoded copies are one record
+	Envelope    string   // the id of the envelope it was read from
 	Tie         string   // sha256 of the signed predicate: orders records with one time, and no one can steer it without signing
 	Signer      string   // the identity that signed it
 	SignerRoles []string //
@@ -216,8 +220,8 @@ type Record struct {
 	Entry
 }
 
-// Ref is the record's model as NAME@sha256:HEX.
-func (r *Record) Ref() string { return r.Model + "@sha256:" + r.Digest }
+// Ref is the record's model.
+func (r *Record) Ref() digest.Subject { return digest.Subject{Name: r.Model, SHA256: r.Digest} }
 
 // Parse reads a verified VSA's predicate (decoded JSON) through the
 // in-toto VSA type. The record must be modelgate's, for the model and

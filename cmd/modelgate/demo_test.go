@@ -31,7 +31,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ALLOWED  fraud-scorer@sha256:",
-		"ALLOWED: 13 gates passed",
+		"ALLOWED: 14 gates passed",
 		"FAIL     slices           MG-SLICES      slice new_customers: metric auc_roc",
 		"(self-approval by carol@example.com, who signed training or evaluation)",
 		"REJECTED sha256:",

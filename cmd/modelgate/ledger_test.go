@@ -148,7 +148,7 @@ func TestLedgerStory(t *testing.T) {
 		t.Fatalf("v3 staging: %s", out)
 	}
 	code, out = l.promote(t, v3, "production", &v1)
-	if code != 0 || !strings.Contains(out, `"source": "store (rollback VSA sha256:`) || !strings.Contains(out, "compared against champion sha256:"+v1.SHA256) {
+	if code != 0 || !strings.Contains(out, `"source": "ledger (rollback sha256:`) || !strings.Contains(out, "compared against champion sha256:"+v1.SHA256) {
 		t.Fatalf("v3 against the restored v1: exit %d\n%s", code, out)
 	}
 
@@ -158,9 +158,9 @@ func TestLedgerStory(t *testing.T) {
 		t.Fatalf("revoke: exit %d %s %s", code, out, stderr)
 	}
 	code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--to", "sha256:"+v1.SHA256, "--vsa-key", l.gateKey, "--reason", "back")
-	undecided(t, code, stderr, "sha256:"+v1.SHA256+" was revoked in production at ", "waiver@example.com (label leak found in the training set): it can never be champion again")
+	undecided(t, code, stderr, "cannot roll back to it: "+v1.String()+" was revoked in production at ", "by waiver@example.com: label leak found in the training set")
 	code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--to", "sha256:"+strings.Repeat("0", 64), "--vsa-key", l.gateKey, "--reason", "x")
-	undecided(t, code, stderr, "never passed in production")
+	undecided(t, code, stderr, "cannot roll back to it: fraud-scorer@sha256:"+strings.Repeat("0", 64)+" has no PASSED decision in production signed by a gate key")
 	code, _, stderr = l.cli("revoke", "--subject", v2.String(), "--env", "production", "--key", l.p.Alice.WriteKey(l.dir), "--reason", "x")
 	undecided(t, code, stderr, "--key: signer alice lacks the gate or waiver role")
 

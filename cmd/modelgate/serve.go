@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/admission"
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/vsa"
 )
 
 func newServeCmd() *cobra.Command {
@@ -51,7 +51,7 @@ takes effect within it. The certificate files are re-read when they change.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			b, _, store, err := lf.open(ctx, false)
+			b, trust, store, err := lf.open(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -59,11 +59,12 @@ takes effect within it. The certificate files are re-read when they change.`,
 			if err != nil {
 				return err
 			}
-			trust, err := admissionTrust(b, gateKeys)
+			admitters, err := gateKeyIDs(trust, gateKeys)
 			if err != nil {
 				return err
 			}
-			validator := &admission.Validator{Store: store, Trust: trust, View: v, Cache: admission.NewCache(cacheSize),
+			ledger := &vsa.Ledger{Store: store, Trust: trust, View: v, Admitters: admitters}
+			validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(cacheSize),
 				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: admission.NewMetrics(), Now: time.Now}
 			srv, err := admission.NewServer(validator, certFile, keyFile)
 			if err != nil {
@@ -100,11 +101,12 @@ func joinOrder(envs []string) string {
 	return out
 }
 
-// admissionTrust trusts the gate keys to sign decisions and rollbacks, and
-// the bundle's waiver signers to revoke; nothing else.
-func admissionTrust(b *bundles.Bundle, gateKeys []string) (*facts.Trust, error) {
-	var signers []bundles.Signer
-	for i, path := range gateKeys {
+// gateKeyIDs reads the --gate-key public keys, each of which must be a
+// signer with the gate role in the bundle: they narrow whose PASSED
+// decisions and rollbacks admit, never widen it.
+func gateKeyIDs(trust *facts.Trust, gateKeys []string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for _, path := range gateKeys {
 		pem, err := safeio.ReadInput(path, 64<<10, nil)
 		if err != nil {
 			return nil, fmt.Errorf("--gate-key %w", err)
@@ -113,22 +115,10 @@ func admissionTrust(b *bundles.Bundle, gateKeys []string) (*facts.Trust, error) 
 		if err != nil {
 			return nil, fmt.Errorf("--gate-key %s: %w", path, err)
 		}
-		signers = append(signers, bundles.Signer{ID: fmt.Sprintf("gate-key-%d", i+1), PublicKey: string(pem), Identity: "gate key " + k.KeyID, Roles: []string{"gate"}})
-	}
-	bundled, err := b.Signers()
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range bundled {
-		for _, r := range s.Roles {
-			if r == "waiver" {
-				signers = append(signers, bundles.Signer{ID: s.ID, PublicKey: s.PublicKey, Identity: s.Identity, Roles: []string{"waiver"}})
-			}
+		if _, err := trust.SignerOfKey(k.Public, "gate"); err != nil {
+			return nil, fmt.Errorf("--gate-key %s: %w", path, err)
 		}
+		ids[k.KeyID] = true
 	}
-	trust, err := facts.NewTrust(signers)
-	if err != nil {
-		return nil, err
-	}
-	return trust, nil
+	return ids, nil
 }

@@ -242,7 +242,7 @@ func TestAdmissionWebhook(t *testing.T) {
 		want string
 	}{
 		"not promoted":     {2, "modelgate: " + ref(2) + " has no PASSED decision in production signed by a gate key; promote it with " + verifyHint(2)},
-		"tier too low":     {3, "modelgate: " + ref(3) + " was decided at tier low in production, but fraud-scorer is a medium-tier model: decide it again with " + verifyHint(3)},
+		"tier too low":     {3, "modelgate: " + ref(3) + " was decided at tier low in production, but fraud-scorer is a medium-tier model; decide it again with " + verifyHint(3)},
 		"expired":          {4, "modelgate: the PASSED decision of " + ref(4) + " in production ("},
 		"revoked":          {5, "modelgate: " + ref(5) + " was revoked in production at "},
 		"rolled back from": {6, "modelgate: " + ref(6) + " was rolled back from in production at "},
@@ -296,7 +296,7 @@ func TestAdmissionWebhook(t *testing.T) {
 		objectOf("InferenceService", "", "", "s3://bucket/models/fraud-scorer"),
 	} {
 		_, a := w.send(t, "production", review("u", obj["kind"].(string), "CREATE", obj, nil))
-		if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "is not pinned: pin the digest") {
+		if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "carries no digest: pin the model by digest") {
 			t.Fatalf("unpinned: %+v", a.Response)
 		}
 	}

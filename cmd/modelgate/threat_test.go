@@ -514,7 +514,7 @@ func TestThreatVSAKeysAndTimes(t *testing.T) {
 	future.p.Now = r.p.Now.Add(48 * time.Hour)
 	d := &decision.Decision{Subject: decision.Subject{Name: "fraud-scorer", Digest: map[string]string{"sha256": future.p.Subject.SHA256}},
 		Environment: "production", Tier: "high", Allow: true}
-	st, err := vsa.NewDecision(d, nil, nil, future.p.Now)
+	st, err := vsa.NewDecision(d, nil, nil, "", future.p.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -305,7 +305,7 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 	json.Unmarshal(pj, &pred)
 	if f.Type != attest.VSAType || pred.Verifier.ID != vsa.VerifierID || pred.ResourceURI != "modelgate://production/fraud-scorer" ||
 		pred.VerificationResult != "PASSED" || strings.Join(pred.VerifiedLevels, ",") != "MODELGATE_PRODUCTION_TIER_HIGH" ||
-		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 8 || len(pred.Modelgate.Gates) != 13 {
+		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 8 || len(pred.Modelgate.Gates) != 14 {
 		t.Fatalf("VSA %s", pj)
 	}
 
@@ -315,7 +315,7 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 	code, d, stderr = second.verify(second.p.Envelopes(against(champ)), "--vsa-key", gateKey, "--champion", "fraud-scorer@sha256:"+strings.Repeat("ee", 32))
 	var c gate.Champion
 	json.Unmarshal(d.Champion, &c)
-	if code != 0 || c.Digest["sha256"] != champ || !strings.HasPrefix(c.Source, "store (decision VSA sha256:") {
+	if code != 0 || c.Digest["sha256"] != champ || !strings.HasPrefix(c.Source, "ledger (decision sha256:") {
 		t.Fatalf("exit %d, champion %s (the store's must win over --champion): %v %s", code, d.Champion, failing(d), stderr)
 	}
 	if st, msg := gateStatus(d, "regression"); st != decision.Pass || msg != "compared against champion sha256:"+champ {

@@ -34,7 +34,7 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 		}
 	}
 	sort.Strings(approvers)
-	env, err := vsa.SignDecision(ctx, sv, out.Decision, inputs, approvers, now)
+	env, err := vsa.SignDecision(ctx, sv, out.Decision, inputs, approvers, out.Previous, now)
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
 	}

@@ -7,8 +7,8 @@ test_all_good_allows if {
 	d := modelgate.decision with input as f.base
 	d.allow
 	d.tier == "high"
-	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
-	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "fairness", "freshness", "lineage", "metrics", "promotion", "regression", "slices", "smoke_test", "training"]
+	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
+	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "fairness", "freshness", "lineage", "metrics", "promotion", "regression", "revoked", "slices", "smoke_test", "training"]
 	d.waivers == []
 }
 
@@ -101,11 +101,18 @@ test_rule_past_its_effective_date_denies if {
 	f.status(d, "training") == "fail"
 }
 
+test_revoked_digest_is_denied_and_no_waiver_lifts_it if {
+	inp := object.union(f.base, {"revocation": {"record": "sha256:rv", "at": "2026-11-01T00:00:00Z", "signer": "gate@example.com", "reason": "leak"}})
+	d := modelgate.decision with input as inp
+	not d.allow
+	f.status(d, "revoked") == "fail"
+}
+
 test_gate_without_metadata_denies if {
 	d := modelgate.decision with input as f.base
 		with data.modelgate.gates.training.metadata as null
 	not d.allow
-	count(d.gates) == 12
+	count(d.gates) == 13
 }
 
 test_decision_lists_evidence_and_rejected if {

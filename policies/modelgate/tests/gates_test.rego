@@ -447,3 +447,15 @@ test_promotion_requires_nothing_of_staging if {
 	count(gates.promotion.deny) == 0 with input as inp
 	count(gates.promotion.info) == 0 with input as inp
 }
+
+# revocation
+
+test_revoked_denies_unwaivably if {
+	inp := object.union(f.base, {"revocation": {"record": "sha256:rv", "at": "2026-11-01T00:00:00Z", "signer": "gate@example.com", "reason": "label leak"}})
+	gates.revoked.deny == {{"msg": "revoked in production at 2026-11-01T00:00:00Z by gate@example.com: label leak; a revocation is final for a digest: ship the fix as a new digest", "waivable": false, "evidence": ["sha256:rv"]}} with input as inp
+}
+
+test_not_revoked_passes if {
+	count(gates.revoked.deny) == 0 with input as f.base
+	gates.revoked.info == {"no revocation in the ledger"} with input as f.base
+}

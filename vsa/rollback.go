@@ -1,0 +1,115 @@
+package vsa
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/modelgate/modelgate/digest"
+)
+
+// RollbackPlan is what a rollback of a model in an environment would do.
+type RollbackPlan struct {
+	From *Admission // the champion rolled back from
+	To   *Admission // what it restores: admitted by the rule but for a rollback from it
+	Last *Record    // the newest record, which the rollback names as previous
+}
+
+// PlanRollback finds what a rollback restores at a time: the digest to
+// (sha256 hex) when given, else the newest earlier champion. The target
+// must be admitted by the one rule, apart from having been rolled back
+// from; the error says why not.
+func (l *Ledger) PlanRollback(ctx context.Context, model, env, to string, at time.Time) (*RollbackPlan, error) {
+	rs, _, err := l.Records(ctx, model, env, at)
+	if err != nil {
+		return nil, err
+	}
+	st := Replay(rs, env, at)
+	from, _, err := l.championOf(ctx, st, model, env, "", at)
+	if err != nil {
+		return nil, err
+	}
+	if from == nil {
+		return nil, fmt.Errorf("%s has no champion in %s to roll back from", model, env)
+	}
+	plan := &RollbackPlan{From: from, Last: st.Last}
+	if to != "" {
+		if to == from.Subject.SHA256 {
+			return nil, fmt.Errorf("sha256:%s is already the champion of %s in %s", to, model, env)
+		}
+		a, err := l.admits(ctx, st, digest.Subject{Name: model, SHA256: to}, env, at, true)
+		if err != nil {
+			return nil, err
+		}
+		if !a.Admitted() {
+			return nil, fmt.Errorf("cannot roll back to it: %s", a.Reason())
+		}
+		plan.To = a
+		return plan, nil
+	}
+	// The newest earlier champion the rule would restore.
+	var earlier []*Standing
+	for sha, s := range st.standings {
+		if sha != from.Subject.SHA256 && s.Admitting != nil && s.Revoked == nil {
+			earlier = append(earlier, s)
+		}
+	}
+	sort.Slice(earlier, func(i, j int) bool { return earlier[i].order > earlier[j].order })
+	for _, s := range earlier {
+		a, err := l.admits(ctx, st, digest.Subject{Name: model, SHA256: s.Admitting.Digest}, env, at, true)
+		if err != nil {
+			return nil, err
+		}
+		if a.Admitted() {
+			plan.To = a
+			return plan, nil
+		}
+	}
+	return nil, fmt.Errorf("%s has no previous champion in %s that the ledger would admit again; name a digest to restore", model, env)
+}
+
+// championOf is the champion in a replayed state other than except.
+func (l *Ledger) championOf(ctx context.Context, st *State, model, env, except string, at time.Time) (*Admission, *Record, error) {
+	for _, c := range st.candidates() {
+		if c.Digest == except {
+			continue
+		}
+		a, err := l.admits(ctx, st, digest.Subject{Name: model, SHA256: c.Digest}, env, at, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if a.Admitted() {
+			return a, st.Last, nil
+		}
+	}
+	return nil, st.Last, nil
+}
+
+// Last is the newest record of a model in an environment (nil for none):
+// the record a new one names as its previous.
+func (l *Ledger) Last(ctx context.Context, model, env string, at time.Time) (*Record, error) {
+	st, err := l.State(ctx, model, env, at, func(s *State) *Record { return s.Last })
+	if err != nil {
+		return nil, err
+	}
+	return st.Last, nil
+}
+
+// NamesOf are the names under which the ledger holds records of a digest.
+func (l *Ledger) NamesOf(ctx context.Context, sha string, at time.Time) ([]string, error) {
+	rs, err := l.ByDigest(ctx, sha, at)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if !seen[r.Model] {
+			seen[r.Model] = true
+			names = append(names, r.Model)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
