@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelgate/modelgate/admission"
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/vsa"
+)
+
+// promoted runs v1 through staging and production, and returns its subject.
+func (l *ledgerRun) promoted(t *testing.T, n string, champion *digest.Subject) digest.Subject {
+	v := l.version(n)
+	for _, env := range []string{"staging", "production"} {
+		if code, out := l.promote(t, v, env, champion); code != 0 {
+			t.Fatalf("v%s %s: exit %d\n%s", n, env, code, out)
+		}
+	}
+	return v
+}
+
+func (l *ledgerRun) history(t *testing.T, extra ...string) []historyRow {
+	code, out, stderr := l.cli(append([]string{"history", "--model", "fraud-scorer", "--format", "json"}, extra...)...)
+	if code != 0 {
+		t.Fatalf("history: exit %d %s", code, stderr)
+	}
+	var h struct{ Records []historyRow }
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Records
+}
+
+// revoke under a name the ledger does not hold for the digest (another
+// case, a typo) writes nothing and names the name it holds; verify of the
+// real name is unchanged.
+func TestRevokeChecksTheName(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	revoker := l.p.Waiver.WriteKey(l.dir)
+	before := len(l.history(t))
+	for _, name := range []string{"Fraud-Scorer", "fraud-socrer"} {
+		code, _, stderr := l.cli("revoke", "--subject", name+"@sha256:"+v1.SHA256, "--env", "production", "--key", revoker, "--reason", "x")
+		undecided(t, code, stderr, `--subject: the ledger holds sha256:`+v1.SHA256+` as "fraud-scorer", not "`+name+`"; nothing was written: revoke fraud-scorer@sha256:`+v1.SHA256)
+	}
+	code, _, stderr := l.cli("revoke", "--subject", "fraud-scorer@sha256:"+strings.Repeat("e", 64), "--env", "production", "--key", revoker, "--reason", "x")
+	undecided(t, code, stderr, "--subject: the ledger in "+l.store+" holds no record of sha256:"+strings.Repeat("e", 64))
+	if after := len(l.history(t)); after != before {
+		t.Fatalf("%d records after refused revocations, %d before", after, before)
+	}
+	// A second promotion of v1 still decides under its one name.
+	if code, out := l.promote(t, v1, "production", nil); code != 0 {
+		t.Fatalf("verify after refused revocations: exit %d\n%s", code, out)
+	}
+}
+
+// A revoked digest is denied by verify's MG-REVOKED, which no waiver
+// lifts, and no PASSED record is written for it.
+func TestVerifyHonoursRevocations(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	if code, out, stderr := l.cli("revoke", "--subject", v1.String(), "--env", "production", "--key", l.p.Waiver.WriteKey(l.dir), "--reason", "label leak"); code != 0 {
+		t.Fatalf("revoke: %s %s", out, stderr)
+	}
+	code, out := l.promote(t, v1, "production", nil)
+	if code != 1 || !strings.Contains(out, `"code": "MG-REVOKED"`) || !strings.Contains(out, "revoked in production at ") ||
+		!strings.Contains(out, "by waiver@example.com: label leak; a revocation is final for a digest") || !strings.Contains(out, "(FAILED) stored in") {
+		t.Fatalf("verify of a revoked digest: exit %d\n%s", code, out)
+	}
+	for _, r := range l.history(t, "--env", "production") {
+		if r.Kind == vsa.KindDecision && r.Result == vsa.Passed && r.Time > l.history(t, "--env", "production")[0].Time {
+			t.Fatalf("a PASSED record after the revocation: %+v", r)
+		}
+	}
+	if rows := l.history(t, "--env", "production"); rows[0].Result != vsa.Failed || rows[1].Kind != vsa.KindRevocation {
+		t.Fatalf("newest production records: %+v", rows[:2])
+	}
+}
+
+// One record re-encoded (other whitespace, so other envelope bytes) and
+// added again is one record: one row in history, one champion.
+func TestReencodedRecordIsOneRecord(t *testing.T) {
+	l := newLedgerRun(t, "")
+	l.promoted(t, "1", nil)
+	rows := l.history(t)
+	s, _ := evidence.OpenDir(strings.TrimPrefix(l.store, "dir:"))
+	data, err := s.Get(t.Context(), rows[0].VSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	json.Indent(&again, data, "", "    ")
+	if attest.EnvelopeID(again.Bytes()) == rows[0].VSA {
+		t.Fatal("the re-encoded envelope has the same bytes")
+	}
+	path := filepath.Join(l.dir, "again.json")
+	os.WriteFile(path, again.Bytes(), 0o644)
+	if code, out, stderr := runCLI("evidence", "add", "--store", l.store, path); code != 0 {
+		t.Fatalf("evidence add: %s %s", out, stderr)
+	}
+	after := l.history(t)
+	if len(after) != len(rows) || after[0].Record != rows[0].Record {
+		t.Fatalf("%d rows after re-adding, %d before", len(after), len(rows))
+	}
+}
+
+// deleteEnvelope removes an envelope's file and every index line naming it.
+func deleteEnvelope(t *testing.T, root, id string) {
+	hex := strings.TrimPrefix(id, "sha256:")
+	if err := os.Remove(filepath.Join(root, "objects", hex[:2], hex)); err != nil {
+		t.Fatal(err)
+	}
+	for _, index := range []string{"index", "ledger"} {
+		files, _ := filepath.Glob(filepath.Join(root, index, "*"))
+		for _, f := range files {
+			raw, _ := os.ReadFile(f)
+			os.WriteFile(f, bytes.ReplaceAll(raw, []byte(hex+"\n"), nil), 0o644)
+		}
+	}
+}
+
+// Deleting a record that a newer one names (its file and every index
+// entry) is seen by every reader: history, verify, serve and rollback say
+// "ledger broken" and name it.
+func TestDeletedRecordBreaksTheLedger(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	v2 := l.promoted(t, "2", &v1)
+	prod := l.history(t, "--env", "production")
+	if len(prod) != 2 || prod[0].Previous != prod[1].Record {
+		t.Fatalf("production's records are not chained: %+v", prod)
+	}
+	missing := prod[1]
+	deleteEnvelope(t, strings.TrimPrefix(l.store, "dir:"), missing.VSA)
+	broken := "ledger broken: record " + prod[0].Record + " (decision of " + v2.String() + " in production, " + prod[0].Time + ") names the record " + missing.Record + " before it, which is missing from " + l.store
+
+	code, _, stderr := l.cli("history", "--model", "fraud-scorer")
+	undecided(t, code, stderr, broken)
+	code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--vsa-key", l.gateKey, "--reason", "x")
+	undecided(t, code, stderr, broken)
+	code, out := l.promote(t, l.version("3"), "production", &v2)
+	if code != 2 || !strings.Contains(out, broken) {
+		t.Fatalf("verify on a broken ledger: exit %d\n%s", code, out)
+	}
+
+	certFile, keyFile, pool := selfSigned(t, l.dir, "serving")
+	gatePub := filepath.Join(l.dir, "gate.pub")
+	os.WriteFile(gatePub, l.p.Gate.PubPEM, 0o644)
+	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", l.policy, "--store", l.store)
+	_, a := w.send(t, "production", review("b", "Pod", "CREATE", objectOf("Pod", v2.String(), "", ""), nil))
+	if a.Response.Allowed || a.Response.Status.Message != "modelgate: "+broken+"; restore it from a backup before trusting this ledger" {
+		t.Fatalf("serve on a broken ledger: %+v", a.Response)
+	}
+}
+
+// unsigned writes n unsigned envelopes of size bytes about a digest
+// straight into a store's layout (objects/, index/), as 'evidence add'
+// would, without a sync each.
+func unsigned(t testing.TB, root, sha string, n, size int) {
+	t.Helper()
+	var index bytes.Buffer
+	for i := 0; i < n; i++ {
+		st := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"junk","digest":{"sha256":%q}}],"predicateType":"https://example.com/junk/v1","predicate":{"n":%d,"pad":%q}}`,
+			sha, i, strings.Repeat("x", max(size-300, 0)))
+		env := fmt.Sprintf(`{"payloadType":"application/vnd.in-toto+json","payload":%q,"signatures":[{"keyid":"k","sig":"AAAA"}]}`, base64.StdEncoding.EncodeToString([]byte(st)))
+		hex := strings.TrimPrefix(attest.EnvelopeID([]byte(env)), "sha256:")
+		os.MkdirAll(filepath.Join(root, "objects", hex[:2]), 0o755)
+		if err := os.WriteFile(filepath.Join(root, "objects", hex[:2], hex), []byte(env), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		index.WriteString(hex + "\n")
+	}
+	f, err := os.OpenFile(filepath.Join(root, "index", sha), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(index.Bytes())
+	f.Close()
+}
+
+// Junk about a promoted digest — 160 MB of unsigned envelopes, or 10,001
+// tiny ones — never reaches the ledger: admission still admits it, while
+// verify of the digest refuses the store that is over its evidence limit.
+func TestJunkEvidenceCannotBlockAdmission(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	b, err := bundles.Load(l.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, _ := b.View()
+	signers, _ := b.Signers()
+	trust, _ := facts.NewTrust(signers)
+	root := strings.TrimPrefix(l.store, "dir:")
+	judge := func() admission.Verdict {
+		store, _ := evidence.OpenExistingDir(root)
+		v := &admission.Validator{Ledger: &vsa.Ledger{Store: store, Trust: trust, View: view}, View: view, Cache: admission.NewCache(10),
+			TTL: time.Minute, StoreTimeout: 2 * time.Second, Metrics: admission.NewMetrics(), Now: time.Now}
+		return v.Judge(t.Context(), "production", admission.Ref{Subject: v1})
+	}
+	if v := judge(); !v.Allowed {
+		t.Fatalf("before the junk: %+v", v)
+	}
+	unsigned(t, root, v1.SHA256, 40, 4<<20-1024) // 160 MB
+	if v := judge(); !v.Allowed {
+		t.Fatalf("with 160 MB of junk: %+v", v)
+	}
+	unsigned(t, root, v1.SHA256, 10001-40, 400)
+	if v := judge(); !v.Allowed {
+		t.Fatalf("with 10,001 junk envelopes: %+v", v)
+	}
+	code, _, stderr := runCLI("verify", "--subject", v1.String(), "--env", "production", "--policy", l.policy, "--store", l.store)
+	// 10,001 junk envelopes and the 16 its promotions stored.
+	undecided(t, code, stderr, "over a store limit: 10017 envelopes name sha256:"+v1.SHA256+", the limit is 10000")
+}
