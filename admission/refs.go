@@ -99,7 +99,7 @@ func annotationRefs(obj map[string]any, where string) []Ref {
 	if s, err := digest.ParseRef(strings.TrimSpace(raw)); err == nil {
 		r.Subject = s
 	} else {
-		r.Name = strings.SplitN(raw, "@", 2)[0]
+		r.Name, _, _ = strings.Cut(raw, "@")
 	}
 	return []Ref{r}
 }

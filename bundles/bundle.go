@@ -20,6 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policies"
 )
 
@@ -229,12 +230,7 @@ func (b *Bundle) Data(path ...string) (any, bool) {
 }
 
 // Signer is a trusted identity from the bundle's trust list.
-type Signer struct {
-	ID        string   `json:"id"`
-	PublicKey string   `json:"public_key"`
-	Identity  string   `json:"identity"`
-	Roles     []string `json:"roles"`
-}
+type Signer = keys.Signer
 
 // Signers reads data.modelgate.trust.signers.
 func (b *Bundle) Signers() ([]Signer, error) {

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/modelgate/modelgate/internal/schemafault"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/modelgate/modelgate/attest"
 )
 
 //go:embed schemas/*.json
@@ -162,7 +161,7 @@ func ValidateData(s *jsonschema.Schema, doc any) error {
 		return err
 	}
 	if err := s.Validate(inst); err != nil {
-		faults := attest.Faults(err)
+		faults := schemafault.Faults(err)
 		if faults == nil {
 			return err
 		}

@@ -9,12 +9,11 @@ import (
 	"io"
 	"strings"
 
+	"github.com/modelgate/modelgate/internal/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
-
-	"github.com/modelgate/modelgate/evidence"
 )
 
 // Media types of a bundle in a registry, as OPA's OCI downloader reads it:
@@ -36,7 +35,7 @@ func repository(ref string, plainHTTP bool) (*remote.Repository, string, error) 
 	if repo.Reference.Reference == "" {
 		return nil, "", fmt.Errorf("%s names no tag or digest: use oci://REGISTRY/REPO:TAG", ref)
 	}
-	evidence.Configure(repo, plainHTTP)
+	registry.Configure(repo, plainHTTP)
 	return repo, repo.Reference.Reference, nil
 }
 

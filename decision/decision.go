@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/modelgate/modelgate/digest"
 )
 
 // Gate statuses.
@@ -22,6 +24,11 @@ const (
 type Subject struct {
 	Name   string            `json:"name"`
 	Digest map[string]string `json:"digest"`
+}
+
+// Ref is the subject as modelgate's one model reference.
+func (s Subject) Ref() digest.Subject {
+	return digest.Subject{Name: s.Name, SHA256: s.Digest["sha256"]}
 }
 
 // Gate is one gate's outcome.
@@ -156,9 +163,7 @@ func Parse(data []byte) (*Decision, error) {
 }
 
 // Ref formats the subject as NAME@sha256:HEX.
-func (d *Decision) Ref() string {
-	return d.Subject.Name + "@sha256:" + d.Subject.Digest["sha256"]
-}
+func (d *Decision) Ref() string { return d.Subject.Ref().String() }
 
 // Result is PASSED or FAILED, as a VSA says it.
 func (d *Decision) Result() string {

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -20,12 +18,10 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
-	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/errcode"
-	"oras.land/oras-go/v2/registry/remote/retry"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/internal/registry"
 )
 
 // Media and artifact types of evidence pushed to a registry.
@@ -35,8 +31,6 @@ const (
 	LedgerArtifactType = "application/vnd.modelgate.ledger.v1"
 	EnvelopeMedia      = "application/vnd.dsse.envelope.v1+json"
 	maxManifestBytes   = 1 << 20
-	// RequestTimeout bounds each request to a registry.
-	RequestTimeout = 30 * time.Second
 )
 
 // OCI keeps envelopes in a registry repository as artifacts that refer to
@@ -70,38 +64,10 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store oci://%s: %w (use oci://REGISTRY/REPO)", ref, err)
 	}
-	Configure(repo, opts.PlainHTTP)
+	registry.Configure(repo, opts.PlainHTTP)
 	// Registries often refuse deletes; keep old referrers indexes rather than fail.
 	repo.SkipReferrersGC = true
 	return &OCI{ref: ref, repo: repo, view: evidenceView}, nil
-}
-
-// Configure sets up a repository client as modelgate speaks to every
-// registry: plain HTTP only on loopback (or when asked), a deadline on
-// each request, a cap on referrers pages, Docker's credentials.
-func Configure(repo *remote.Repository, plainHTTP bool) {
-	repo.PlainHTTP = plainHTTP || isLoopback(repo.Reference.Registry)
-	// Every request has its own deadline, so a registry that never answers
-	// cannot stall the gate; the whole command has one too (--timeout).
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.ResponseHeaderTimeout = RequestTimeout
-	client := &auth.Client{Client: &http.Client{Transport: pageLimit{retry.NewTransport(transport)}, Timeout: RequestTimeout}, Cache: auth.NewCache()}
-	if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
-		client.Credential = credentials.Credential(store)
-	}
-	repo.Client = client
-}
-
-func isLoopback(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 func (o *OCI) String() string { return "oci://" + o.ref }
@@ -186,7 +152,7 @@ func (o *OCI) refer(ctx context.Context, view ociView, s, id string, blob ocispe
 func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, error) {
 	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
-	ctx = context.WithValue(ctx, pagesKey{}, new(atomic.Int64))
+	ctx = registry.CountPages(ctx)
 	err := o.repo.Referrers(ctx, subject, o.view.artifactType, func(refs []ocispec.Descriptor) error {
 		if manifests = append(manifests, refs...); len(manifests) > MaxPerSubject {
 			return fmt.Errorf("%w: more than %d envelopes refer to sha256:%s", ErrLimit, MaxPerSubject, hex)
@@ -337,22 +303,6 @@ func (o *OCI) taggedReferrers(ctx context.Context, hex string) ([]ocispec.Descri
 		out = append(out, desc)
 	}
 	return out, nil
-}
-
-// pagesKey carries a count of the referrers pages one lookup has read.
-type pagesKey struct{}
-
-// pageLimit ends a referrers lookup that reads more than MaxReferrerPages
-// pages: a registry that links to a next page forever cannot hold the gate.
-type pageLimit struct{ next http.RoundTripper }
-
-func (p pageLimit) RoundTrip(req *http.Request) (*http.Response, error) {
-	if n, ok := req.Context().Value(pagesKey{}).(*atomic.Int64); ok && strings.Contains(req.URL.Path, "/referrers/") {
-		if n.Add(1) > MaxReferrerPages {
-			return nil, fmt.Errorf("%w: more than %d referrers pages", ErrLimit, MaxReferrerPages)
-		}
-	}
-	return p.next.RoundTrip(req)
 }
 
 func (o *OCI) wrap(err error) error {

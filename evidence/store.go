@@ -4,11 +4,11 @@ package evidence
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/internal/registry"
 )
 
 // DefaultStore is where evidence lives when --store is not given.
@@ -65,14 +65,14 @@ type Options struct {
 // Limits on what one subject's evidence may amount to (DESIGN.md, Limits).
 // Going over is an error, never a silent cut: a cut could hide a veto.
 const (
-	MaxPerSubject    = 10000     // envelopes indexed under one subject
-	MaxSubjectBytes  = 256 << 20 // their bytes in all
-	MaxIndexLine     = 1 << 10   // one index line
-	MaxReferrerPages = 1000      // referrers pages read from a registry
+	MaxPerSubject    = 10000                     // envelopes indexed under one subject
+	MaxSubjectBytes  = 256 << 20                 // their bytes in all
+	MaxIndexLine     = 1 << 10                   // one index line
+	MaxReferrerPages = registry.MaxReferrerPages // referrers pages read from a registry
 )
 
 // ErrLimit marks a store that holds more for one subject than the limits allow.
-var ErrLimit = errors.New("over a store limit")
+var ErrLimit = registry.ErrLimit
 
 // Open returns the store named by spec: dir:PATH or oci://REGISTRY/REPO.
 func Open(spec string, opts Options) (Store, error) {

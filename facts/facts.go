@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/keys"
 )
@@ -76,7 +75,7 @@ type Trust struct {
 }
 
 // NewTrust parses the signers' public keys.
-func NewTrust(signers []bundles.Signer) (*Trust, error) {
+func NewTrust(signers []keys.Signer) (*Trust, error) {
 	t := &Trust{byKeyID: map[string]SignerRef{}}
 	if err := CheckIdentities(signers); err != nil {
 		return nil, err

@@ -13,11 +13,11 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/modelgate/modelgate/attest"
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/keys"
 )
 
 var (
@@ -27,7 +27,7 @@ var (
 )
 
 func trust(t testing.TB) *facts.Trust {
-	tr, err := facts.NewTrust([]bundles.Signer{signer.TrustEntry()})
+	tr, err := facts.NewTrust([]keys.Signer{signer.TrustEntry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/keys"
 )
 
 // FuzzNormaliseIdentity: normalisation is idempotent, never grows a valid
@@ -27,7 +27,7 @@ func FuzzNormaliseIdentity(f *testing.F) {
 			t.Fatalf("%q and %q normalise alike but have other skeletons", a, b)
 		}
 		if a != b && facts.NormaliseIdentity(b) == n && n != "" {
-			err := facts.CheckIdentities([]bundles.Signer{{ID: "x", Identity: a}, {ID: "y", Identity: b}})
+			err := facts.CheckIdentities([]keys.Signer{{ID: "x", Identity: a}, {ID: "y", Identity: b}})
 			if err == nil {
 				t.Fatalf("%q and %q both accepted", a, b)
 			}

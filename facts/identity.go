@@ -5,11 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modelgate/modelgate/keys"
 	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/modelgate/modelgate/bundles"
 )
 
 var folder = cases.Fold()
@@ -29,14 +28,14 @@ func Skeleton(s string) string {
 // CheckIdentities refuses a trust list in which two different identities
 // are equal after normalisation or confusable. The same identity on several
 // keys (a rotation) is one signer.
-func CheckIdentities(signers []bundles.Signer) error {
+func CheckIdentities(signers []keys.Signer) error {
 	bySkeleton := map[string]string{}
 	for _, s := range signers {
 		if NormaliseIdentity(s.Identity) == "" {
 			return fmt.Errorf("trust: signer %s has no identity; set identity to the person or service that holds the key", s.ID)
 		}
 	}
-	sorted := append([]bundles.Signer(nil), signers...)
+	sorted := append([]keys.Signer(nil), signers...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Identity < sorted[j].Identity })
 	for _, s := range sorted {
 		sk := Skeleton(s.Identity)

@@ -37,8 +37,9 @@ type Gate struct {
 	engineErr error
 }
 
-// New parses the bundle's trust list and starts compiling its policy.
-func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
+// TrustOf checks a bundle's data and prepares its trust list: the one way
+// every door learns whom a bundle trusts.
+func TrustOf(b *bundles.Bundle) (*facts.Trust, error) {
 	if err := b.CheckData(); err != nil {
 		return nil, err
 	}
@@ -49,6 +50,15 @@ func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 	trust, err := facts.NewTrust(signers)
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
+	}
+	return trust, nil
+}
+
+// New parses the bundle's trust list and starts compiling its policy.
+func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
+	trust, err := TrustOf(b)
+	if err != nil {
+		return nil, err
 	}
 	view, err := b.View()
 	if err != nil {
@@ -98,6 +108,20 @@ type Outcome struct {
 	// Previous is the id of the newest ledger record of the model in the
 	// environment: the record a VSA of this decision names before it.
 	Previous string
+}
+
+// Approvers are the identities that approved the model for the decision's
+// environment among the verified evidence, sorted, each once.
+func (o *Outcome) Approvers() []string {
+	var approvers []string
+	for _, f := range o.Facts.Facts {
+		if p, ok := f.Predicate.(map[string]any); ok && f.Type == attest.TypeURI("approval") &&
+			p["decision"] == "approved" && p["environment"] == o.Decision.Environment && !slices.Contains(approvers, f.Signer.Identity) {
+			approvers = append(approvers, f.Signer.Identity)
+		}
+	}
+	sort.Strings(approvers)
+	return approvers
 }
 
 // InputJSON is the exact input judged, to replay with opa eval or conftest.

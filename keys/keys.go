@@ -147,3 +147,12 @@ func KeyID(pub crypto.PublicKey) (string, error) {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// Signer is one entry of a trust list: a public key (PEM), the identity
+// it speaks for, and the roles it may sign in.
+type Signer struct {
+	ID        string   `json:"id"`
+	PublicKey string   `json:"public_key"`
+	Identity  string   `json:"identity"`
+	Roles     []string `json:"roles"`
+}

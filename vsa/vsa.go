@@ -146,7 +146,7 @@ func Statement(model, sha string, env string, result string, levels []string, po
 	if err := json.Unmarshal(raw, &pred); err != nil {
 		return nil, err
 	}
-	e.Environment, e.Model, e.Subject, e.Revision = env, model, model+"@sha256:"+sha, policy.Revision
+	e.Environment, e.Model, e.Subject, e.Revision = env, model, digest.Subject{Name: model, SHA256: sha}.String(), policy.Revision
 	ext, err := json.Marshal(e)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -37,16 +38,9 @@ func (l *ledgerFlags) open(ctx context.Context, create bool) (*bundles.Bundle, *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := b.CheckData(); err != nil {
-		return nil, nil, nil, err
-	}
-	signers, err := b.Signers()
+	trust, err := gate.TrustOf(b)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	trust, err := facts.NewTrust(signers)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
 	}
 	store, err := l.sf.open(create)
 	if err != nil {

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 
-	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
@@ -26,15 +23,7 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 		inputs[i] = f.ID
 		verified[f.ID] = true
 	}
-	var approvers []string
-	for _, f := range out.Facts.Facts {
-		if p, ok := f.Predicate.(map[string]any); ok && f.Type == attest.TypeURI("approval") &&
-			p["decision"] == "approved" && p["environment"] == out.Decision.Environment && !slices.Contains(approvers, f.Signer.Identity) {
-			approvers = append(approvers, f.Signer.Identity)
-		}
-	}
-	sort.Strings(approvers)
-	env, err := vsa.SignDecision(ctx, sv, out.Decision, inputs, approvers, out.Previous, now)
+	env, err := vsa.SignDecision(ctx, sv, out.Decision, inputs, out.Approvers(), out.Previous, now)
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
 	}
