@@ -154,8 +154,12 @@ func walkModels(v any, where string, kserve bool, refs *[]Ref) {
 					if em["name"] != "STORAGE_URI" {
 						continue
 					}
-					s, _ := em["value"].(string) // valueFrom: read elsewhere, never pinned here
-					*refs = append(*refs, storageRef(s, fmt.Sprintf("%s[%d].value", at, i)))
+					where := fmt.Sprintf("%s[%d].value", at, i)
+					if s, ok := em["value"].(string); ok {
+						*refs = append(*refs, storageRef(s, where))
+					} else { // valueFrom: read elsewhere, never pinned here
+						*refs = append(*refs, Ref{Where: where, Raw: "STORAGE_URI from valueFrom"})
+					}
 				}
 			default:
 				walkModels(val, at, kserve, refs)

@@ -19,6 +19,20 @@ func TestFindRefs(t *testing.T) {
 		{"InferenceService", `{"spec":{"predictor":{"model":{"storageUri":"oci+native://r.local/models/ranker:1@sha256:` + sha + `"}},"transformer":{"containers":[{"storageUri":"s3://b/t"}]}}}`,
 			[]string{"ranker@sha256:" + sha, "s3://b/t"}},
 		{"ConfigMap", `{"data":{"modelgate.dev/model":"x"}}`, nil},
+		// KServe: every form a serving spec can name a model in; those
+		// without a digest come back unpinned, so they are denied.
+		{"InferenceService", `{"spec":{"predictor":{"model":{"storage":{"key":"s3creds","path":"models/ranker"}}}}}`,
+			[]string{"storage map[key:s3creds path:models/ranker]"}},
+		{"InferenceService", `{"spec":{"predictor":{"containers":[{"name":"c","env":[{"name":"STORAGE_URI","value":"s3://b/ranker"}]}]}}}`, []string{"s3://b/ranker"}},
+		{"InferenceService", `{"spec":{"predictor":{"containers":[{"name":"c","env":[{"name":"STORAGE_URI","value":"oci://r.local/m/ranker@sha256:` + sha + `"}]}]}}}`,
+			[]string{"ranker@sha256:" + sha}},
+		{"InferenceService", `{"spec":{"predictor":{"containers":[{"name":"c","env":[{"name":"STORAGE_URI","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}]}]}}}`, []string{"STORAGE_URI from valueFrom"}},
+		{"InferenceService", `{"spec":{"predictor":{"volumes":[{"name":"m","image":{"reference":"r.local/models/ranker@sha256:` + sha + `"}}]}}}`,
+			[]string{"ranker@sha256:" + sha}},
+		{"InferenceService", `{"spec":{"predictor":{"volumes":[{"name":"m","image":{"reference":"r.local/models/ranker:v1"}}]}}}`, []string{"r.local/models/ranker:v1"}},
+		// CNCF ModelPack artifacts as image volumes of a plain pod template.
+		{"StatefulSet", `{"spec":{"template":{"spec":{"volumes":[{"name":"w","image":{"reference":"r.local/modelpack/llama@sha256:` + sha + `","pullPolicy":"IfNotPresent"}}],"containers":[{"name":"c","env":[{"name":"STORAGE_URI","value":"gs://b/m"}]}]}}}}`,
+			[]string{"gs://b/m", "llama@sha256:" + sha}},
 	} {
 		var obj map[string]any
 		json.Unmarshal([]byte(c.obj), &obj)
