@@ -40,6 +40,9 @@ func Build(dir string, opts BuildOptions) ([]byte, error) {
 	if opts.Revision != "" {
 		b.Manifest.Revision = opts.Revision
 	}
+	if err := CheckRevision(b.Manifest.Revision); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w; set one in .manifest or with a revision option", dir, err)
+	}
 	if b.Manifest.Roots == nil || len(*b.Manifest.Roots) == 0 {
 		roots := []string{"modelgate"}
 		b.Manifest.Roots = &roots

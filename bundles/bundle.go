@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing/fstest"
 
@@ -116,8 +118,14 @@ func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", uri, err)
 	}
-	if opts.MinRevision != "" && CompareRevisions(b.Manifest.Revision, opts.MinRevision) < 0 {
-		return nil, fmt.Errorf("policy bundle %s has revision %q, older than --min-revision %q: use a newer bundle", uri, b.Manifest.Revision, opts.MinRevision)
+	if opts.MinRevision != "" {
+		c, err := CompareRevisions(b.Manifest.Revision, opts.MinRevision)
+		if err != nil {
+			return nil, fmt.Errorf("policy bundle %s has revision %q, which does not compare with the minimum revision %q: %w", uri, b.Manifest.Revision, opts.MinRevision, err)
+		}
+		if c < 0 {
+			return nil, fmt.Errorf("policy bundle %s has revision %q, older than the minimum revision %q: use a newer bundle", uri, b.Manifest.Revision, opts.MinRevision)
+		}
 	}
 	// Policy tests travel with the source, not with the bundle that decides.
 	mods := b.Modules[:0]
@@ -151,37 +159,52 @@ func readFiles(files map[string][]byte) (bundle.Bundle, error) {
 		Read()
 }
 
-// CompareRevisions orders two revisions naturally: runs of digits compare
-// as numbers ("r10" after "r9"), the rest bytewise.
-func CompareRevisions(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na := strings.TrimLeft(a[:da], "0")
-			nb := strings.TrimLeft(b[:db], "0")
-			if c := cmpInt(len(na), len(nb)); c != 0 {
-				return c
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return cmpInt(int(a[0]), int(b[0]))
-		}
-		a, b = a[1:], b[1:]
+// revisionPattern is a revision: dotted numbers with an optional -suffix
+// (2026.11.3, 1.4.0-rc1).
+var revisionPattern = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,9})*(-[0-9A-Za-z][0-9A-Za-z.]*)?$`)
+
+// CheckRevision refuses a revision that does not compare.
+func CheckRevision(rev string) error {
+	if !revisionPattern.MatchString(rev) || len(rev) > 64 {
+		return fmt.Errorf("revision %q is not dotted numbers with an optional -suffix (e.g. 2026.11.3 or 1.4.0-rc1)", rev)
 	}
-	return cmpInt(len(a), len(b))
+	return nil
 }
 
-func digitRun(s string) int {
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
+// CompareRevisions orders two revisions number by number (a missing
+// number is 0); with equal numbers, a revision with a -suffix (a
+// pre-release) comes before the one without, and two suffixes compare
+// bytewise. Revisions of another form do not compare: an error.
+func CompareRevisions(a, b string) (int, error) {
+	for _, r := range []string{a, b} {
+		if err := CheckRevision(r); err != nil {
+			return 0, err
+		}
 	}
-	return n
+	an, as, _ := strings.Cut(a, "-")
+	bn, bs, _ := strings.Cut(b, "-")
+	ap, bp := strings.Split(an, "."), strings.Split(bn, ".")
+	for i := 0; i < max(len(ap), len(bp)); i++ {
+		x, y := 0, 0
+		if i < len(ap) {
+			x, _ = strconv.Atoi(ap[i])
+		}
+		if i < len(bp) {
+			y, _ = strconv.Atoi(bp[i])
+		}
+		if c := cmpInt(x, y); c != 0 {
+			return c, nil
+		}
+	}
+	switch {
+	case as == bs:
+		return 0, nil
+	case as == "":
+		return 1, nil
+	case bs == "":
+		return -1, nil
+	}
+	return strings.Compare(as, bs), nil
 }
 
 func cmpInt(a, b int) int {

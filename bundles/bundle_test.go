@@ -50,7 +50,7 @@ func TestLoadFormsShareOneDigest(t *testing.T) {
 	if dir.Digest != embedded.Digest || dir.Digest != packed.Digest || !strings.HasPrefix(dir.Digest, "sha256:") {
 		t.Fatalf("digests: dir %s, embedded %s, tarball %s", dir.Digest, embedded.Digest, packed.Digest)
 	}
-	if embedded.URI != Embedded || embedded.Revision != "default-1" {
+	if embedded.URI != Embedded || embedded.Revision != "1.0.0" {
 		t.Fatalf("embedded %s revision %s", embedded.URI, embedded.Revision)
 	}
 	for _, m := range dir.b.Modules {

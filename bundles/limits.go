@@ -38,6 +38,7 @@ func walkTar(data []byte, file func(name string, content []byte)) error {
 	limited := &io.LimitedReader{R: zr, N: MaxBundleSize + 8<<20}
 	tr := tar.NewReader(limited)
 	var total int64
+	seen := map[string]bool{}
 	for files := 0; ; files++ {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -49,11 +50,14 @@ func walkTar(data []byte, file func(name string, content []byte)) error {
 		if files >= 10000 {
 			return errors.New("tarball has more than 10,000 entries")
 		}
-		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeDir:
-		default:
-			return fmt.Errorf("tarball entry %q is not a file or directory", hdr.Name)
+		if hdr.Typeflag != tar.TypeReg {
+			return fmt.Errorf("tarball entry %q is not a regular file; a bundle holds regular files alone", hdr.Name)
 		}
+		name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
+		if seen[name] {
+			return fmt.Errorf("tarball holds two entries named %q; a reader could take either: rebuild the bundle", name)
+		}
+		seen[name] = true
 		if hdr.Size < 0 || hdr.Size > MaxBundleSize-total {
 			return fmt.Errorf("tarball unpacks to more than %d bytes (entry %q claims %d); the limit is MaxBundleSize", MaxBundleSize, hdr.Name, hdr.Size)
 		}
@@ -69,10 +73,7 @@ func walkTar(data []byte, file func(name string, content []byte)) error {
 			return fmt.Errorf("tarball entry %q holds %d bytes, not the %d its header claims", hdr.Name, n, hdr.Size)
 		}
 		total += n
-		if hdr.Typeflag == tar.TypeReg {
-			name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
-			file(name, buf.Bytes())
-		}
+		file(name, buf.Bytes())
 	}
 }
 

@@ -86,13 +86,13 @@ func rewrite(t *testing.T, path string, edit func(name string, data []byte) []by
 func TestSignedBundleVerifiesWithEitherAlgorithm(t *testing.T) {
 	for _, alg := range keys.Algorithms {
 		k := newKey(t, alg)
-		path := build(t, k, "r7")
+		path := build(t, k, "7.0")
 		b, err := Open(context.Background(), path, Options{Keys: []VerificationKey{k.verification(t)}})
 		if err != nil {
 			t.Fatalf("%s: %v", alg, err)
 		}
 		dir, _ := Load(repoPolicies(t))
-		if b.Revision != "r7" || b.Digest == dir.Digest {
+		if b.Revision != "7.0" || b.Digest == dir.Digest {
 			t.Fatalf("%s: revision %s digest %s (the directory's is %s and its revision differs)", alg, b.Revision, b.Digest, dir.Digest)
 		}
 		// OPA's own Go API loads it with a verification config, as 'opa build
@@ -172,19 +172,33 @@ func TestKeysRequireASignatureAndRotate(t *testing.T) {
 func TestMinRevisionRefusesAnOlderBundle(t *testing.T) {
 	k := newKey(t, "ed25519")
 	path := build(t, k, "2026.9")
-	if _, err := Open(context.Background(), path, Options{MinRevision: "2026.10"}); err == nil || !strings.Contains(err.Error(), `has revision "2026.9", older than --min-revision "2026.10"`) {
+	if _, err := Open(context.Background(), path, Options{MinRevision: "2026.10"}); err == nil || !strings.Contains(err.Error(), `has revision "2026.9", older than the minimum revision "2026.10"`) {
 		t.Fatalf("%v", err)
 	}
 	if _, err := Open(context.Background(), path, Options{MinRevision: "2026.9"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := Open(context.Background(), path, Options{MinRevision: "r10"}); err == nil || !strings.Contains(err.Error(), `has revision "2026.9", which does not compare with the minimum revision "r10": revision "r10" is not dotted numbers`) {
+		t.Fatalf("an incomparable minimum: %v", err)
+	}
 	for _, c := range []struct {
 		a, b string
 		want int
-	}{{"r9", "r10", -1}, {"default-1", "default-1", 0}, {"2026.10.1", "2026.9", 1}, {"a", "b", -1}, {"v01", "v1", 0}} {
-		if got := CompareRevisions(c.a, c.b); got != c.want {
-			t.Errorf("CompareRevisions(%q, %q) = %d", c.a, c.b, got)
+	}{{"1.0.0", "1.0.0", 0}, {"2026.10.1", "2026.9", 1}, {"2026.9", "2026.10", -1}, {"1.4.0-rc1", "1.4.0", -1}, {"1.4.0-rc2", "1.4.0-rc1", 1},
+		{"1.4", "1.4.0", 0}, {"01.2", "1.2", 0}, {"2026.11.1", "2026.11.1-hotfix", 1}} {
+		if got, err := CompareRevisions(c.a, c.b); err != nil || got != c.want {
+			t.Errorf("CompareRevisions(%q, %q) = %d, %v", c.a, c.b, got, err)
 		}
+	}
+	for _, bad := range []string{"default-1", "r9", "v1.0", "", "1..2", "1.2-", "2026.11.1 "} {
+		if _, err := CompareRevisions(bad, "1.0"); err == nil {
+			t.Errorf("CompareRevisions(%q, ...) compares", bad)
+		}
+	}
+	dir := t.TempDir()
+	os.CopyFS(dir, os.DirFS(repoPolicies(t)))
+	if _, err := Build(dir, BuildOptions{Revision: "default-1"}); err == nil || !strings.Contains(err.Error(), `revision "default-1" is not dotted numbers with an optional -suffix`) {
+		t.Fatalf("build with a revision that does not compare: %v", err)
 	}
 }
 

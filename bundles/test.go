@@ -3,6 +3,8 @@ package bundles
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/policy"
 )
 
@@ -51,7 +54,12 @@ func (r *TestReport) RuleCoverage() float64 {
 
 // RunTests runs every test_ rule in dir's *_test.rego files with OPA's
 // tester, tracing coverage, under the same sandboxed built-ins as decisions.
-func RunTests(ctx context.Context, dir string) (*TestReport, error) {
+func RunTests(ctx context.Context, spec string) (*TestReport, error) {
+	dir, cleanup, err := boundedCopy(spec)
+	if err != nil {
+		return nil, fmt.Errorf("bundle test %s: %w", spec, err)
+	}
+	defer cleanup()
 	modules, store, err := tester.Load([]string{dir}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bundle test %s: %w", dir, err)
@@ -93,10 +101,49 @@ func RunTests(ctx context.Context, dir string) (*TestReport, error) {
 		for _, rule := range m.Rules {
 			report.Rules++
 			if fr, ok := cr.Files[file]; !ok || !fr.IsCovered(rule.Location.Row) {
-				report.Uncovered = append(report.Uncovered, fmt.Sprintf("%s:%d %s", file, rule.Location.Row, rule.Head.Ref()))
+				report.Uncovered = append(report.Uncovered, fmt.Sprintf("%s:%d %s", strings.Replace(file, dir, spec, 1), rule.Location.Row, rule.Head.Ref()))
 			}
 		}
 	}
 	sort.Strings(report.Uncovered)
 	return report, nil
+}
+
+// boundedCopy reads a bundle directory or tarball within the bundle
+// limits (regular files alone, no duplicate names, no size a header claims
+// taken on trust) and writes what it read to a temporary directory for
+// OPA's tester, which would otherwise read the input unbounded.
+func boundedCopy(spec string) (string, func(), error) {
+	info, err := os.Lstat(spec)
+	if err != nil {
+		return "", nil, err
+	}
+	var files map[string][]byte
+	if info.IsDir() {
+		files, err = readTree(spec)
+	} else {
+		var data []byte
+		if data, err = safeio.ReadFile(spec, MaxBundleSize); err == nil {
+			files, err = readTar(data)
+		}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "modelgate-bundle-test-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			err = os.WriteFile(p, data, 0o644)
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+	}
+	return dir, cleanup, nil
 }

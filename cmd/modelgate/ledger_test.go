@@ -114,11 +114,11 @@ func TestLedgerStory(t *testing.T) {
 		got = append(got, r.Environment+" "+r.Result+" "+r.Subject[len(r.Subject)-6:]+" "+strings.Join(r.Approvers, "+")+" "+r.Revision)
 	}
 	want := []string{
-		"production PASSED " + v2.SHA256[58:] + " alice@example.com+bob@example.com default-1",
-		"staging PASSED " + v2.SHA256[58:] + "  default-1",
-		"production PASSED " + v1.SHA256[58:] + " alice@example.com+bob@example.com default-1",
-		"staging PASSED " + v1.SHA256[58:] + "  default-1",
-		"production FAILED " + v1.SHA256[58:] + " alice@example.com+bob@example.com default-1",
+		"production PASSED " + v2.SHA256[58:] + " alice@example.com+bob@example.com 1.0.0",
+		"staging PASSED " + v2.SHA256[58:] + "  1.0.0",
+		"production PASSED " + v1.SHA256[58:] + " alice@example.com+bob@example.com 1.0.0",
+		"staging PASSED " + v1.SHA256[58:] + "  1.0.0",
+		"production FAILED " + v1.SHA256[58:] + " alice@example.com+bob@example.com 1.0.0",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
