@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"regexp"
 	"sort"
@@ -38,6 +39,7 @@ type Bundle struct {
 	Digest   string // sha256:HEX over its modules, data and manifest, whatever its form
 	Revision string
 	b        bundle.Bundle
+	files    map[string][]byte // every file as given, tests included
 }
 
 // Options say what a bundle must be to be used.
@@ -71,6 +73,7 @@ func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 			l, _ := bundle.NewFSLoader(policies.FS)
 			return l
 		}
+		files = embeddedFiles()
 	case strings.HasPrefix(spec, "oci://"):
 		data, err := Pull(ctx, spec, opts.PlainHTTP)
 		if err != nil {
@@ -135,8 +138,21 @@ func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 		}
 	}
 	b.Modules = mods
-	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b}, nil
+	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b, files: files}, nil
 }
+
+// embeddedFiles are the files of the bundle built into the binary.
+func embeddedFiles() map[string][]byte {
+	files := map[string][]byte{}
+	fs.WalkDir(policies.FS, ".", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			files[p], _ = fs.ReadFile(policies.FS, p)
+		}
+		return nil
+	})
+	return files
+}
+
 
 // memLoader loads a bundle from files already read and checked.
 func memLoader(files map[string][]byte) func() bundle.DirectoryLoader {

@@ -79,7 +79,6 @@ type GateInfo struct {
 	Environments []string `json:"environments"`
 	EffectiveOn  string   `json:"effective_on,omitempty"`
 	File         string   `json:"file"`
-	Source       string   `json:"-"` // the module's text, to tell a changed rule
 }
 
 // Applies reports whether the gate judges a tier in an environment.
@@ -113,6 +112,10 @@ type View struct {
 	Inventory    Inventory              `json:"inventory"`
 	Thresholds   Thresholds             `json:"thresholds"`
 	Signers      []SignerInfo           `json:"signers"`
+	// Files are every file of the bundle with its digest; Modules the
+	// Rego modules that decide, with the rules each defines.
+	Files   []FileInfo   `json:"files"`
+	Modules []ModuleInfo `json:"modules"`
 }
 
 // View reads the bundle's gates and data into their types.
@@ -148,6 +151,8 @@ func (b *Bundle) View() (*View, error) {
 	sort.Slice(v.Signers, func(i, j int) bool { return v.Signers[i].ID < v.Signers[j].ID })
 	v.Order = promotionOrder(v.Environments)
 	v.Gates = gates(b)
+	v.Files = b.fileInfos()
+	v.Modules = b.moduleInfos()
 	return v, nil
 }
 
@@ -194,7 +199,7 @@ func gates(b *Bundle) []GateInfo {
 			if a.Scope != "package" {
 				continue
 			}
-			g := GateInfo{ID: id, Title: a.Title, Description: a.Description, File: strings.TrimPrefix(m.Path, "/"), Source: string(m.Raw)}
+			g := GateInfo{ID: id, Title: a.Title, Description: a.Description, File: strings.TrimPrefix(m.Path, "/")}
 			g.Code, _ = a.Custom["code"].(string)
 			g.Tiers = strs(a.Custom["tiers"])
 			g.Environments = strs(a.Custom["environments"])

@@ -12,7 +12,7 @@ import (
 	"github.com/modelgate/modelgate/decision"
 )
 
-//go:embed page.css page.html report.html inspect.html
+//go:embed page.css page.html report.html inspect.html diff.html
 var pageFS embed.FS
 
 // Page is the look a decision report and a bundle's inspection share: one
@@ -28,7 +28,8 @@ var Page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"join":    strings.Join,
 	"typeOf":  shortType,
 	"present": func(s string) bool { return s != "" },
-}).ParseFS(pageFS, "page.html", "report.html", "inspect.html"))
+	"upper":   strings.ToUpper,
+}).ParseFS(pageFS, "page.html", "report.html", "inspect.html", "diff.html"))
 
 // CSS is the pages' shared style.
 func CSS() template.CSS {
@@ -98,16 +99,6 @@ func cleanAll(v any) any {
 		}
 	}
 	return v
-}
-
-// InspectHTML writes a bundle's inspection in the reports' look; in is the
-// bundle's inspection (bundles.Inspection), read by the template.
-func InspectHTML(w io.Writer, title string, in any) error {
-	return Page.ExecuteTemplate(w, "inspect.html", struct {
-		Title string
-		CSS   template.CSS
-		In    any
-	}{title, CSS(), in})
 }
 
 // championText says which champion the decision compared against.

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -325,8 +324,8 @@ thresholds expect; the signers with identity, roles and key fingerprint.
 Generated from the gates' METADATA and the bundle's data.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(bundles.InspectFormats, format) {
-				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(bundles.InspectFormats, ", "))
+			if !slices.Contains(output.InspectFormats, format) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(output.InspectFormats, ", "))
 			}
 			b, err := bundles.Open(cmd.Context(), args[0], bundles.Options{})
 			if err != nil {
@@ -336,29 +335,32 @@ Generated from the gates' METADATA and the bundle's data.`,
 			if err != nil {
 				return err
 			}
-			return bundles.WriteInspection(cmd.OutOrStdout(), bundles.Inspect(v), format, func(w io.Writer, in *bundles.Inspection) error {
-				return output.InspectHTML(w, "modelgate: policy bundle "+in.URI+" revision "+in.Revision, in)
-			})
+			return output.WriteInspection(cmd.OutOrStdout(), bundles.Inspect(v), format)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(bundles.InspectFormats, "|"))
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(output.InspectFormats, "|"))
 	return cmd
 }
 
 func newBundleDiffCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "diff OLD NEW [--format text|markdown|json]",
-		Short: "Compare two bundles: gates, thresholds (tightened or loosened), tiers, environments, signers",
-		Long: `Compare two bundles (directories, tarballs or oci:// references): gates added,
-removed or changed; each threshold named as tightened or loosened in the
-metric's own direction (a lower upper_bound on log_loss is tightened, a
-larger change limit loosened); approvals, tiers, environments and signers
-added, removed or changed. Exits 0 when equal, 1 when different, 2 on error.`,
+		Use:   "diff OLD NEW [--format text|markdown|json|html]",
+		Short: "Compare two bundles: every file, each change labelled LOOSENED, TIGHTENED, CHANGED or CODE",
+		Long: `Compare two bundles (directories, tarballs or oci:// references), every file
+of them. Data is compared by meaning, against the value a model actually
+gets (a model's override against its tier's value): a bound moved against
+the metric's direction, higher_is_better flipped, a change limit raised or
+removed, fewer approvals, a gate or its code removed or its tiers narrowed,
+requires shortened, effective_on moved later, an inventory tier lowered,
+a signer, key or role added are LOOSENED; the reverse TIGHTENED; the rest
+CHANGED. Any Rego change outside the data is CODE, naming each rule added,
+removed or changed: its effect is not judged here, review the code.
+Exits 0 when equal, 1 when different, 2 on error.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(bundles.DiffFormats, format) {
-				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(bundles.DiffFormats, ", "))
+			if !slices.Contains(output.DiffFormats, format) {
+				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(output.DiffFormats, ", "))
 			}
 			var views [2]*bundles.View
 			for i, spec := range args {
@@ -370,16 +372,16 @@ added, removed or changed. Exits 0 when equal, 1 when different, 2 on error.`,
 					return err
 				}
 			}
-			changes := bundles.Diff(views[0], views[1])
-			if err := bundles.WriteDiff(cmd.OutOrStdout(), views[0], views[1], changes, format); err != nil {
+			d := bundles.Diff(views[0], views[1])
+			if err := output.WriteDiff(cmd.OutOrStdout(), d, format); err != nil {
 				return err
 			}
-			if len(changes) > 0 {
+			if !d.Equal() {
 				return errDenied
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(bundles.DiffFormats, "|"))
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(output.DiffFormats, "|"))
 	return cmd
 }

@@ -67,7 +67,7 @@ func TestBundleBuildSignPushVerify(t *testing.T) {
 	code, _, stderr = r.verify(envs, "--policy-key", strangerPub)
 	undecided(t, code, stderr, "policy bundle "+ref+": bundle not verified: no key verifies it")
 	code, _, stderr = r.verify(envs, "--min-revision", "2026.12")
-	undecided(t, code, stderr, `has revision "2026.11.1", older than --min-revision "2026.12"`)
+	undecided(t, code, stderr, `has revision "2026.11.1", older than the minimum revision "2026.12"`)
 }
 
 // diff exits 0 when equal and 1 when not, naming what changed and how.

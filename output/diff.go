@@ -1,0 +1,83 @@
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/modelgate/modelgate/bundles"
+)
+
+// DiffFormats lists what WriteDiff accepts.
+var DiffFormats = []string{"text", "markdown", "json", "html"}
+
+// WriteDiff renders what changed between two bundles.
+func WriteDiff(w io.Writer, d *bundles.DiffResult, format string) error {
+	switch format {
+	case "json":
+		return diffJSON(w, d)
+	case "text":
+		return diffText(w, d)
+	case "markdown":
+		return diffMarkdown(w, d)
+	case "html":
+		return Page.ExecuteTemplate(w, "diff.html", struct {
+			Title string
+			CSS   template.CSS
+			Diff  *bundles.DiffResult
+		}{"modelgate: policy change " + d.Old.Revision + " → " + d.New.Revision, CSS(), d})
+	}
+	return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(DiffFormats, ", "))
+}
+
+func diffJSON(w io.Writer, d *bundles.DiffResult) error {
+	changes := d.Changes
+	if changes == nil {
+		changes = []bundles.Change{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"old": d.Old.URI, "new": d.New.URI, "old_revision": d.Old.Revision, "new_revision": d.New.Revision,
+		"equal": d.Equal(), "loosened_or_code": d.Loosened(), "changes": changes})
+}
+
+func diffText(w io.Writer, d *bundles.DiffResult) error {
+	if d.Equal() {
+		_, err := fmt.Fprintf(w, "%s and %s demand the same\n", Clean(d.Old.URI), Clean(d.New.URI))
+		return err
+	}
+	fmt.Fprintf(w, "%s (revision %s) → %s (revision %s): %d change(s), %d loosened or code\n", Clean(d.Old.URI), Clean(d.Old.Revision), Clean(d.New.URI), Clean(d.New.Revision), len(d.Changes), d.Loosened())
+	for _, c := range d.Changes {
+		fmt.Fprintf(w, "%-10s %-12s %s%s\n", strings.ToUpper(c.Kind), c.Area, Clean(c.What), arrow(c))
+	}
+	return nil
+}
+
+func diffMarkdown(w io.Writer, d *bundles.DiffResult) error {
+	fmt.Fprintf(w, "### Policy bundle changes: %s → %s\n\n", md(d.Old.Revision), md(d.New.Revision))
+	if d.Equal() {
+		_, err := fmt.Fprintln(w, "No change: both demand the same.")
+		return err
+	}
+	fmt.Fprintf(w, "%d change(s), %d loosened or code.\n\n| change | area | what | from | to |\n|---|---|---|---|---|\n", len(d.Changes), d.Loosened())
+	for _, c := range d.Changes {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", strings.ToUpper(c.Kind), c.Area, md(c.What), md(c.From), md(c.To))
+	}
+	return nil
+}
+
+func arrow(c bundles.Change) string {
+	if c.From == "" && c.To == "" {
+		return ""
+	}
+	return fmt.Sprintf(": %s → %s", Clean(orNone(c.From)), Clean(orNone(c.To)))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
