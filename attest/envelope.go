@@ -47,13 +47,13 @@ func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([
 
 // Verified is an envelope whose signature checked out against a trusted key.
 type Verified struct {
-	ID        string // EnvelopeID of the envelope bytes
+	ID string // EnvelopeID of the envelope bytes
 	// StatementID is sha256:HEX of the signed payload: one statement
 	// re-encoded in other envelope bytes keeps it.
 	StatementID string
 	KeyID       string // the key that verified it
-	Statement *Statement
-	Predicate any // the statement's predicate, decoded with json.Number
+	Statement   *Statement
+	Predicate   any // the statement's predicate, decoded with json.Number
 }
 
 // Verifier checks envelopes against a fixed set of public keys. It is safe

@@ -153,7 +153,6 @@ func embeddedFiles() map[string][]byte {
 	return files
 }
 
-
 // memLoader loads a bundle from files already read and checked.
 func memLoader(files map[string][]byte) func() bundle.DirectoryLoader {
 	mem := fstest.MapFS{}
