@@ -9,11 +9,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/modelgate/modelgate/internal/registry"
+	godigest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/modelgate/modelgate/internal/registry"
 )
 
 // Media types of a bundle in a registry, as OPA's OCI downloader reads it:
@@ -88,6 +90,13 @@ func Pull(ctx context.Context, ref string, plainHTTP bool) ([]byte, error) {
 	raw, err := readBounded(rc, desc.Size, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: manifest: %w", ref, err)
+	}
+	// Pinned means pinned: the bytes fetched must hash to the digest asked
+	// for, whatever the registry's headers claim.
+	if pinned, err := godigest.Parse(reference); err == nil {
+		if got := godigest.FromBytes(raw); pinned.Algorithm() != godigest.SHA256 || got != pinned {
+			return nil, fmt.Errorf("policy %s: the registry answered with manifest %s, not the pinned %s: refused", ref, got, pinned)
+		}
 	}
 	var man ocispec.Manifest
 	if err := json.Unmarshal(raw, &man); err != nil {
