@@ -186,7 +186,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f.StringVar(&format, "format", "text", "report format: "+strings.Join(output.Formats, "|"))
 	f.StringVar(&vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
 	f.StringVar(&vsaOut, "vsa-out", "", "write the signed VSA envelope here")
-	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged, to replay with opa eval or conftest")
+	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged: 'opa eval -b BUNDLE -i FILE data.modelgate.decision' replays it, 'conftest test FILE -p BUNDLE -d BUNDLE' reports the failed gates")
 	f.StringVar(&effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "deadline for the whole decision")
 	return cmd
