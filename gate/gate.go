@@ -98,6 +98,9 @@ type Request struct {
 	Extra         []evidence.Envelope // loose --evidence files
 	Champion      *digest.Subject     // used only where the store knows none
 	Now           time.Time
+	// InputsOnly judges Extra alone, the store serving only as the ledger
+	// (a replay of a recorded decision on its recorded inputs).
+	InputsOnly bool
 }
 
 // Outcome is a decision with what it was made from.
@@ -131,7 +134,7 @@ func (o *Outcome) InputJSON() ([]byte, error) { return json.Marshal(o.Input) }
 func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	envs := append([]evidence.Envelope(nil), req.Extra...)
 	var problems []evidence.Problem
-	if req.Store != nil {
+	if req.Store != nil && !req.InputsOnly {
 		stored, p, err := req.Store.Subject(ctx, req.Subject.SHA256)
 		if err != nil {
 			return nil, err

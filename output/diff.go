@@ -8,39 +8,78 @@ import (
 	"strings"
 
 	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/gate"
 )
 
 // DiffFormats lists what WriteDiff accepts.
 var DiffFormats = []string{"text", "markdown", "json", "html"}
 
-// WriteDiff renders what changed between two bundles.
-func WriteDiff(w io.Writer, d *bundles.DiffResult, format string) error {
+// WriteDiff renders what changed between two bundles and, when replay
+// is not nil, what the change would have done to the recorded decisions.
+func WriteDiff(w io.Writer, d *bundles.DiffResult, format string, replay *gate.ReplayResult) error {
 	switch format {
 	case "json":
-		return diffJSON(w, d)
+		return diffJSON(w, d, replay)
 	case "text":
-		return diffText(w, d)
+		if err := diffText(w, d); err != nil {
+			return err
+		}
+		return replayText(w, replay)
 	case "markdown":
-		return diffMarkdown(w, d)
+		if err := diffMarkdown(w, d); err != nil {
+			return err
+		}
+		return replayMarkdown(w, replay)
 	case "html":
 		return Page.ExecuteTemplate(w, "diff.html", struct {
-			Title string
-			CSS   template.CSS
-			Diff  *bundles.DiffResult
-		}{"modelgate: policy change " + d.Old.Revision + " → " + d.New.Revision, CSS(), d})
+			Title  string
+			CSS    template.CSS
+			Diff   *bundles.DiffResult
+			Replay *gate.ReplayResult
+		}{"modelgate: policy change " + d.Old.Revision + " → " + d.New.Revision, CSS(), d, replay})
 	}
 	return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(DiffFormats, ", "))
 }
 
-func diffJSON(w io.Writer, d *bundles.DiffResult) error {
+func diffJSON(w io.Writer, d *bundles.DiffResult, replay *gate.ReplayResult) error {
 	changes := d.Changes
 	if changes == nil {
 		changes = []bundles.Change{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"old": d.Old.URI, "new": d.New.URI, "old_revision": d.Old.Revision, "new_revision": d.New.Revision,
-		"equal": d.Equal(), "loosened_or_code": d.Loosened(), "changes": changes})
+	doc := map[string]any{"old": d.Old.URI, "new": d.New.URI, "old_revision": d.Old.Revision, "new_revision": d.New.Revision,
+		"equal": d.Equal(), "loosened_or_code": d.Loosened(), "changes": changes}
+	if replay != nil {
+		doc["replay"] = replay
+	}
+	return enc.Encode(doc)
+}
+
+func replayText(w io.Writer, r *gate.ReplayResult) error {
+	if r == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "\nreplay: %d recorded decision(s) judged again under both bundles; %d verdict(s) flip\n", r.Judged, len(r.Flips))
+	for _, f := range r.Flips {
+		fmt.Fprintln(w, Clean(f.String()))
+	}
+	return nil
+}
+
+func replayMarkdown(w io.Writer, r *gate.ReplayResult) error {
+	if r == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "\n#### Replay\n\n%d recorded decision(s) judged again under both bundles; %d verdict(s) flip.\n\n", r.Judged, len(r.Flips))
+	if len(r.Flips) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "| model | environment | decided | before | after | gates |\n|---|---|---|---|---|---|")
+	for _, f := range r.Flips {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", md(f.Subject), md(f.Environment), f.At.Format("2006-01-02T15:04:05Z07:00"), f.Old, f.New, md(strings.Join(f.Gates, ", ")))
+	}
+	return nil
 }
 
 func diffText(w io.Writer, d *bundles.DiffResult) error {

@@ -18,7 +18,9 @@ run go test -run '^$' -bench Peers -benchtime 10x -count 3 ./cmd/modelgate
 run go test -run '^$' -bench Compliance -benchtime 20x ./cmd/modelgate
 run go test -run '^$' -bench Champion -benchtime 5x ./vsa
 run go test -run '^$' -bench History -benchtime 5x ./vsa
-run go test -run '^$' -bench Review -benchtime 20000x ./admission
+run go test -run '^$' -bench ReviewWarm -benchtime 20000x ./admission
+run go test -run '^$' -bench ReviewMiss -benchtime 300x ./admission
+run go test -run '^$' -bench Replay1000 -benchtime 1x -count 3 ./gate
 {
   echo "# Benchmarks"
   echo

@@ -225,3 +225,75 @@ func TestJunkEvidenceCannotBlockAdmission(t *testing.T) {
 	// 10,001 junk envelopes and the 16 its promotions stored.
 	undecided(t, code, stderr, "over a store limit: 10017 envelopes name sha256:"+v1.SHA256+", the limit is 10000")
 }
+
+// What a policy change would have done to the promotions made: loosening
+// approvals flips a recorded denial for want of approvals; an unchanged
+// bundle flips nothing; a store that lost a recorded input says which.
+func TestBundleDiffReplay(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	v2 := l.version("2")
+	// v2 is never approved: staging (0 approvals at medium) passes,
+	// production (1) is denied for that alone.
+	p := *l.p
+	p.Subject = v2
+	envs := p.Envelopes(func(m map[string]map[string]any) {
+		m["evaluation"]["baseline"] = map[string]any{"name": "fraud-scorer", "digest": map[string]any{"sha256": v1.SHA256}, "metrics": map[string]any{"auc_roc": 0.9, "log_loss": 0.3}}
+	})
+	delete(envs, "approval-alice")
+	delete(envs, "approval-bob")
+	for _, env := range []string{"staging", "production"} {
+		args := []string{"verify", "--subject", v2.String(), "--env", env, "--policy", l.policy, "--store", l.store, "--vsa-key", l.gateKey, "--format", "json"}
+		for name, e := range envs {
+			path := filepath.Join(l.dir, "v2-"+name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		code, out, stderr := runCLI(args...)
+		var d struct{ Gates []struct{ Code, Status string } }
+		json.Unmarshal([]byte(out), &d)
+		var failed []string
+		for _, g := range d.Gates {
+			if g.Status == "fail" {
+				failed = append(failed, g.Code)
+			}
+		}
+		if want := map[string]string{"staging": "", "production": "MG-APPROVALS"}[env]; strings.Join(failed, ",") != want || code == 2 {
+			t.Fatalf("v2 %s without approvals: exit %d, fails %v, want %q %s", env, code, failed, want, stderr)
+		}
+	}
+	lax := filepath.Join(l.dir, "lax")
+	os.CopyFS(lax, os.DirFS(l.policy))
+	th := filepath.Join(lax, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "approvals: {production: 1, staging: 0}", "approvals: {production: 0, staging: 0}", 1)), 0o644)
+
+	code, out, stderr := runCLI("bundle", "diff", l.policy, lax, "--replay", "--store", l.store)
+	want := "fraud-scorer sha256:" + v2.SHA256[:12] + "… production "
+	if code != 1 || !strings.Contains(out, "LOOSENED   threshold    tiers.medium.approvals.production: 1 → 0") ||
+		!strings.Contains(out, "replay: 4 recorded decision(s) judged again under both bundles; 1 verdict(s) flip") ||
+		!strings.Contains(out, want) || !strings.Contains(out, ": DENIED → ALLOWED (MG-APPROVALS)") {
+		t.Fatalf("replay: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runCLI("bundle", "diff", l.policy, l.policy, "--replay", "--store", l.store, "--model", "fraud-scorer")
+	if code != 0 || !strings.Contains(out, "replay: 4 recorded decision(s) judged again under both bundles; 0 verdict(s) flip") {
+		t.Fatalf("unchanged: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCLI("bundle", "diff", l.policy, lax, "--replay", "--store", l.store, "--since", time.Now().Add(time.Hour).Format(time.RFC3339))
+	if code != 1 || !strings.Contains(out, "replay: 0 recorded decision(s)") {
+		t.Fatalf("since later: exit %d\n%s", code, out)
+	}
+
+	// Lose one recorded input: the replay says which, exit 2.
+	rows := l.history(t, "--env", "production")
+	s, _ := evidence.OpenDir(strings.TrimPrefix(l.store, "dir:"))
+	data, _ := s.Get(t.Context(), rows[0].VSA)
+	st, _ := peekStatement(data)
+	var pred struct{ InputAttestations []struct{ URI string } }
+	json.Unmarshal(st.Predicate, &pred)
+	lost := pred.InputAttestations[0].URI
+	hex := strings.TrimPrefix(lost, "sha256:")
+	os.Remove(filepath.Join(strings.TrimPrefix(l.store, "dir:"), "objects", hex[:2], hex))
+	code, _, stderr = runCLI("bundle", "diff", l.policy, lax, "--replay", "--store", l.store)
+	undecided(t, code, stderr, "the store lacks inputs of recorded decisions, which cannot be judged again: ", "record "+rows[0].Record+" names "+lost)
+}

@@ -1,0 +1,175 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/vsa"
+)
+
+// Flip is a recorded decision whose verdict differs under two bundles.
+type Flip struct {
+	Record      string    `json:"record"`
+	Subject     string    `json:"subject"`
+	Environment string    `json:"environment"`
+	At          time.Time `json:"at"`
+	Old         string    `json:"old"` // ALLOWED or DENIED
+	New         string    `json:"new"`
+	Gates       []string  `json:"gates"` // codes whose status differs
+}
+
+func (f Flip) String() string {
+	return fmt.Sprintf("%s sha256:%s… %s %s: %s → %s (%s)", f.Subject[:strings.Index(f.Subject, "@")], f.Subject[strings.Index(f.Subject, "@sha256:")+8:][:12],
+		f.Environment, attest.NormalTime(f.At), f.Old, f.New, strings.Join(f.Gates, ", "))
+}
+
+// MissingInputs is a replay that could not find every recorded input.
+type MissingInputs struct {
+	Missing map[string][]string // record id → input envelope ids
+}
+
+func (m *MissingInputs) Error() string {
+	var parts []string
+	for _, r := range sortedKeys(m.Missing) {
+		parts = append(parts, fmt.Sprintf("record %s names %s", r, strings.Join(m.Missing[r], ", ")))
+	}
+	return "the store lacks inputs of recorded decisions, which cannot be judged again: " + strings.Join(parts, "; ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ReplayResult is what a change of bundle would have done to the ledger.
+type ReplayResult struct {
+	Judged int    `json:"judged"`
+	Flips  []Flip `json:"flips"`
+}
+
+// Replay judges again every recorded decision, each as of its own time on
+// its recorded inputs (the store serving as the ledger), under old and new
+// bundles, each prepared once, and lists each verdict that flips with the
+// gate codes whose status differs. Records whose inputs the store lacks
+// are a *MissingInputs error, after every other record is judged.
+func Replay(ctx context.Context, old, new *Gate, store evidence.Store, records []*vsa.Record) (*ReplayResult, error) {
+	var decisions []*vsa.Record
+	for _, r := range records {
+		if r.Kind == vsa.KindDecision {
+			decisions = append(decisions, r)
+		}
+	}
+	// Records are judged in parallel (prepared queries are safe to share);
+	// each result lands in its record's place, so the output keeps the
+	// ledger's order.
+	type result struct {
+		flip    *Flip
+		missing []string
+		err     error
+	}
+	results := make([]result, len(decisions))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), max(len(decisions), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i].flip, results[i].missing, results[i].err = judgeAgain(ctx, old, new, store, decisions[i])
+			}
+		}()
+	}
+	for i := range decisions {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	res := &ReplayResult{Flips: []Flip{}}
+	missing := map[string][]string{}
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			return nil, r.err
+		case len(r.missing) > 0:
+			missing[decisions[i].ID] = r.missing
+		default:
+			res.Judged++
+			if r.flip != nil {
+				res.Flips = append(res.Flips, *r.flip)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return res, &MissingInputs{Missing: missing}
+	}
+	return res, nil
+}
+
+// judgeAgain decides one recorded decision under both bundles: the flip,
+// or nil; or the inputs the store lacks.
+func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, r *vsa.Record) (*Flip, []string, error) {
+	var inputs []evidence.Envelope
+	var missing []string
+	for _, id := range r.Inputs {
+		data, err := store.Get(ctx, id)
+		if err != nil {
+			missing = append(missing, id)
+			continue
+		}
+		inputs = append(inputs, evidence.Envelope{ID: id, Source: id, Data: data})
+	}
+	if len(missing) > 0 {
+		return nil, missing, nil
+	}
+	req := Request{Subject: r.Ref(), Environment: r.Environment, Store: store, Extra: inputs, Now: r.Time, InputsOnly: true}
+	a, err := old.Decide(ctx, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("record %s under the old bundle: %w", r.ID, err)
+	}
+	b, err := new.Decide(ctx, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("record %s under the new bundle: %w", r.ID, err)
+	}
+	if a.Decision.Allow == b.Decision.Allow {
+		return nil, nil, nil
+	}
+	status := map[string]string{}
+	for _, g := range a.Decision.Gates {
+		status[g.Code] = g.Status
+	}
+	var codes []string
+	seen := map[string]bool{}
+	for _, g := range b.Decision.Gates {
+		seen[g.Code] = true
+		if status[g.Code] != g.Status {
+			codes = append(codes, g.Code)
+		}
+	}
+	for code := range status {
+		if !seen[code] {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	return &Flip{Record: r.ID, Subject: r.Ref().String(), Environment: r.Environment, At: r.Time,
+		Old: verdict(a.Decision.Allow), New: verdict(b.Decision.Allow), Gates: codes}, nil, nil
+}
+
+func verdict(allow bool) string {
+	if allow {
+		return "ALLOWED"
+	}
+	return "DENIED"
+}
