@@ -12,7 +12,7 @@ out=$(mktemp)
 run() { echo "\$ $*" | tee -a "$out"; { "$@" 2>&1 || true; } | grep -E '^(Benchmark|ok|PASS|FAIL|\s+bench_test)' | tee -a "$out" || true; }
 run go test -run '^$' -bench . -benchtime 3x ./digest
 run go test -run '^$' -bench . ./facts
-run go test -run '^$' -bench . -benchtime 2000x -count 3 ./gate
+run go test -run '^$' -bench 'Decide10|Evaluate10' -benchtime 2000x -count 3 ./gate
 run go test -run '^$' -bench Verify200 -benchtime 30x ./cmd/modelgate
 run go test -run '^$' -bench Peers -benchtime 10x -count 3 ./cmd/modelgate
 run go test -run '^$' -bench Compliance -benchtime 20x ./cmd/modelgate

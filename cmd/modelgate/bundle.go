@@ -341,4 +341,3 @@ Generated from the gates' METADATA and the bundle's data.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(output.InspectFormats, "|"))
 	return cmd
 }
-

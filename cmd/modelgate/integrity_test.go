@@ -250,7 +250,9 @@ func TestBundleDiffReplay(t *testing.T) {
 			args = append(args, "--evidence", path)
 		}
 		code, out, stderr := runCLI(args...)
-		var d struct{ Gates []struct{ Code, Status string } }
+		var d struct {
+			Gates []struct{ Code, Status string }
+		}
 		json.Unmarshal([]byte(out), &d)
 		var failed []string
 		for _, g := range d.Gates {
