@@ -130,3 +130,55 @@ func TestBundleInspectInARealBrowser(t *testing.T) {
 		t.Fatal("no metric names")
 	}
 }
+
+// inspect shows every Rego module and file in the browser; diff --format
+// html labels each change, a CODE change among them, in the browser too.
+func TestBundleDiffAndInspectFilesInARealBrowser(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(testkit.RepoRoot(), "policies")
+	code, out, stderr := runCLI("bundle", "inspect", src, "--format", "html")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	page := filepath.Join(dir, "inspect.html")
+	os.WriteFile(page, []byte(out), 0o644)
+	doc := headless(t, page, filepath.Join(artefacts(t), "bundle-inspect-files.png"))
+	if mods := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-module") == "modelgate/conftest.rego" }); len(mods) != 1 || !strings.Contains(text(mods[0]), "data.main.deny") {
+		t.Fatal("the conftest module and its deny rule are not shown")
+	}
+	if files := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-file") == "modelgate/thresholds/data.yaml" }); len(files) != 1 || !strings.Contains(text(files[0]), "sha256:") {
+		t.Fatal("the thresholds file and its digest are not shown")
+	}
+
+	edited := filepath.Join(dir, "edited")
+	os.CopyFS(edited, os.DirFS(src))
+	th := filepath.Join(edited, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "approvals: {production: 2, staging: 1}", "approvals: {production: 1, staging: 1}", 1)), 0o644)
+	os.WriteFile(filepath.Join(edited, "modelgate", "ops_freeze.rego"), []byte("package modelgate\n\nwaivers[\"MG-APPROVALS\"] contains \"ops-freeze\" if true\n"), 0o644)
+	code, out, _ = runCLI("bundle", "diff", src, edited, "--format", "html")
+	if code != 1 {
+		t.Fatalf("diff: exit %d", code)
+	}
+	page = filepath.Join(dir, "diff.html")
+	os.WriteFile(page, []byte(out), 0o644)
+	doc = headless(t, page, filepath.Join(artefacts(t), "bundle-diff.png"))
+	var kinds []string
+	for _, n := range find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-kind") != "" }) {
+		var cells []string
+		for _, td := range find(n, func(c *html.Node) bool { return c.Data == "td" }) {
+			cells = append(cells, text(td))
+		}
+		kinds = append(kinds, attr(n, "data-kind")+": "+strings.Join(cells, " | "))
+	}
+	want := []string{
+		"loosened: LOOSENED | threshold | tiers.high.approvals.production | 2 | 1",
+		`code: CODE | code | rule data.modelgate.waivers["MG-APPROVALS"] added in modelgate/ops_freeze.rego; review the code: its effect is not judged here |  | `,
+	}
+	if strings.Join(kinds, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(kinds, "\n"), strings.Join(want, "\n"))
+	}
+	if s := byID(doc, "summary"); s == nil || text(s) != "2 change(s), 2 loosened or code" {
+		t.Fatal("no summary")
+	}
+}
