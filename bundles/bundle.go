@@ -267,6 +267,9 @@ func (b *Bundle) Data(path ...string) (any, bool) {
 	return cur, true
 }
 
+// Roles are the roles a signer may hold in a trust list.
+var Roles = []string{"data", "training", "evaluation", "approver", "risk", "deploy", "canary", "waiver", "gate"}
+
 // Signer is a trusted identity from the bundle's trust list.
 type Signer = keys.Signer
 

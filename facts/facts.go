@@ -74,6 +74,9 @@ type Trust struct {
 	byKeyID  map[string]SignerRef
 }
 
+// ErrNoSigner is a trust list with no signer: nothing it would verify.
+var ErrNoSigner = errors.New("trusts no signer")
+
 // NewTrust parses the signers' public keys.
 func NewTrust(signers []keys.Signer) (*Trust, error) {
 	t := &Trust{byKeyID: map[string]SignerRef{}}
@@ -96,7 +99,7 @@ func NewTrust(signers []keys.Signer) (*Trust, error) {
 		vs = append(vs, v)
 	}
 	if len(vs) == 0 {
-		return nil, errors.New("trust: the policy bundle trusts no signer; add one to modelgate/trust/data.yaml")
+		return nil, ErrNoSigner
 	}
 	ver, err := attest.NewVerifier(vs)
 	if err != nil {

@@ -42,7 +42,7 @@ mg bundle init policy \
 # attest_run RUN TRAINER: each stage signs its predicate about the model in RUN.
 attest_run() {
   local run=$1 trainer=${2:-training} ref
-  ref=fraud-scorer@sha256:$(mg digest "$run/model" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  ref=fraud-scorer@sha256:$(mg digest "$run/model" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | sed -n 1p)
   mg attest --type data-validation --subject "$ref" --predicate "$run/dv-training.json" --key keys/data.key --store "$store" 2>/dev/null
   mg attest --type data-validation --subject "$ref" --predicate "$run/dv-evaluation.json" --key keys/data.key --store "$store" 2>/dev/null
   mg attest --type training --subject "$ref" --predicate "$run/training.json" --key "keys/$trainer.key" --store "$store" 2>/dev/null
@@ -87,7 +87,7 @@ approve "$v3" staging carol
 expect 1 mg verify --subject "$v3" --env staging "${P[@]}"
 
 step "a tampered envelope: one byte of v1's evaluation changed is rejected, with the reason"
-id=$(mg evidence list --store "$store" --subject "$v1" --format json | grep -B1 -A1 '/evaluation/v1' | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | head -1)
+id=$(mg evidence list --store "$store" --subject "$v1" --format json | grep -B1 -A1 '/evaluation/v1' | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | sed -n 1p)
 mg evidence get --store "$store" "$id" | sed 's/"payload":"\(.\{40\}\)./"payload":"\1A/' > tampered.json
 mg verify --subject "$v1" --env staging --policy policy --store "$store" --evidence tampered.json | grep -A1 REJECTED || true
 
@@ -112,7 +112,7 @@ mg history --model fraud-scorer "${P[@]}"
 
 step "roll production back to v1: v4's waiver was a mistake (modelgate rollback)"
 mg rollback --model fraud-scorer --env production --vsa-key keys/gate.key --reason "v4 latency waiver withdrawn" "${P[@]}"
-mg history --model fraud-scorer --env production "${P[@]}" | head -3
+mg history --model fraud-scorer --env production "${P[@]}" | sed -n 1,3p
 
 step "reports for people: each decision and the policy as HTML pages that work offline"
 mg report v1-production.json --out v1-production.html

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/output"
@@ -24,7 +25,7 @@ func newBundleCmd() *cobra.Command {
 		Use:   "bundle",
 		Short: "Build, sign, verify, ship, read and test policy bundles",
 	}
-	cmd.AddCommand(newBundleInitCmd(), newBundleBuildCmd(), newBundleVerifyCmd(), newBundlePushCmd(), newBundleInspectCmd(), newBundleDiffCmd(), newBundleTestCmd())
+	cmd.AddCommand(newBundleInitCmd(), newBundleSignerCmd(), newBundleBuildCmd(), newBundleVerifyCmd(), newBundlePushCmd(), newBundleInspectCmd(), newBundleDiffCmd(), newBundleTestCmd())
 	return cmd
 }
 
@@ -38,8 +39,12 @@ type policyFlags struct {
 
 func (p *policyFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&p.spec, "policy", "", "policy bundle: directory, .tar.gz or oci://REGISTRY/REPO:TAG (default: the bundle built in)")
-	f.StringArrayVar(&p.keys, "policy-key", nil, "require the bundle's .signatures.json to verify with this PEM public key (repeatable: any one, for rotation)")
+	f.StringVar(&p.spec, "policy", os.Getenv("MODELGATE_POLICY"), "policy bundle: directory, .tar.gz or oci://REGISTRY/REPO:TAG (default: $MODELGATE_POLICY, else the bundle built in, which trusts nobody)")
+	var envKeys []string
+	if v := os.Getenv("MODELGATE_POLICY_KEY"); v != "" {
+		envKeys = strings.Split(v, ",")
+	}
+	f.StringArrayVar(&p.keys, "policy-key", envKeys, "require the bundle's .signatures.json to verify with this PEM public key (repeatable: any one, for rotation; default: $MODELGATE_POLICY_KEY, comma-separated)")
 	f.StringVar(&p.minRevision, "min-revision", "", "refuse a bundle whose revision is older than this")
 }
 
@@ -67,20 +72,23 @@ func readVerificationKey(path string) (bundles.VerificationKey, error) {
 func newBundleInitCmd() *cobra.Command {
 	var signers []string
 	cmd := &cobra.Command{
-		Use:   "init DIR [--signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...]",
+		Use:   "init DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...",
 		Short: "Write a copy of the built-in bundle to edit, trusting the given signers",
 		Long: `Write the built-in policy bundle (gates, their Rego tests, thresholds,
 tiers, environments) into DIR, a new or empty directory, with a trust list
-of the given signers. PUBKEY is a PEM public key file ('modelgate keygen');
-ROLE is one of data, training, evaluation, approver, risk, deploy, canary,
-waiver, gate.
+of the given signers (at least one). PUBKEY is a PEM public key file
+('modelgate keygen'); ROLE is one of ` + strings.Join(bundles.Roles, ", ") + `.
+Change the trust list later with 'modelgate bundle signer add|remove'.
 
   modelgate bundle init policy --signer gate=keys/gate.pub:gate@example.com:gate`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-				return fmt.Errorf("%s is not empty: give a new directory", dir)
+				return fmt.Errorf("%s is not empty: give a new directory, or change its trust list with 'modelgate bundle signer add %s --signer …'", dir, dir)
+			}
+			if len(signers) == 0 {
+				return errors.New("--signer is required: a bundle that trusts nobody decides nothing; e.g. --signer gate=keys/gate.pub:gate@example.com:gate")
 			}
 			var trust []bundles.Signer
 			for _, s := range signers {
@@ -89,6 +97,10 @@ waiver, gate.
 					return err
 				}
 				trust = append(trust, signer)
+			}
+			created := false
+			if _, err := os.Stat(dir); err != nil {
+				created = true
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
@@ -107,22 +119,127 @@ waiver, gate.
 				}
 				return nil
 			})
-			if trust == nil {
-				trust = []bundles.Signer{}
-			}
-			doc, err := yaml.Marshal(map[string]any{"signers": trust})
-			if err != nil {
+			if err := writeTrust(cmd, dir, trust); err != nil {
+				// Leave nothing half made.
+				entries, _ := os.ReadDir(dir)
+				for _, e := range entries {
+					os.RemoveAll(filepath.Join(dir, e.Name()))
+				}
+				if created {
+					os.Remove(dir)
+				}
 				return err
 			}
-			header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Add signers with 'modelgate bundle init --signer' or by hand.\n"
-			if err := os.WriteFile(filepath.Join(dir, "modelgate", "trust", "data.yaml"), append([]byte(header), doc...), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote the built-in bundle to %s with %d signer(s); edit it, 'modelgate bundle test %s', then 'modelgate bundle build %s --out bundle.tar.gz --signing-key KEY'\n", dir, len(trust), dir, dir)
+			abs, _ := filepath.Abs(dir)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the built-in bundle to %s with %d signer(s); edit it, 'modelgate bundle test %s', then 'modelgate bundle build %s --out bundle.tar.gz --signing-key KEY'\nto use it in every command of this shell:\n  export MODELGATE_POLICY=%s\n", dir, len(trust), dir, dir, abs)
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable)")
+	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable, at least one)")
+	return cmd
+}
+
+// writeTrust writes a bundle directory's trust list and loads the bundle
+// as every command will (schemas, roles, identities); on a fault the old
+// list is put back and nothing changes.
+func writeTrust(cmd *cobra.Command, dir string, trust []bundles.Signer) error {
+	if len(trust) == 0 {
+		return errors.New("the trust list would be empty: a bundle that trusts nobody decides nothing")
+	}
+	path := filepath.Join(dir, "modelgate", "trust", "data.yaml")
+	old, oldErr := os.ReadFile(path)
+	doc, err := yaml.Marshal(map[string]any{"signers": trust})
+	if err != nil {
+		return err
+	}
+	header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Change them with 'modelgate bundle signer add|remove'.\n"
+	if err := os.WriteFile(path, append([]byte(header), doc...), 0o644); err != nil {
+		return err
+	}
+	b, err := bundles.Load(dir)
+	if err == nil {
+		_, err = gate.TrustOf(b)
+	}
+	if err != nil {
+		if oldErr == nil {
+			os.WriteFile(path, old, 0o644)
+		}
+		return fmt.Errorf("nothing changed: %w", err)
+	}
+	return nil
+}
+
+func newBundleSignerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "signer",
+		Short: "Add or remove a trusted signer of a bundle directory",
+	}
+	var addFlags, removeFlags []string
+	add := &cobra.Command{
+		Use:   "add DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...",
+		Short: "Trust a signer (or replace the signer of that id)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(addFlags) == 0 {
+				return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…]")
+			}
+			b, err := bundles.Load(args[0])
+			if err != nil {
+				return err
+			}
+			trust, err := b.Signers()
+			if err != nil {
+				return err
+			}
+			for _, f := range addFlags {
+				s, err := parseSignerFlag(f)
+				if err != nil {
+					return err
+				}
+				trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == s.ID })
+				trust = append(trust, s)
+			}
+			if err := writeTrust(cmd, args[0], trust); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s); a change of trust is a LOOSENED line in 'modelgate bundle diff'\n", args[0], len(trust))
+			return nil
+		},
+	}
+	add.Flags().StringArrayVar(&addFlags, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable)")
+	remove := &cobra.Command{
+		Use:   "remove DIR --signer ID ...",
+		Short: "Stop trusting a signer",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(removeFlags) == 0 {
+				return errors.New("--signer ID is required")
+			}
+			b, err := bundles.Load(args[0])
+			if err != nil {
+				return err
+			}
+			trust, err := b.Signers()
+			if err != nil {
+				return err
+			}
+			for _, id := range removeFlags {
+				id, _, _ = strings.Cut(id, "=")
+				n := len(trust)
+				trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == id })
+				if len(trust) == n {
+					return fmt.Errorf("--signer %s: %s trusts no signer of that id", id, args[0])
+				}
+			}
+			if err := writeTrust(cmd, args[0], trust); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s)\n", args[0], len(trust))
+			return nil
+		},
+	}
+	remove.Flags().StringArrayVar(&removeFlags, "signer", nil, "the id of a signer to remove (repeatable)")
+	cmd.AddCommand(add, remove)
 	return cmd
 }
 
@@ -133,7 +250,15 @@ func parseSignerFlag(s string) (bundles.Signer, error) {
 	if !ok || id == "" || len(parts) < 3 {
 		return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], e.g. gate=keys/gate.pub:gate@example.com:gate", s)
 	}
+	if parts[0] == "keyless" {
+		return bundles.Signer{}, fmt.Errorf("--signer %s: keyless signers are not supported by this version; give a PEM public key file", id)
+	}
 	roles := strings.Split(parts[len(parts)-1], ",")
+	for _, r := range roles {
+		if !slices.Contains(bundles.Roles, r) {
+			return bundles.Signer{}, fmt.Errorf("--signer %s: unknown role %q; use one of %s", id, r, strings.Join(bundles.Roles, ", "))
+		}
+	}
 	identity := parts[len(parts)-2]
 	pubPath := strings.Join(parts[:len(parts)-2], ":")
 	pem, err := safeio.ReadInput(pubPath, 64<<10, nil)

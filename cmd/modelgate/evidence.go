@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -19,7 +20,11 @@ type storeFlags struct {
 }
 
 func (s *storeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.spec, "store", evidence.DefaultStore, "evidence store: dir:PATH or oci://REGISTRY/REPO")
+	def := os.Getenv("MODELGATE_STORE")
+	if def == "" {
+		def = evidence.DefaultStore
+	}
+	cmd.Flags().StringVar(&s.spec, "store", def, "evidence store: dir:PATH or oci://REGISTRY/REPO (default: $MODELGATE_STORE, else "+evidence.DefaultStore+")")
 	cmd.Flags().BoolVar(&s.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/modelgate/modelgate/facts"
 	"github.com/spf13/cobra"
 )
 
@@ -153,7 +154,16 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(stderr, "modelgate: "+msg)
+		fmt.Fprintln(stderr, "modelgate: "+msg+hint(err))
 	}
 	return code
+}
+
+// hint adds, to a library's error, the flags and commands that mend it.
+func hint(err error) string {
+	switch {
+	case errors.Is(err, facts.ErrNoSigner):
+		return "; give --policy DIR (or set MODELGATE_POLICY) naming your bundle, or make one with 'modelgate bundle init DIR --signer ID=PUBKEY:IDENTITY:ROLE'"
+	}
+	return ""
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgate/modelgate/internal/testkit"
+)
+
+// The first hour: bundle init validates its signers and prints the export
+// line; bundle signer add|remove edit the trust list with the same checks;
+// MODELGATE_POLICY and MODELGATE_STORE stand for the flags.
+func TestBundleInitAndSigners(t *testing.T) {
+	dir := t.TempDir()
+	gate := testkit.NewParty("gate", "ecdsa-p256", "gate")
+	pub := filepath.Join(dir, "gate.pub")
+	os.WriteFile(pub, gate.PubPEM, 0o644)
+	policy := filepath.Join(dir, "policy")
+
+	code, _, stderr := runCLI("bundle", "init", policy)
+	undecided(t, code, stderr, "--signer is required: a bundle that trusts nobody decides nothing")
+	code, _, stderr = runCLI("bundle", "init", policy, "--signer", "gate="+pub+":gate@example.com:gaet")
+	undecided(t, code, stderr, `--signer gate: unknown role "gaet"; use one of data, training, evaluation, approver, risk, deploy, canary, waiver, gate`)
+	if _, err := os.Stat(policy); err == nil {
+		t.Fatal("a refused init left a directory behind")
+	}
+	code, out, stderr := runCLI("bundle", "init", policy, "--signer", "gate="+pub+":gate@example.com:gate")
+	abs, _ := filepath.Abs(policy)
+	if code != 0 || !strings.Contains(out, "\n  export MODELGATE_POLICY="+abs+"\n") {
+		t.Fatalf("init: exit %d %s %s", code, out, stderr)
+	}
+	if code, _, stderr := runCLI("bundle", "test", policy); code != 0 {
+		t.Fatalf("the initialised bundle's tests: %s", stderr)
+	}
+
+	alice := testkit.NewParty("alice", "ed25519", "approver")
+	apub := filepath.Join(dir, "alice.pub")
+	os.WriteFile(apub, alice.PubPEM, 0o644)
+	code, out, stderr = runCLI("bundle", "signer", "add", policy, "--signer", "alice="+apub+":alice@example.com:approver")
+	if code != 0 || !strings.HasPrefix(out, policy+" now trusts 2 signer(s)") {
+		t.Fatalf("signer add: exit %d %s %s", code, out, stderr)
+	}
+	// The same identity under another spelling is refused, and nothing changes.
+	code, _, stderr = runCLI("bundle", "signer", "add", policy, "--signer", "alice2="+pub+":Alice@Example.com:approver")
+	undecided(t, code, stderr, "nothing changed: ")
+	code, _, stderr = runCLI("bundle", "signer", "remove", policy, "--signer", "nobody")
+	undecided(t, code, stderr, "--signer nobody: "+policy+" trusts no signer of that id")
+	code, _, stderr = runCLI("bundle", "signer", "remove", policy, "--signer", "gate", "--signer", "alice")
+	undecided(t, code, stderr, "the trust list would be empty")
+	if code, out, _ := runCLI("bundle", "signer", "remove", policy, "--signer", "alice"); code != 0 || !strings.HasPrefix(out, policy+" now trusts 1 signer(s)") {
+		t.Fatalf("signer remove: %s", out)
+	}
+
+	// The environment stands for --policy and --store; a flag wins.
+	store := filepath.Join(dir, "store")
+	evidenceStore(t, store)
+	t.Setenv("MODELGATE_POLICY", policy)
+	t.Setenv("MODELGATE_STORE", "dir:"+store)
+	if code, out, stderr := runCLI("history", "--model", "fraud-scorer"); code != 0 || out != "no ledger records for fraud-scorer in dir:"+store+"\n" {
+		t.Fatalf("history from the environment: exit %d %q %s", code, out, stderr)
+	}
+	code, _, stderr = runCLI("history", "--model", "fraud-scorer", "--store", "dir:"+filepath.Join(dir, "typo"))
+	undecided(t, code, stderr, "store dir:"+filepath.Join(dir, "typo")+" does not exist")
+}
+
+// Every command that needs a signer and has none says how to give one.
+func TestNoSignerSaysPolicy(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store")
+	evidenceStore(t, store)
+	t.Setenv("MODELGATE_POLICY", "")
+	for _, args := range [][]string{
+		{"history", "--model", "fraud-scorer", "--store", "dir:" + store},
+		{"verify", "--subject", "m@sha256:" + digestOf(1), "--env", "production", "--store", "dir:" + store},
+		{"revoke", "--subject", "m@sha256:" + digestOf(1), "--env", "production", "--key", "k", "--reason", "r", "--store", "dir:" + store},
+	} {
+		code, _, stderr := runCLI(args...)
+		undecided(t, code, stderr, "policy bundle embedded:policies: trusts no signer; give --policy DIR (or set MODELGATE_POLICY) naming your bundle, or make one with 'modelgate bundle init DIR --signer ID=PUBKEY:IDENTITY:ROLE'")
+	}
+}
