@@ -146,7 +146,9 @@ func TestBundleDiffAndInspectFilesInARealBrowser(t *testing.T) {
 	if mods := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-module") == "modelgate/conftest.rego" }); len(mods) != 1 || !strings.Contains(text(mods[0]), "data.main.deny") {
 		t.Fatal("the conftest module and its deny rule are not shown")
 	}
-	if files := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-file") == "modelgate/thresholds/data.yaml" }); len(files) != 1 || !strings.Contains(text(files[0]), "sha256:") {
+	if files := find(doc, func(n *html.Node) bool {
+		return n.Data == "tr" && attr(n, "data-file") == "modelgate/thresholds/data.yaml"
+	}); len(files) != 1 || !strings.Contains(text(files[0]), "sha256:") {
 		t.Fatal("the thresholds file and its digest are not shown")
 	}
 
