@@ -124,7 +124,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 				_, err = cmd.OutOrStdout().Write(append(env, '\n'))
 				return err
 			}
-			return safeio.WriteFile(out, append(env, '\n'), 0o644)
+			return safeio.WriteFile(cmd.Context(), out, append(env, '\n'), 0o644)
 		},
 	}
 	f := cmd.Flags()

@@ -304,7 +304,7 @@ its schemas first.`,
 			if err != nil {
 				return err
 			}
-			if err := safeio.WriteFile(out, data, 0o644); err != nil {
+			if err := safeio.WriteFile(cmd.Context(), out, data, 0o644); err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
 			b, err := bundles.Load(out)

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/modelgate/modelgate/internal/testkit"
 )
@@ -78,4 +80,32 @@ func TestNoSignerSaysPolicy(t *testing.T) {
 		code, _, stderr := runCLI(args...)
 		undecided(t, code, stderr, "policy bundle embedded:policies: trusts no signer; give --policy DIR (or set MODELGATE_POLICY) naming your bundle, or make one with 'modelgate bundle init DIR --signer ID=PUBKEY:IDENTITY:ROLE'")
 	}
+}
+
+// Outputs never hang: a FIFO nobody reads, or /dev/full, fails at once
+// with exit 2, for each output flag.
+func TestOutputsNeverHang(t *testing.T) {
+	r := newRun(t, "medium")
+	fifo := filepath.Join(r.dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	envs := r.p.Envelopes(nil)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--input-out", fifo, "--timeout", "3s"}, "--input-out: " + fifo + " is a FIFO that nobody reads: start its reader first, or name a file"},
+		{[]string{"--vsa-out", fifo, "--vsa-key", r.p.Gate.WriteKey(r.dir), "--timeout", "3s"}, "--vsa-out: " + fifo + " is a FIFO that nobody reads"},
+		{[]string{"--input-out", "/dev/full"}, "--input-out: write /dev/full: no space left on device"},
+	} {
+		start := time.Now()
+		code, _, stderr := r.verify(envs, c.args...)
+		undecided(t, code, stderr, c.want)
+		if d := time.Since(start); d > 20*time.Second {
+			t.Fatalf("%v took %s", c.args, d)
+		}
+	}
+	code, _, stderr := runCLI("report", filepath.Join(testkit.RepoRoot(), "testdata", "decisions", "allowed.json"), "--out", fifo)
+	undecided(t, code, stderr, fifo+" is a FIFO that nobody reads")
 }

@@ -43,7 +43,7 @@ champion, each slice against its floor, each fairness value against its band.`,
 			if err := output.HTML(&buf, d); err != nil {
 				return err
 			}
-			if err := safeio.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			if err := safeio.WriteFile(cmd.Context(), out, buf.Bytes(), 0o644); err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s %s → %s)\n", out, d.Result(), d.Ref(), d.Environment)

@@ -155,7 +155,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				if err != nil {
 					return fmt.Errorf("--input-out: %w", err)
 				}
-				if err := safeio.WriteFile(inputOut, append(input, '\n'), 0o644); err != nil {
+				if err := safeio.WriteFile(ctx, inputOut, append(input, '\n'), 0o644); err != nil {
 					return fmt.Errorf("--input-out: %w", err)
 				}
 			}

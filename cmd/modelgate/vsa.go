@@ -28,7 +28,7 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 		return fmt.Errorf("VSA: %w", err)
 	}
 	if vsaOut != "" {
-		if err := safeio.WriteFile(vsaOut, append(env, '\n'), 0o644); err != nil {
+		if err := safeio.WriteFile(ctx, vsaOut, append(env, '\n'), 0o644); err != nil {
 			return fmt.Errorf("--vsa-out: %w", err)
 		}
 	}

@@ -3,6 +3,7 @@
 package safeio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // ErrNotRegular marks a path that is a symlink, FIFO, device or directory
@@ -89,7 +91,11 @@ func readLimited(r io.Reader, name string, limit int64) ([]byte, error) {
 // rename) and keeps its place; a symlink is written through to its target;
 // a device or FIFO (/dev/null, /dev/stdout) is written to as it is; a
 // directory or socket is refused.
-func WriteFile(path string, data []byte, mode os.FileMode) error {
+// WriteTimeout bounds a write to a FIFO or device when the context has no
+// deadline of its own.
+const WriteTimeout = 30 * time.Second
+
+func WriteFile(ctx context.Context, path string, data []byte, mode os.FileMode) error {
 	target := path
 	info, err := os.Lstat(path)
 	if err == nil && info.Mode()&fs.ModeSymlink != 0 {
@@ -117,12 +123,25 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	case info.IsDir():
 		return fmt.Errorf("%s is a directory; name a file", path)
 	case info.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe) != 0:
-		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		// Opened without blocking: a FIFO nobody reads fails at once, and a
+		// reader that stops reading fails the write at the deadline.
+		f, err := os.OpenFile(target, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if errors.Is(err, syscall.ENXIO) {
+			return fmt.Errorf("%s is a FIFO that nobody reads: start its reader first, or name a file", path)
+		}
 		if err != nil {
 			return err
 		}
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(WriteTimeout)
+		}
+		f.SetWriteDeadline(deadline) // devices that cannot poll write at once
 		if _, err := f.Write(data); err != nil {
 			f.Close()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("%s: not written by the deadline (its reader stopped reading)", path)
+			}
 			return err
 		}
 		return f.Close()
