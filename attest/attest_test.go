@@ -198,3 +198,26 @@ func TestTypeFaultsDescribeTheExpectedShape(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// JSON under a signature is parsed strictly: a key twice in any object of
+// the statement or its predicate rejects it, wherever it hides.
+func TestDuplicateKeysAreRefused(t *testing.T) {
+	sha := strings.Repeat("ab", 32)
+	subject := `[{"name":"m","digest":{"sha256":"` + sha + `"}}]`
+	for _, c := range []struct{ json, key string }{
+		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"other","digest":{"sha256":"` + sha + `"}}],"subject":` + subject + `,"predicate":{}}`, "subject"},
+		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"passed":false,"passed":true}}`, "passed"},
+		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"metrics":[{"auc":0.5}],"n":{"a":{"x":1,"y":{},"x":2}}}}`, "x"},
+		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"m","digest":{"sha256":"` + sha + `","sha256":"` + strings.Repeat("cd", 32) + `"}}],"predicate":{}}`, "sha256"},
+	} {
+		_, err := attest.ParseStatement([]byte(c.json))
+		if err == nil || err.Error() != `the key "`+c.key+`" appears twice in one object; parsers disagree on which counts` {
+			t.Errorf("%s: %v", c.json, err)
+		}
+	}
+	// The same key in sibling objects is no duplicate.
+	ok := `{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"a":{"k":1},"b":{"k":2},"c":[{"k":1},{"k":2}]}}`
+	if _, err := attest.ParseStatement([]byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+}

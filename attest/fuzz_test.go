@@ -28,6 +28,7 @@ func FuzzParseEnvelope(f *testing.F) {
 func FuzzParseStatement(f *testing.F) {
 	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"m","digest":{"sha256":"` + subject.SHA256 + `"}}],"predicate":{}}`))
 	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha1":"ab"}}]}`))
+	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"other","digest":{"sha256":"` + subject.SHA256 + `"}}],"subject":[{"name":"m","digest":{"sha256":"` + subject.SHA256 + `"}}],"predicate":{"a":[{"b":1,"b":2}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := attest.ParseStatement(data)
 		if err != nil {

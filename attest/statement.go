@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -48,6 +49,9 @@ var ErrWeakDigest = errors.New("subject has only weak digests (md5/sha1); a sha2
 // ParseStatement parses and checks an in-toto statement: its type, a
 // predicate type, a predicate object, and a sha256 on every subject.
 func ParseStatement(payload []byte) (*Statement, error) {
+	if err := noDuplicateKeys(payload); err != nil {
+		return nil, err
+	}
 	var s Statement
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if err := dec.Decode(&s); err != nil {
@@ -165,4 +169,62 @@ func CheckPredicateJSON(data []byte) error {
 		return errors.New("predicate has data after its JSON object")
 	}
 	return nil
+}
+
+// noDuplicateKeys refuses JSON in which an object names one key twice:
+// parsers disagree on which one counts (this one took the last, others the
+// first), so a signed statement must not leave it open.
+func noDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // not JSON: the parse that follows says so
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{keys: map[string]bool{}, object: t == '{', key: t == '{'})
+				if len(stack) > MaxDepth {
+					return nil // the depth limit says so
+				}
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[t] {
+					return fmt.Errorf("the key %q appears twice in one object; parsers disagree on which counts", t)
+				}
+				top.keys[t] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.object {
+				top.key = true
+			}
+		default:
+			if top != nil && top.object {
+				top.key = true
+			}
+		}
+	}
 }
