@@ -145,7 +145,13 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err := g.Bundle.CheckEnvironment(req.Environment); err != nil {
 		return nil, err
 	}
+	if len(envs) == 0 && len(problems) == 0 {
+		return nil, &NoEvidenceError{Subject: req.Subject, Store: storeName(req.Store)}
+	}
 	res := facts.Collect(ctx, g.Trust, req.Subject.SHA256, envs, req.Now)
+	if err := allRejected(req.Extra, res.Rejected); err != nil {
+		return nil, err
+	}
 	res.Rejected = append(res.Rejected, facts.FromProblems(problems)...)
 	if err := checkName(req.Subject, res.Facts); err != nil {
 		return nil, err
@@ -198,6 +204,67 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 // Ledger is the promotion ledger of a store as this bundle trusts it.
 func (g *Gate) Ledger(store evidence.Store) *vsa.Ledger {
 	return &vsa.Ledger{Store: store, Trust: g.Trust, View: g.view}
+}
+
+// NoEvidenceError is a subject with no evidence at all: most often another
+// file than the one attested, or another store.
+type NoEvidenceError struct {
+	Subject digest.Subject
+	Store   string
+}
+
+func (e *NoEvidenceError) Error() string {
+	return fmt.Sprintf("no evidence about sha256:%s in %s; did you attest a different file, or use another store?", e.Subject.SHA256, e.Store)
+}
+
+// AllRejectedError is a set of loose evidence files every one of which was
+// rejected: a mistake to mend, not a judgement to make.
+type AllRejectedError struct {
+	Rejected []facts.Rejected
+}
+
+func (e *AllRejectedError) Error() string {
+	r := e.Rejected[0]
+	return fmt.Sprintf("every evidence file given was rejected (%d); the first, %s: %s", len(e.Rejected), r.Source, r.Reason)
+}
+
+func allRejected(extra []evidence.Envelope, rejected []facts.Rejected) error {
+	if len(extra) == 0 {
+		return nil
+	}
+	bySource := map[string]bool{}
+	var theirs []facts.Rejected
+	for _, r := range rejected {
+		bySource[r.ID] = true
+	}
+	for _, e := range extra {
+		id := e.ID
+		if id == "" {
+			id = attest.EnvelopeID(e.Data)
+		}
+		if !bySource[id] {
+			return nil
+		}
+	}
+	for _, r := range rejected {
+		for _, e := range extra {
+			if r.Source == e.Source {
+				theirs = append(theirs, r)
+				break
+			}
+		}
+	}
+	if len(theirs) == 0 {
+		theirs = rejected
+	}
+	return &AllRejectedError{Rejected: theirs}
+}
+
+func storeName(s evidence.Store) string {
+	if s == nil {
+		return "the evidence given"
+	}
+	return s.String()
 }
 
 // checkName binds the model's name to its signed evidence: the name asked

@@ -89,7 +89,7 @@ expect 1 mg verify --subject "$v3" --env staging "${P[@]}"
 step "a tampered envelope: one byte of v1's evaluation changed is rejected, with the reason"
 id=$(mg evidence list --store "$store" --subject "$v1" --format json | grep -B1 -A1 '/evaluation/v1' | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | sed -n 1p)
 mg evidence get --store "$store" "$id" | sed 's/"payload":"\(.\{40\}\)./"payload":"\1A/' > tampered.json
-mg verify --subject "$v1" --env staging --policy policy --store "$store" --evidence tampered.json | grep -A1 REJECTED || true
+expect 2 mg verify --subject "$v1" --env staging --policy policy --store "$store" --evidence tampered.json
 
 step "version 4: the same weights, a slow build (p99 300 ms): production's smoke limit is 250 ms — waived for a week"
 ./pipeline -out v4 -seed 1 -variant quantised -champion v1 -champion-digest "${v1#*sha256:}" >/dev/null

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/importers"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
@@ -78,6 +80,13 @@ and champion: for a path it is the base name unless --name gives it.`,
 			}
 			if err := attest.ValidatePredicate(predicateType, predicate); err != nil {
 				return err
+			}
+			// verify rejects evidence dated more than facts.MaxFuture ahead: say so now.
+			var decoded any
+			if json.Unmarshal(predicate, &decoded) == nil {
+				if at, ok := attest.EventTimeOf(predicateType, decoded); ok && at.After(time.Now().Add(facts.MaxFuture)) {
+					return fmt.Errorf("predicate: its time %s is more than %s in the future; verify would reject it as dated in the future: give the time the event happened", attest.NormalTime(at), facts.MaxFuture)
+				}
 			}
 			subject, err := digest.Resolve(subjectArg, digest.Options{})
 			if err != nil {

@@ -74,8 +74,10 @@ func TestBundleBuildSignPushVerify(t *testing.T) {
 func TestBundleDiffThroughTheCLI(t *testing.T) {
 	dir := t.TempDir()
 	old, new := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	pub := filepath.Join(dir, "gate.pub")
+	os.WriteFile(pub, testkit.FixedParty("gate", "gate").PubPEM, 0o644)
 	for _, d := range []string{old, new} {
-		if code, _, stderr := runCLI("bundle", "init", d); code != 0 {
+		if code, _, stderr := runCLI("bundle", "init", d, "--signer", "gate="+pub+":gate@example.com:gate"); code != 0 {
 			t.Fatal(stderr)
 		}
 	}

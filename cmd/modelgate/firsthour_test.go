@@ -109,3 +109,23 @@ func TestOutputsNeverHang(t *testing.T) {
 	code, _, stderr := runCLI("report", filepath.Join(testkit.RepoRoot(), "testdata", "decisions", "allowed.json"), "--out", fifo)
 	undecided(t, code, stderr, fifo+" is a FIFO that nobody reads")
 }
+
+// Mistakes are exit 2 with what was looked for, never a judged deny: a
+// subject with no evidence in the store, --evidence files all rejected, a
+// predicate dated in the future at attest.
+func TestMistakesAreNotJudged(t *testing.T) {
+	r := newRun(t, "medium")
+	store := "dir:" + filepath.Join(r.dir, "store")
+	code, _, stderr := runCLI("verify", "--subject", "fraud-scorer@sha256:"+digestOf(7), "--env", "production", "--policy", r.policy, "--store", store)
+	undecided(t, code, stderr, "no evidence about sha256:"+digestOf(7)+" in "+store+"; did you attest a different file, or use another store?")
+
+	empty := filepath.Join(r.dir, "empty.json")
+	os.WriteFile(empty, nil, 0o644)
+	code, _, stderr = runCLI("verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy, "--store", store, "--evidence", empty)
+	undecided(t, code, stderr, "every evidence file given was rejected (1); the first, "+empty+": ")
+
+	pred := filepath.Join(r.dir, "approval.json")
+	os.WriteFile(pred, []byte(`{"decision":"approved","environment":"production","justification":"ok","approved_at":"`+time.Now().Add(2*time.Hour).UTC().Format(time.RFC3339)+`"}`), 0o644)
+	code, _, stderr = runCLI("attest", "--type", "approval", "--subject", r.p.Subject.String(), "--predicate", pred, "--key", r.p.Alice.WriteKey(r.dir))
+	undecided(t, code, stderr, "predicate: its time ", " is more than 5m0s in the future; verify would reject it as dated in the future")
+}
