@@ -119,7 +119,7 @@ type CertReloader struct {
 func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
 	c := &CertReloader{certFile: certFile, keyFile: keyFile}
 	if err := c.reload(); err != nil {
-		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		return nil, fmt.Errorf("TLS certificate and key: %w", err)
 	}
 	return c, nil
 }

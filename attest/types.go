@@ -59,7 +59,7 @@ func ResolveType(arg string) (string, error) {
 	if _, ok := schemaFiles[name]; !ok {
 		names := append([]string(nil), ShortNames...)
 		sort.Strings(names)
-		return "", fmt.Errorf("unknown --type %q: use one of %s, or a full predicate type URI", arg, strings.Join(names, ", "))
+		return "", fmt.Errorf("unknown type %q: use one of %s, or a full predicate type URI", arg, strings.Join(names, ", "))
 	}
 	return TypeURI(name), nil
 }

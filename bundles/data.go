@@ -205,5 +205,15 @@ func (b *Bundle) CheckEnvironment(env string) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return fmt.Errorf("--env %s: the policy bundle %s declares no such environment; use one of %s, or declare it in modelgate/environments/data.yaml", env, b.URI, strings.Join(names, ", "))
+	return &UnknownEnvironmentError{Env: env, URI: b.URI, Declared: names}
+}
+
+// UnknownEnvironmentError is an environment the bundle does not declare.
+type UnknownEnvironmentError struct {
+	Env, URI string
+	Declared []string
+}
+
+func (e *UnknownEnvironmentError) Error() string {
+	return fmt.Sprintf("%s: the policy bundle %s declares no such environment; use one of %s, or declare it in modelgate/environments/data.yaml", e.Env, e.URI, strings.Join(e.Declared, ", "))
 }

@@ -141,6 +141,9 @@ func Sign(b *bundle.Bundle, sv signature.SignerVerifier) error {
 // integrity does not hold.
 var ErrNotVerified = errors.New("bundle not verified")
 
+// ErrUnsigned is a bundle without .signatures.json where a key is given.
+var ErrUnsigned = errors.New("it is not signed (no .signatures.json), and a key requires a signature")
+
 // VerificationKey is a public key a bundle's signature may be made with.
 type VerificationKey struct {
 	ID     string // the key's id, as the JWS kid
@@ -184,7 +187,7 @@ func verifySigned(newLoader func() bundle.DirectoryLoader, vks []VerificationKey
 			return b, nil
 		}
 		if strings.Contains(err.Error(), "missing .signatures.json") {
-			return bundle.Bundle{}, fmt.Errorf("%w: it is not signed (no .signatures.json), and a key requires a signature: sign it with 'modelgate bundle build --signing-key'", ErrNotVerified)
+			return bundle.Bundle{}, fmt.Errorf("%w: %w", ErrNotVerified, ErrUnsigned)
 		}
 		errs = append(errs, fmt.Sprintf("%s: %v", k.Source, err))
 	}

@@ -45,9 +45,9 @@ func OpenExistingDir(root string) (*Dir, error) {
 	info, err := os.Stat(filepath.Join(root, "objects"))
 	if err != nil || !info.IsDir() {
 		if _, rootErr := os.Stat(root); rootErr != nil {
-			return nil, fmt.Errorf("store dir:%s does not exist; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'", root)
+			return nil, fmt.Errorf("store dir:%s %w", root, ErrNoStore)
 		}
-		return nil, fmt.Errorf("store dir:%s is not an evidence store (no objects/ inside); check --store", root)
+		return nil, fmt.Errorf("store dir:%s %w", root, ErrNotAStore)
 	}
 	return &Dir{root: root, index: "index"}, nil
 }

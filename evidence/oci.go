@@ -257,7 +257,7 @@ func (o *OCI) Get(ctx context.Context, id string) ([]byte, error) {
 
 // All is not offered by registries without listing every tag; ask by subject.
 func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
-	return nil, nil, fmt.Errorf("%s: list needs --subject for an OCI store", o)
+	return nil, nil, fmt.Errorf("%s: %w", o, ErrCannotList)
 }
 
 // referrerTag names an envelope's artifact for one subject, after the

@@ -4,6 +4,7 @@ package evidence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -69,6 +70,14 @@ const (
 	MaxSubjectBytes  = 256 << 20                 // their bytes in all
 	MaxIndexLine     = 1 << 10                   // one index line
 	MaxReferrerPages = registry.MaxReferrerPages // referrers pages read from a registry
+)
+
+// A store that is not there, or is not a store.
+var (
+	ErrNoStore   = errors.New("does not exist")
+	ErrNotAStore = errors.New("is not an evidence store (no objects/ inside)")
+	// ErrCannotList is a registry asked to list every envelope.
+	ErrCannotList = errors.New("a registry cannot list every envelope: ask by subject")
 )
 
 // ErrLimit marks a store that holds more for one subject than the limits allow.

@@ -157,7 +157,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("deadline: %w; raise --timeout", err)
+		return nil, fmt.Errorf("deadline: %w", err)
 	}
 
 	l := g.Ledger(req.Store)
@@ -204,6 +204,14 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 // Ledger is the promotion ledger of a store as this bundle trusts it.
 func (g *Gate) Ledger(store evidence.Store) *vsa.Ledger {
 	return &vsa.Ledger{Store: store, Trust: g.Trust, View: g.view}
+}
+
+// NameError is a model asked about under another name than the one its
+// signed evidence gives it.
+type NameError struct{ Given, Signed, SHA256 string }
+
+func (e *NameError) Error() string {
+	return fmt.Sprintf("names the model %q but its signed evidence names sha256:%s %q; the name is bound to the evidence: use %s@sha256:%s", e.Given, e.SHA256, e.Signed, e.Signed, e.SHA256)
 }
 
 // NoEvidenceError is a subject with no evidence at all: most often another
@@ -287,7 +295,7 @@ func checkName(subject digest.Subject, fs []facts.Fact) error {
 	case len(names) > 1:
 		return fmt.Errorf("signed evidence names sha256:%s under more than one name (%s); a digest is one model: re-attest it under one name", subject.SHA256, strings.Join(quoteAll(names), " and "))
 	case len(names) == 1 && names[0] != subject.Name:
-		return fmt.Errorf("--subject names the model %q but its signed evidence names sha256:%s %q; the name is bound to the evidence: use %s@sha256:%s", subject.Name, subject.SHA256, names[0], names[0], subject.SHA256)
+		return &NameError{Given: subject.Name, Signed: names[0], SHA256: subject.SHA256}
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func Write(w io.Writer, d *decision.Decision, format string, opts Options) error
 	case "html":
 		return HTML(w, d)
 	default:
-		return fmt.Errorf("unknown --format %q: use one of %s", format, strings.Join(Formats, ", "))
+		return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
 	}
 }
 

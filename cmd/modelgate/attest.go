@@ -47,6 +47,9 @@ and champion: for a path it is the base name unless --name gives it.`,
 			}
 			predicateType, err := attest.ResolveType(typ)
 			if err != nil {
+				err = fmt.Errorf("--type: %w", err)
+			}
+			if err != nil {
 				return err
 			}
 			var predicate []byte

@@ -10,7 +10,10 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/gate"
 	"github.com/spf13/cobra"
 )
 
@@ -154,9 +157,27 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		code = ee.code
 	}
 	if msg := err.Error(); msg != "" {
+		if f := flagOf(err); f != "" {
+			// The typed error may sit inside wrapping text: name the flag before it.
+			msg = f + msg
+		}
 		fmt.Fprintln(stderr, "modelgate: "+msg+hint(err))
 	}
 	return code
+}
+
+// flagOf names the flag a library's error is about, when it is about one:
+// libraries speak no CLI, the command line adds its words.
+func flagOf(err error) string {
+	var env *bundles.UnknownEnvironmentError
+	var name *gate.NameError
+	switch {
+	case errors.As(err, &env):
+		return "--env "
+	case errors.As(err, &name):
+		return "--subject "
+	}
+	return ""
 }
 
 // hint adds, to a library's error, the flags and commands that mend it.
@@ -164,6 +185,14 @@ func hint(err error) string {
 	switch {
 	case errors.Is(err, facts.ErrNoSigner):
 		return "; give --policy DIR (or set MODELGATE_POLICY) naming your bundle, or make one with 'modelgate bundle init DIR --signer ID=PUBKEY:IDENTITY:ROLE'"
+	case errors.Is(err, evidence.ErrNoStore):
+		return "; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'"
+	case errors.Is(err, evidence.ErrNotAStore):
+		return "; check --store"
+	case errors.Is(err, evidence.ErrCannotList):
+		return "; give --subject"
+	case errors.Is(err, bundles.ErrUnsigned):
+		return "; sign it with 'modelgate bundle build --signing-key'"
 	}
 	return ""
 }

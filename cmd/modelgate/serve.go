@@ -68,7 +68,7 @@ takes effect within it. The certificate files are re-read when they change.`,
 				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: admission.NewMetrics(), Now: time.Now}
 			srv, err := admission.NewServer(validator, certFile, keyFile)
 			if err != nil {
-				return err
+				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {

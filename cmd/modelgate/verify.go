@@ -145,7 +145,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				Store: store, Extra: extra, Champion: champion, Now: now,
 			})
 			if err != nil {
-				if ctx.Err() != nil && !strings.Contains(err.Error(), "--timeout") {
+				if ctx.Err() != nil {
 					return fmt.Errorf("%w (the decision's deadline of %s passed; raise --timeout)", err, timeout)
 				}
 				return err
