@@ -12,7 +12,7 @@ import (
 	"github.com/modelgate/modelgate/decision"
 )
 
-//go:embed page.css page.html report.html inspect.html diff.html
+//go:embed page.css page.html report.html inspect.html diff.html history.html
 var pageFS embed.FS
 
 // Page is the look a decision report and a bundle's inspection share: one
@@ -29,7 +29,7 @@ var Page = template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"typeOf":  shortType,
 	"present": func(s string) bool { return s != "" },
 	"upper":   strings.ToUpper,
-}).ParseFS(pageFS, "page.html", "report.html", "inspect.html", "diff.html"))
+}).ParseFS(pageFS, "page.html", "report.html", "inspect.html", "diff.html", "history.html"))
 
 // CSS is the pages' shared style.
 func CSS() template.CSS {

@@ -142,7 +142,7 @@ func (l *Ledger) fromFacts(fs []facts.Fact, model, env string) ([]*Record, []Ski
 			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s may not sign a %s record (needs role %v)", f.Signer.ID, r.Kind, MayRecord[r.Kind])})
 			continue
 		}
-		if l.Admitters != nil && r.admits() && !l.Admitters[f.Signer.KeyID] {
+		if l.Admitters != nil && r.Admits() && !l.Admitters[f.Signer.KeyID] {
 			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s is not among the gate keys this reader accepts", f.Signer.ID)})
 			continue
 		}
@@ -152,8 +152,9 @@ func (l *Ledger) fromFacts(fs []facts.Fact, model, env string) ([]*Record, []Ski
 	return out, skipped
 }
 
-// admits reports whether a record can admit a digest (rather than restrict it).
-func (r *Record) admits() bool {
+// Admits reports whether a record can admit a digest (a PASSED decision
+// or a rollback) rather than restrict it.
+func (r *Record) Admits() bool {
 	return r.Kind == KindRollback || (r.Kind == KindDecision && r.Result == Passed)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/output"
 )
 
 // TestMain lets a test run this binary as the modelgate command itself,
@@ -108,7 +109,7 @@ func TestConcurrentPromotionsAndRollback(t *testing.T) {
 				t.Fatal(stderr)
 			}
 			var h struct {
-				Records []historyRow
+				Records []output.HistoryRow
 				Skipped []any
 			}
 			json.Unmarshal([]byte(hist), &h)

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +30,7 @@ type historyOptions struct {
 func newHistoryCmd() *cobra.Command {
 	var o historyOptions
 	cmd := &cobra.Command{
-		Use:   "history --model NAME [--env ENV] [--at TIME] [--format text|json]",
+		Use:   "history --model NAME [--env ENV] [--at TIME] [--format text|json|markdown|csv|html]",
 		Short: "The promotion ledger of a model: every promotion, denial, rollback and revocation",
 		Long: `List a model's ledger, newest first, from signed records alone: time, digest,
 environment, result, tier, policy revision, approvers, and who signed it.
@@ -48,30 +47,12 @@ found again in the store and verified).`,
 	f.StringVar(&o.model, "model", "", "the model's name")
 	f.StringVar(&o.env, "env", "", "only this environment")
 	f.StringVar(&o.at, "at", "", "which digest was the champion at this RFC 3339 time, and why")
-	f.StringVar(&o.format, "format", "text", "output format: text|json")
+	f.StringVar(&o.format, "format", "text", "output format: "+strings.Join(output.HistoryFormats, "|"))
 	return cmd
 }
 
-// historyRow is one record as history shows it.
-type historyRow struct {
-	Time        string   `json:"time"`
-	Environment string   `json:"environment"`
-	Kind        string   `json:"kind"`
-	Result      string   `json:"result"`
-	Subject     string   `json:"subject"`
-	Tier        string   `json:"tier"`
-	Revision    string   `json:"policy_revision,omitempty"`
-	Approvers   []string `json:"approvers,omitempty"`
-	SignedBy    string   `json:"signed_by"`
-	Reason      string   `json:"reason,omitempty"`
-	From        string   `json:"from,omitempty"`
-	Record      string   `json:"record"`
-	Previous    string   `json:"previous,omitempty"`
-	VSA         string   `json:"vsa"`
-}
-
-func rowOf(r *vsa.Record) historyRow {
-	row := historyRow{Time: attest.NormalTime(r.Time), Environment: r.Environment, Kind: r.Kind, Result: r.Result, Subject: r.Ref().String(),
+func rowOf(r *vsa.Record) output.HistoryRow {
+	row := output.HistoryRow{Time: attest.NormalTime(r.Time), Environment: r.Environment, Kind: r.Kind, Result: r.Result, Subject: r.Ref().String(), Digest: "sha256:" + r.Digest,
 		Tier: r.Tier, Revision: r.Policy.Revision, Approvers: r.Approvers, SignedBy: r.Signer, Record: r.ID, Previous: r.Previous, VSA: r.Envelope}
 	switch {
 	case r.Rollback != nil:
@@ -86,8 +67,11 @@ func runHistory(cmd *cobra.Command, o historyOptions) error {
 	if o.model == "" {
 		return errors.New("--model NAME is required")
 	}
-	if o.format != "text" && o.format != "json" {
-		return fmt.Errorf("--format %q: use text or json", o.format)
+	if !slices.Contains(output.HistoryFormats, o.format) {
+		return fmt.Errorf("--format %q: use one of %s", o.format, strings.Join(output.HistoryFormats, ", "))
+	}
+	if o.at != "" && o.format != "text" && o.format != "json" {
+		return fmt.Errorf("--format %q: --at answers in text or json", o.format)
 	}
 	ctx := cmd.Context()
 	b, l, err := o.ledger.openLedger(ctx)
@@ -112,44 +96,16 @@ func runHistory(cmd *cobra.Command, o historyOptions) error {
 		}
 		return championAt(ctx, w, l, o.model, o.env, t, o.format)
 	}
-	rows := make([]historyRow, 0, len(records))
+	h := &output.History{Model: o.model, Environment: o.env, Store: l.Store.String()}
 	for i := len(records) - 1; i >= 0; i-- {
-		rows = append(rows, rowOf(records[i]))
+		h.Records = append(h.Records, rowOf(records[i]))
 	}
-	if o.format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"model": o.model, "records": rows, "skipped": skipped})
+	for _, sk := range skipped {
+		h.Skipped = append(h.Skipped, output.Skipped{ID: sk.ID, Reason: sk.Reason})
 	}
-	if len(rows) == 0 {
-		fmt.Fprintf(w, "no ledger records for %s%s in %s\n", o.model, inEnv(o.env), l.Store)
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tENV\tRECORD\tDIGEST\tTIER\tREVISION\tAPPROVERS\tSIGNED BY")
-	for i, r := range rows {
-		what := r.Result
-		switch r.Kind {
-		case vsa.KindRollback:
-			what = "ROLLBACK from " + short(r.From) + ": " + output.Clean(r.Reason)
-		case vsa.KindRevocation:
-			what = "REVOKED: " + output.Clean(r.Reason)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, r.Environment, what, short("sha256:"+records[len(records)-1-i].Digest),
-			r.Tier, output.Clean(r.Revision), output.Clean(strings.Join(r.Approvers, ",")), output.Clean(r.SignedBy))
-	}
-	for _, s := range skipped {
-		fmt.Fprintf(tw, "skipped\t\t%s\t%s\n", short(s.ID), output.Clean(s.Reason))
-	}
-	return tw.Flush()
+	return output.WriteHistory(w, h, o.format)
 }
 
-func inEnv(env string) string {
-	if env == "" {
-		return ""
-	}
-	return " in " + env
-}
 
 func short(id string) string {
 	if len(id) > 19 {
@@ -173,11 +129,11 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env stri
 		Metrics map[string]any `json:"metrics,omitempty"`
 	}
 	type answer struct {
-		Environment string            `json:"environment"`
-		Champion    *historyRow       `json:"champion"`
-		Gates       []vsa.GateOutcome `json:"gates,omitempty"`
-		Inputs      []inputView       `json:"inputs,omitempty"`
-		Missing     []string          `json:"missing_inputs,omitempty"`
+		Environment string             `json:"environment"`
+		Champion    *output.HistoryRow `json:"champion"`
+		Gates       []vsa.GateOutcome  `json:"gates,omitempty"`
+		Inputs      []inputView        `json:"inputs,omitempty"`
+		Missing     []string           `json:"missing_inputs,omitempty"`
 	}
 	var answers []answer
 	for _, e := range envs {
@@ -205,6 +161,17 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env stri
 			for _, f := range res.Facts {
 				iv := inputView{ID: f.ID, Type: f.Type, Signer: f.Signer.Identity}
 				p, _ := f.Predicate.(map[string]any)
+				if f.Type == attest.VSAType {
+					// A promotion rests on PASSED records alone (its order
+					// through the environments); a FAILED one is no basis.
+					r, err := vsa.ParseRaw(f.Raw, f.Subjects)
+					if err != nil || !r.Admits() {
+						continue
+					}
+					iv.Summary = fmt.Sprintf("%s %s in %s at %s", r.Kind, r.Result, r.Environment, attest.NormalTime(r.Time))
+					a.Inputs = append(a.Inputs, iv)
+					continue
+				}
 				switch attest.ShortName(f.Type) {
 				case "evaluation":
 					iv.Metrics, _ = p["metrics"].(map[string]any)
@@ -249,7 +216,7 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env stri
 		}
 		fmt.Fprintf(w, "  gates: %s\n", strings.Join(gates, ", "))
 		for _, in := range a.Inputs {
-			fmt.Fprintf(w, "  rested on %s %s signed by %s: %s", attest.ShortName(in.Type), short(in.ID), output.Clean(in.Signer), output.Clean(in.Summary))
+			fmt.Fprintf(w, "  rested on %s %s signed by %s: %s", inputTypeName(in.Type), short(in.ID), output.Clean(in.Signer), output.Clean(in.Summary))
 			if len(in.Metrics) > 0 {
 				var ms []string
 				for _, k := range slices.Sorted(maps.Keys(in.Metrics)) {
@@ -264,4 +231,16 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env stri
 		}
 	}
 	return nil
+}
+
+// inputTypeName is a predicate type as a person reads it: modelgate's short
+// names, "VSA" for a ledger record, else the type URI.
+func inputTypeName(t string) string {
+	switch {
+	case attest.ShortName(t) != "":
+		return attest.ShortName(t)
+	case t == attest.VSAType:
+		return "VSA"
+	}
+	return output.Clean(t)
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/vsa"
+	"golang.org/x/net/html"
 )
 
 // promoted runs v1 through staging and production, and returns its subject.
@@ -31,12 +33,12 @@ func (l *ledgerRun) promoted(t *testing.T, n string, champion *digest.Subject) d
 	return v
 }
 
-func (l *ledgerRun) history(t *testing.T, extra ...string) []historyRow {
+func (l *ledgerRun) history(t *testing.T, extra ...string) []output.HistoryRow {
 	code, out, stderr := l.cli(append([]string{"history", "--model", "fraud-scorer", "--format", "json"}, extra...)...)
 	if code != 0 {
 		t.Fatalf("history: exit %d %s", code, stderr)
 	}
-	var h struct{ Records []historyRow }
+	var h struct{ Records []output.HistoryRow }
 	if err := json.Unmarshal([]byte(out), &h); err != nil {
 		t.Fatal(err)
 	}
@@ -298,4 +300,36 @@ func TestBundleDiffReplay(t *testing.T) {
 	os.Remove(filepath.Join(strings.TrimPrefix(l.store, "dir:"), "objects", hex[:2], hex))
 	code, _, stderr = runCLI("bundle", "diff", l.policy, lax, "--replay", "--store", l.store)
 	undecided(t, code, stderr, "the store lacks inputs of recorded decisions, which cannot be judged again: ", "record "+rows[0].Record+" names "+lost)
+}
+
+// history for a compliance officer: markdown, csv (no cell a spreadsheet
+// reads as a formula) and html in a real browser, from the same rows.
+func TestHistoryFormats(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	if code, _, stderr := l.cli("revoke", "--subject", v1.String(), "--env", "production", "--key", l.p.Waiver.WriteKey(l.dir), "--reason", "=HYPERLINK(\"x\") leak"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, md, _ := l.cli("history", "--model", "fraud-scorer", "--format", "markdown")
+	if code != 0 || !strings.HasPrefix(md, "### Promotion ledger of fraud-scorer\n\n| time | environment | record |") || !strings.Contains(md, "| production | REVOKED: =HYPERLINK(\"x\") leak |") {
+		t.Fatalf("markdown: exit %d\n%s", code, md)
+	}
+	code, csv, _ := l.cli("history", "--model", "fraud-scorer", "--format", "csv")
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if code != 0 || len(lines) != 4 || !strings.HasPrefix(lines[0], "time,environment,kind,result,subject,") || !strings.Contains(lines[1], `,revocation,FAILED,`+v1.String()+`,`) || !strings.Contains(lines[1], `"'=HYPERLINK(""x"") leak"`) {
+		t.Fatalf("csv: exit %d\n%s", code, csv)
+	}
+	code, page, _ := l.cli("history", "--model", "fraud-scorer", "--format", "html")
+	if code != 0 {
+		t.Fatal(page)
+	}
+	path := filepath.Join(l.dir, "history.html")
+	os.WriteFile(path, []byte(page), 0o644)
+	doc := headless(t, path, filepath.Join(artefacts(t), "history.png"))
+	rows := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-kind") != "" })
+	if len(rows) != 3 || attr(rows[0], "data-kind") != "revocation" || !strings.Contains(text(rows[0]), "REVOKED: =HYPERLINK(\"x\") leak") {
+		t.Fatalf("%d rows in the browser", len(rows))
+	}
+	code, _, stderr := l.cli("history", "--model", "fraud-scorer", "--format", "csv", "--at", time.Now().Format(time.RFC3339))
+	undecided(t, code, stderr, `--format "csv": --at answers in text or json`)
 }

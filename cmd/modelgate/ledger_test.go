@@ -15,6 +15,7 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/output"
 )
 
 // ledgerRun is a store, a bundle with the default promotion order, and
@@ -105,7 +106,7 @@ func TestLedgerStory(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	var h struct {
-		Records []historyRow
+		Records []output.HistoryRow
 	}
 	json.Unmarshal([]byte(hist), &h)
 	// Newest first: v2 production, v2 staging, v1 production, v1 staging, v1's denied production.
@@ -128,7 +129,8 @@ func TestLedgerStory(t *testing.T) {
 	code, at, stderr := l.cli("history", "--model", "fraud-scorer", "--env", "production", "--at", between.Format(time.RFC3339Nano))
 	if code != 0 || !strings.Contains(at, "production: at "+attest.NormalTime(between)+" the champion of fraud-scorer was "+v1.String()) ||
 		!strings.Contains(at, "approved by alice@example.com, bob@example.com") || !strings.Contains(at, "metrics auc_roc 0.9, log_loss 0.3") ||
-		!strings.Contains(at, "MG-PROMOTION pass") {
+		!strings.Contains(at, "MG-PROMOTION pass") || !strings.Contains(at, "rested on VSA ") || !strings.Contains(at, ": decision PASSED in staging at ") ||
+		strings.Contains(at, "rested on  ") || strings.Contains(at, "FAILED") {
 		t.Fatalf("history --at: exit %d\n%s%s", code, at, stderr)
 	}
 
