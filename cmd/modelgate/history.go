@@ -106,7 +106,6 @@ func runHistory(cmd *cobra.Command, o historyOptions) error {
 	return output.WriteHistory(w, h, o.format)
 }
 
-
 func short(id string) string {
 	if len(id) > 19 {
 		return id[:19]
