@@ -333,3 +333,32 @@ func TestHistoryFormats(t *testing.T) {
 	code, _, stderr := l.cli("history", "--model", "fraud-scorer", "--format", "csv", "--at", time.Now().Format(time.RFC3339))
 	undecided(t, code, stderr, `--format "csv": --at answers in text or json`)
 }
+
+// report --subject builds the page from the ledger: the recorded decision
+// judged again on its stored inputs, in a real browser; a bundle that does
+// not reproduce the record is refused.
+func TestReportFromTheLedger(t *testing.T) {
+	l := newLedgerRun(t, "")
+	v1 := l.promoted(t, "1", nil)
+	page := filepath.Join(l.dir, "v1.html")
+	code, out, stderr := l.cli("report", "--subject", v1.String(), "--env", "production", "--out", page)
+	if code != 0 || out != "wrote "+page+" (PASSED "+v1.String()+" → production)\n" {
+		t.Fatalf("report: exit %d %q %s", code, out, stderr)
+	}
+	doc := headless(t, page, filepath.Join(artefacts(t), "report-ledger.png"))
+	if v := byID(doc, "verdict"); v == nil || text(v) != "ALLOWED" {
+		t.Fatal("no ALLOWED verdict in the page built from the ledger")
+	}
+	if s := byID(doc, "subject"); s == nil || text(s) != v1.String() {
+		t.Fatal("the page names another subject")
+	}
+	strict := filepath.Join(l.dir, "strict")
+	os.CopyFS(strict, os.DirFS(l.policy))
+	th := filepath.Join(strict, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "approvals: {production: 1, staging: 0}", "approvals: {production: 5, staging: 0}", 1)), 0o644)
+	code, _, stderr = runCLI("report", "--subject", v1.String(), "--env", "production", "--out", page, "--policy", strict, "--store", l.store)
+	undecided(t, code, stderr, "does not reproduce the recorded decision", "give --policy the bundle that decided")
+	code, _, stderr = l.cli("report", "--subject", "fraud-scorer@sha256:"+digestOf(3), "--env", "production", "--out", page)
+	undecided(t, code, stderr, "the ledger in "+l.store+" holds no decision of fraud-scorer@sha256:"+digestOf(3)+" in production")
+}
