@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -26,9 +27,12 @@ const MaxBody = 1 << 20
 // /healthz, /readyz and Prometheus /metrics.
 type Server struct {
 	Validator *Validator
-	certs     *CertReloader
-	ready     atomic.Bool
-	http      *http.Server
+	// Audit, when set, gets one line per review: uid, kind, namespace and
+	// name, operation, environment, models, verdict, reason, latency.
+	Audit *slog.Logger
+	certs *CertReloader
+	ready atomic.Bool
+	http  *http.Server
 }
 
 // NewServer prepares the handlers; certFile and keyFile are re-read when
@@ -95,7 +99,17 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "modelgate: the body is not an admission.k8s.io/v1 AdmissionReview with a request and a uid", http.StatusBadRequest)
 		return
 	}
-	resp := s.Validator.Review(r.Context(), env, review.Request)
+	resp, outcome := s.Validator.Review(r.Context(), env, review.Request)
+	if s.Audit != nil {
+		req := review.Request
+		msg := ""
+		if resp.Result != nil {
+			msg = resp.Result.Message
+		}
+		s.Audit.Info("review", "uid", string(req.UID), "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
+			"operation", string(req.Operation), "environment", env, "models", outcome.Models, "allowed", resp.Allowed,
+			"reason", outcome.Reason, "message", msg, "latency_ms", float64(time.Since(start).Microseconds())/1000)
+	}
 	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

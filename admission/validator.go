@@ -32,16 +32,30 @@ const WarnWithin = 7 * 24 * time.Hour
 
 // Review answers one admission request for an environment. It never
 // allows on an error: every failure is a deny that says why.
-func (v *Validator) Review(ctx context.Context, env string, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+func (v *Validator) Review(ctx context.Context, env string, req *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, Outcome) {
+	var o Outcome
+	resp := v.review(ctx, env, req, &o)
+	return resp, o
+}
+
+// Outcome is what a review found and why it ended so, for the audit log.
+type Outcome struct {
+	Reason string   // the metrics' reason label
+	Models []string // the model references judged
+}
+
+func (v *Validator) review(ctx context.Context, env string, req *admissionv1.AdmissionRequest, o *Outcome) *admissionv1.AdmissionResponse {
 	resp := &admissionv1.AdmissionResponse{UID: req.UID}
 	v.Metrics.Requests.WithLabelValues(env, req.Kind.Kind, string(req.Operation)).Inc()
 	allow := func(reason string) *admissionv1.AdmissionResponse {
 		resp.Allowed = true
+		o.Reason = reason
 		v.Metrics.Decisions.WithLabelValues("allowed", reason).Inc()
 		return resp
 	}
 	deny := func(reason, msg string) *admissionv1.AdmissionResponse {
 		resp.Allowed = false
+		o.Reason = reason
 		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg}
 		v.Metrics.Decisions.WithLabelValues("denied", reason).Inc()
 		return resp
@@ -57,6 +71,9 @@ func (v *Validator) Review(ctx context.Context, env string, req *admissionv1.Adm
 	refs, err := objectRefs(req.Kind.Kind, req.Object.Raw)
 	if err != nil {
 		return deny("malformed", "modelgate: the "+req.Kind.Kind+" cannot be read: "+err.Error())
+	}
+	for _, r := range refs {
+		o.Models = append(o.Models, r.String())
 	}
 	if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
 		// A rollout, a rollback or a scale-down that brings no new model

@@ -153,6 +153,36 @@ func TestThreeDoorsAgree(t *testing.T) {
 		}
 	}
 
+	// Each review is one JSON line in the audit log.
+	var audited int
+	for _, line := range strings.Split(w.log.String(), "\n") {
+		var entry struct {
+			Msg, UID, Kind, Environment, Reason string
+			Models                              []string
+			Allowed                             bool
+			LatencyMS                           float64 `json:"latency_ms"`
+		}
+		if json.Unmarshal([]byte(line), &entry) != nil || entry.Msg != "review" {
+			continue
+		}
+		for _, c := range rows {
+			if entry.UID == c.name {
+				audited++
+				want := "admitted"
+				if c.refusal != "" {
+					want = string(c.refusal)
+				}
+				if entry.Kind != "Pod" || entry.Environment != "production" || entry.Allowed != (c.refusal == "") || entry.Reason != want ||
+					len(entry.Models) != 1 || entry.Models[0] != "fraud-scorer@sha256:"+digestOf(c.n) || entry.LatencyMS <= 0 {
+					t.Errorf("audit line for %s: %s", c.name, line)
+				}
+			}
+		}
+	}
+	if audited != len(rows) {
+		t.Errorf("%d audit lines for %d reviews:\n%s", audited, len(rows), w.log.String())
+	}
+
 	// verify for edge: MG-PROMOTION passes exactly when production admits.
 	for _, c := range rows {
 		p := *r.p

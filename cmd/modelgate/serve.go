@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/signal"
 	"syscall"
@@ -70,6 +71,8 @@ takes effect within it. The certificate files are re-read when they change.`,
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
+			// One JSON line per review on stderr, for the audit trail.
+			srv.Audit = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +57,26 @@ func selfSigned(t testing.TB, dir, name string) (string, string, *x509.CertPool)
 }
 
 // webhook is modelgate serve running as its own process on loopback.
+// lockedBuffer is a process's stderr that a test may read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 type webhook struct {
+	log    *lockedBuffer // serve's stderr: the audit log
 	addr   string
 	client *http.Client
 	cmd    *exec.Cmd
@@ -74,13 +94,13 @@ func freeAddr(t testing.TB) string {
 func startWebhook(t testing.TB, pool *x509.CertPool, args ...string) *webhook {
 	addr := freeAddr(t)
 	cmd := process(append([]string{"serve", "--listen", addr}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	w := &webhook{addr: addr, cmd: cmd, client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+	w := &webhook{addr: addr, cmd: cmd, log: stderr, client: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}, MaxIdleConnsPerHost: 64}}}
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err := w.client.Get("https://" + addr + "/readyz"); err == nil {
