@@ -6,8 +6,10 @@ CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
 export MODELGATE_TOOLS ?= $(CACHE)/modelgate-tools
 export MODELGATE_KUBE  ?= $(CACHE)/modelgate-kube
 export PATH := $(MODELGATE_TOOLS):$(MODELGATE_KUBE)/bin:$(PATH)
+# Static binaries everywhere: the image's is the one the tests built, from one cache.
+export CGO_ENABLED := 0
 
-.PHONY: all build demo test tools vet policy-test fuzz bench clean
+.PHONY: all build demo test tools vet policy-test fuzz bench image clean
 
 all: build
 
@@ -57,6 +59,11 @@ fuzz:
 # peers (opa, conftest, cosign) beside modelgate, and writes BENCHMARKS.md.
 bench: build
 	bash scripts/bench.sh
+
+# The container image, built without a daemon and pushed to IMAGE.
+IMAGE ?= localhost:5000/modelgate:dev
+image:
+	bash scripts/image.sh $(IMAGE)
 
 clean:
 	rm -rf bin

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 TOOLS=${MODELGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/modelgate-tools}
 mkdir -p "$TOOLS"
 
-want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest kube)
+want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane kube)
 
 debian() {
   local need=()
@@ -46,7 +46,7 @@ gotool() {
     opa) (cd "$d" && GOBIN=$TOOLS go install github.com/open-policy-agent/opa@v1.22.2) ;;
     conftest) (cd "$d" && GOBIN=$TOOLS go install github.com/open-policy-agent/conftest@v0.71.1) ;;
     kustomize) (cd "$d" && GOBIN=$TOOLS go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1) ;;
-    crane) (cd "$d" && GOBIN=$TOOLS go install github.com/google/go-containerregistry/cmd/crane@v0.20.6) ;;
+    crane) (cd "$d" && GOBIN=$TOOLS go install github.com/google/go-containerregistry/cmd/crane@v0.21.7) ;;
     # v0.29 and later embed a web UI their module does not ship; v0.28.1 builds.
     alertmanager) (cd "$d" && GOBIN=$TOOLS go install github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1) ;;
     # A plain `go install …@v2.7.1` is refused by the proxy; inside a scratch module it resolves.
