@@ -201,7 +201,7 @@ func flatten(m map[string]any) map[string]any {
 func higherIsTighter(path string) (higher, known bool) {
 	last := path[strings.LastIndex(path, ".")+1:]
 	switch {
-	case last == "lower_bound", strings.HasPrefix(path, "approvals."):
+	case last == "lower_bound", strings.HasPrefix(path, "approvals."), last == "min_duration_s", last == "min_traffic_percent":
 		return true, true
 	case last == "upper_bound", last == "absolute", last == "relative", last == "min_size",
 		last == "max_error_rate", last == "max_latency_p99_ms", last == "max_evidence_age_days", last == "max_vsa_age_days":

@@ -62,7 +62,7 @@ func RunTests(ctx context.Context, spec string) (*TestReport, error) {
 	defer cleanup()
 	modules, store, err := tester.Load([]string{dir}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("bundle test %s: %w", dir, err)
+		return nil, fmt.Errorf("bundle test %s: %s", spec, strings.ReplaceAll(err.Error(), dir, spec))
 	}
 	txn, err := store.NewTransaction(ctx, storage.TransactionParams{})
 	if err != nil {

@@ -46,12 +46,21 @@ type Smoke struct {
 	MaxLatencyP99Ms *float64 `json:"max_latency_p99_ms,omitempty"`
 }
 
+// Canary is what a canary analysis must show: how long, on how much
+// traffic, and each metric's bounds and change limit against the control.
+type Canary struct {
+	MinDurationS      *float64         `json:"min_duration_s,omitempty"`
+	MinTrafficPercent *float64         `json:"min_traffic_percent,omitempty"`
+	Metrics           map[string]Bound `json:"metrics,omitempty"`
+}
+
 // Settings are a tier's thresholds, or a model's overrides of them.
 type Settings struct {
 	Metrics            map[string]Bound    `json:"metrics,omitempty"`
 	Slices             *Slices             `json:"slices,omitempty"`
 	Fairness           map[string]Fairness `json:"fairness,omitempty"`
 	Smoke              *Smoke              `json:"smoke,omitempty"`
+	Canary             *Canary             `json:"canary,omitempty"`
 	Approvals          map[string]int      `json:"approvals,omitempty"`
 	MaxEvidenceAgeDays *float64            `json:"max_evidence_age_days,omitempty"`
 	MaxVSAAgeDays      *float64            `json:"max_vsa_age_days,omitempty"`

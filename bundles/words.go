@@ -121,7 +121,26 @@ func Words(gate string, s Settings, env string) []string {
 			out = append(out, "a passed staging smoke test: "+strings.Join(parts, ", "))
 		}
 	case "canary":
-		out = append(out, "a passed canary analysis in "+env)
+		w := "a passed canary analysis in " + env
+		if c := s.Canary; c != nil {
+			if c.MinDurationS != nil {
+				w += fmt.Sprintf(", at least %s s long", n(*c.MinDurationS))
+			}
+			if c.MinTrafficPercent != nil {
+				w += fmt.Sprintf(", on at least %s%% of traffic", n(*c.MinTrafficPercent))
+			}
+		}
+		out = append(out, w)
+		if c := s.Canary; c != nil {
+			for _, name := range sortedKeys(c.Metrics) {
+				b := c.Metrics[name]
+				m := "canary " + boundWords(name, b)
+				if r := regressionWords(b); r != "" {
+					m += ", and " + strings.ReplaceAll(r, "the champion", "the control")
+				}
+				out = append(out, m)
+			}
+		}
 	case "freshness":
 		if s.MaxEvidenceAgeDays != nil {
 			out = append(out, fmt.Sprintf("judged evidence at most %s days old", n(*s.MaxEvidenceAgeDays)))

@@ -97,7 +97,7 @@ func TestBundleDiffThroughTheCLI(t *testing.T) {
 		"TIGHTENED  threshold    tiers.high.metrics.log_loss.upper_bound: 0.4 → 0.3",
 		"LOOSENED   threshold    tiers.high.approvals.production: 2 → 1",
 		"LOOSENED   inventory    fraud-scorer tier: high → medium",
-		"LOOSENED   gate         canary removed (MG-CANARY: Canary analysis passed): high in production → (none)",
+		"LOOSENED   gate         canary removed (MG-CANARY: Canary analysis passed, on its numbers): high in production → (none)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff lacks %q", want)

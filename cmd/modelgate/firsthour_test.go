@@ -129,3 +129,34 @@ func TestMistakesAreNotJudged(t *testing.T) {
 	code, _, stderr = runCLI("attest", "--type", "approval", "--subject", r.p.Subject.String(), "--predicate", pred, "--key", r.p.Alice.WriteKey(r.dir))
 	undecided(t, code, stderr, "predicate: its time ", " is more than 5m0s in the future; verify would reject it as dated in the future")
 }
+
+// A canary at 0.1% of traffic for 10 s whose accuracy fell 30% against
+// the control, marked passed by the rollout tool, no longer lets a
+// high-tier model into production: MG-CANARY judges the numbers.
+func TestCanaryJudgedOnItsNumbers(t *testing.T) {
+	r := newRun(t, "high")
+	envs := r.p.Envelopes(func(m map[string]map[string]any) {
+		m["canary"]["traffic_percent"] = 0.1
+		m["canary"]["duration_s"] = 10
+		m["canary"]["canary"] = map[string]any{"metrics": map[string]any{"auc_roc": 0.91, "accuracy": 0.616}}
+	})
+	code, d, stderr := r.verify(envs)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var msg string
+	for _, g := range d.Gates {
+		if g.Code == "MG-CANARY" && g.Status == "fail" {
+			msg = g.Message
+		}
+	}
+	for _, want := range []string{
+		"the canary ran 10s, under the tier's 1800s; the analysis said passed, its own numbers do not",
+		"the canary saw 0.1% of traffic, under the tier's 1%",
+		"canary metric accuracy is 30% worse than the control (0.88 → 0.616); the limit is 10%",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("MG-CANARY says %q, lacking %q", msg, want)
+		}
+	}
+}

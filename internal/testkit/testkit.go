@@ -155,7 +155,7 @@ func (p *Pipeline) Predicates() map[string]map[string]any {
 		"smoke": {"environment": "staging", "endpoint": "https://staging", "requests": 100, "errors": 0, "error_rate": 0,
 			"latency_ms": map[string]any{"p50": 1, "p99": 2}, "passed": true, "tested_at": p.T(-3)},
 		"canary": {"environment": "production", "traffic_percent": 5, "duration_s": 3600,
-			"control": map[string]any{"metrics": map[string]any{}}, "canary": map[string]any{"metrics": map[string]any{}},
+			"control": map[string]any{"metrics": map[string]any{"auc_roc": 0.91, "accuracy": 0.88}}, "canary": map[string]any{"metrics": map[string]any{"auc_roc": 0.91, "accuracy": 0.88}},
 			"passed": true, "analyzed_at": p.T(-1)},
 	}
 }

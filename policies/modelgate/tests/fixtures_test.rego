@@ -22,7 +22,7 @@ good := [
 	object.union(fact("ap1", "approval", "approver", {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": signer("alice", "approver")}),
 	object.union(fact("ap2", "approval", "approver", {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": "2026-11-03T00:00:00Z"}), {"signer": signer("bob", "approver")}),
 	fact("sm", "smoke-test", "deploy", {"environment": "staging", "endpoint": "e", "requests": 1, "error_rate": 0, "passed": true, "tested_at": "2026-11-03T00:00:00Z"}),
-	fact("ca", "canary", "canary", {"environment": "production", "traffic_percent": 5, "duration_s": 60, "passed": true, "analyzed_at": "2026-11-03T00:00:00Z"}),
+	fact("ca", "canary", "canary", canary_run({})),
 ]
 
 base := {"subject": {"name": "unknown-model", "digest": {"sha256": "ab"}}, "environment": "production", "requested_tier": "", "now": "2026-11-05T00:00:00Z", "champion": null, "promotions": {"staging": {"passed": true, "vsa": "vsa-staging", "at": "2026-11-04T00:00:00Z"}}, "evidence": good, "rejected": []}
@@ -63,3 +63,10 @@ plus(facts) := with_evidence(array.concat(good, facts))
 status(d, id) := [g.status | some g in d.gates; g.id == id][0]
 
 message(d, id) := [g.message | some g in d.gates; g.id == id][0]
+
+# A canary run that holds the high tier's bar, with edits merged over it.
+canary_run(edits) := object.union({"environment": "production", "traffic_percent": 5, "duration_s": 3600, "passed": true, "analyzed_at": "2026-11-03T00:00:00Z",
+	"control": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85}}, "canary": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85}}}, edits)
+
+# The base input with its canary run replaced.
+with_canary(edits) := object.union(base, {"evidence": array.concat([e | some e in base.evidence; e.type != t("canary")], [fact("ca", "canary", "canary", canary_run(edits))])})

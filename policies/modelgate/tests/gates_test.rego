@@ -409,7 +409,7 @@ test_canary_denies_without_a_run if {
 }
 
 test_canary_denies_a_failed_run if {
-	gates.canary.deny == {{"msg": "the canary at 5% traffic for 60s failed its analysis", "evidence": ["ca"]}} with input as f.patched(7, {"passed": false})
+	gates.canary.deny == {{"msg": "the canary at 5% traffic for 3600s failed its analysis", "evidence": ["ca"]}} with input as f.patched(7, {"passed": false})
 }
 
 # freshness
@@ -458,4 +458,53 @@ test_revoked_denies_unwaivably if {
 test_not_revoked_passes if {
 	count(gates.revoked.deny) == 0 with input as f.base
 	gates.revoked.info == {"no revocation in the ledger"} with input as f.base
+}
+
+# canary numbers: each bound just inside and just outside
+
+canary_msgs(edits) := msgs if {
+	msgs := {d.msg | some d in gates.canary.deny} with input as f.with_canary(edits)
+}
+
+test_canary_on_its_numbers_passes_just_inside if {
+	count(canary_msgs({"duration_s": 1800, "traffic_percent": 1, "canary": {"metrics": {"auc_roc": 0.8801, "accuracy": 0.7651}}})) == 0
+	gates.canary.info == {"canary 5% traffic for 3600s"} with input as f.base
+}
+
+test_canary_too_short_and_too_small_fails_just_outside if {
+	canary_msgs({"duration_s": 1799, "traffic_percent": 0.9}) == {
+		"the canary ran 1799s, under the tier's 1800s; the analysis said passed, its own numbers do not",
+		"the canary saw 0.9% of traffic, under the tier's 1%; the analysis said passed, its own numbers do not",
+	}
+}
+
+test_canary_regression_against_the_control_fails_just_outside if {
+	canary_msgs({"canary": {"metrics": {"auc_roc": 0.8799, "accuracy": 0.7649}}}) == {
+		"canary metric auc_roc is 0.0201 worse than the control (0.9 → 0.8799); the limit is 0.02; the analysis said passed, its own numbers do not",
+		"canary metric accuracy is 10.0118% worse than the control (0.85 → 0.7649); the limit is 10%; the analysis said passed, its own numbers do not",
+	}
+}
+
+test_canary_regression_follows_the_metrics_direction if {
+	# A loss metric: lower is better, so a rise is the regression.
+	msgs := {d.msg | some d in gates.canary.deny} with input as f.with_canary({"passed": false, "control": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85, "log_loss": 0.3}}, "canary": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85, "log_loss": 0.4}}})
+		with data.modelgate.thresholds.tiers.high.canary.metrics.log_loss as {"higher_is_better": false, "max_regression": {"absolute": 0.05}}
+	msgs == {"the canary at 5% traffic for 3600s failed its analysis", "canary metric log_loss is 0.1 worse than the control (0.3 → 0.4); the limit is 0.05"}
+	ok := {d.msg | some d in gates.canary.deny} with input as f.with_canary({"control": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85, "log_loss": 0.4}}, "canary": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85, "log_loss": 0.3}}})
+		with data.modelgate.thresholds.tiers.high.canary.metrics.log_loss as {"higher_is_better": false, "max_regression": {"absolute": 0.05}}
+	count(ok) == 0
+}
+
+test_canary_missing_metric_and_bounds_fail if {
+	canary_msgs({"canary": {"metrics": {"accuracy": null}}}) == {
+		"canary metric accuracy is missing or NaN for the canary or the control; the analysis said passed, its own numbers do not",
+		"canary metric accuracy is missing or NaN; the analysis said passed, its own numbers do not",
+	}
+	msgs := {d.msg | some d in gates.canary.deny} with input as f.with_canary({"canary": {"metrics": {"auc_roc": 0.9, "accuracy": 0.85, "error_rate": 0.03}}})
+		with data.modelgate.thresholds.tiers.high.canary.metrics.error_rate as {"upper_bound": 0.02}
+	msgs == {"canary metric error_rate 0.03 is above the upper bound 0.02; the analysis said passed, its own numbers do not"}
+}
+
+test_canary_relative_limit_with_a_zero_control_fails if {
+	canary_msgs({"control": {"metrics": {"auc_roc": 0.9, "accuracy": 0}}}) == {"canary metric accuracy: the control is 0, so no relative change can be judged; the analysis said passed, its own numbers do not"}
 }
