@@ -59,6 +59,25 @@ func TestDeployManifests(t *testing.T) {
 			if spec["replicas"].(float64) != 2 {
 				t.Error("the webhook runs 2 replicas")
 			}
+			// The pod serves exactly what the command line accepts: a signed
+			// bundle from a registry, never an older revision.
+			containers := spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+			var args []string
+			for _, a := range containers[0].(map[string]any)["args"].([]any) {
+				args = append(args, a.(string))
+			}
+			for _, want := range []string{"serve", "--policy=oci://registry.example.com/policies/modelgate:stable", "--policy-key=/keys/policy.pub", "--min-revision=1.0.0", "--gate-key=/keys/gate.pub"} {
+				if !slices.Contains(args, want) {
+					t.Errorf("the webhook's args %v lack %s", args, want)
+				}
+			}
+			flags := newServeCmd().Flags()
+			for _, a := range args[1:] {
+				name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+				if flags.Lookup(name) == nil {
+					t.Errorf("serve has no flag --%s", name)
+				}
+			}
 		}
 	}
 	sort.Strings(kinds)
