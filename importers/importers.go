@@ -128,18 +128,18 @@ func GreatExpectations(raw []byte, opts Options) (map[string]any, error) {
 		if name, _ := field2s(doc, "meta", "active_batch_definition", "data_asset_name"); name != "" {
 			opts.DatasetName = name
 		} else {
-			return nil, fmt.Errorf("%s names no dataset: give --dataset-name", tool)
+			return nil, &MissingError{What: tool + " names no dataset", Option: OptDatasetName}
 		}
 	}
 	if opts.DatasetDigest == "" {
-		return nil, fmt.Errorf("%s carries no digest of the data it validated: give --dataset-digest sha256:HEX (or --dataset FILE)", tool)
+		return nil, &MissingError{What: tool + " carries no digest of the data it validated", Option: OptDatasetDigest}
 	}
 	h, err := hex(opts.DatasetDigest)
 	if err != nil {
-		return nil, fmt.Errorf("--dataset-digest: %v", err)
+		return nil, &MissingError{What: "the dataset digest: " + err.Error(), Option: OptDatasetDigest}
 	}
 	if opts.Role == "" {
-		return nil, fmt.Errorf("%s does not say what the data is for: give --role training|evaluation|holdout|serving", tool)
+		return nil, &MissingError{What: tool + " does not say what the data is for", Option: OptRole}
 	}
 	return map[string]any{
 		"dataset": map[string]any{"name": opts.DatasetName, "digest": map[string]any{"sha256": h}},
@@ -257,11 +257,11 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 	digestOf := func(name string) (string, error) {
 		d, ok := opts.Digests[name]
 		if !ok {
-			return "", fmt.Errorf("%s: MLflow's dataset digest for %s is not a sha256 of its data: give --dataset-digest %s=sha256:HEX", tool, name, name)
+			return "", &MissingError{What: fmt.Sprintf("%s: MLflow's dataset digest for %s is not a sha256 of its data", tool, name), Option: OptDatasetDigest, Dataset: name}
 		}
 		h, err := hex(d)
 		if err != nil {
-			return "", fmt.Errorf("--dataset-digest %s: %v", name, err)
+			return "", &MissingError{What: fmt.Sprintf("the digest of dataset %s: %v", name, err), Option: OptDatasetDigest, Dataset: name}
 		}
 		return h, nil
 	}
@@ -287,7 +287,7 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		}
 		loss, ok := metrics[lossKey].(float64)
 		if !ok {
-			return nil, fmt.Errorf("%s has no metric %q for the final loss: give --loss-metric NAME", tool, lossKey)
+			return nil, &MissingError{What: fmt.Sprintf("%s has no metric %q for the final loss", tool, lossKey), Option: OptLossMetric}
 		}
 		uri := tags["mlflow.source.git.repoURL"]
 		if uri == "" {
@@ -324,5 +324,23 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 			"evaluated_at": times["end_time"], "producer": map[string]any{"tool": "mlflow"},
 		}, nil
 	}
-	return nil, fmt.Errorf("--from mlflow builds training or evaluation predicates, not %s", predicateType)
+	return nil, fmt.Errorf("an MLflow run builds training or evaluation predicates, not %s", predicateType)
 }
+
+// The options an importer may need and not find in a tool's output.
+const (
+	OptDatasetName   = "dataset name"
+	OptDatasetDigest = "dataset digest"
+	OptRole          = "dataset role"
+	OptLossMetric    = "loss metric"
+)
+
+// MissingError is something a tool's output lacks, and the option that
+// supplies it.
+type MissingError struct {
+	What    string
+	Option  string // one of the Opt… names
+	Dataset string // the dataset a digest is for, when several are
+}
+
+func (e *MissingError) Error() string { return e.What + ": give the " + e.Option }

@@ -65,10 +65,10 @@ func TestGreatExpectationsBothShapes(t *testing.T) {
 		err.Error() != "great-expectations result: /statistics/evaluated_expectations is missing or has the wrong type" {
 		t.Fatalf("%v", err)
 	}
-	if _, err := GreatExpectations(fixture(t, "gx-1.x.json"), Options{Role: "training"}); err == nil || !strings.Contains(err.Error(), "give --dataset-digest sha256:HEX (or --dataset FILE)") {
+	if _, err := GreatExpectations(fixture(t, "gx-1.x.json"), Options{Role: "training"}); err == nil || !strings.Contains(err.Error(), "carries no digest of the data it validated: give the dataset digest") {
 		t.Fatalf("%v", err)
 	}
-	if _, err := GreatExpectations(fixture(t, "gx-1.x.json"), Options{DatasetDigest: evalDigest}); err == nil || !strings.Contains(err.Error(), "give --role") {
+	if _, err := GreatExpectations(fixture(t, "gx-1.x.json"), Options{DatasetDigest: evalDigest}); err == nil || !strings.Contains(err.Error(), "give the dataset role") {
 		t.Fatalf("%v", err)
 	}
 }
@@ -100,7 +100,7 @@ func TestMLflowTrainingAndEvaluation(t *testing.T) {
 		t.Fatalf("evaluation %v", p)
 	}
 	if _, err := MLflow(fixture(t, "mlflow-run.json"), attest.TypeURI("training"), Options{}); err == nil ||
-		!strings.Contains(err.Error(), "give --dataset-digest churn-train=sha256:HEX") {
+		!strings.Contains(err.Error(), "MLflow's dataset digest for churn-train is not a sha256 of its data: give the dataset digest") {
 		t.Fatalf("%v", err)
 	}
 	if _, err := MLflow([]byte(`{"run": {"info": {"run_id": "x", "start_time": 1}}}`), attest.TypeURI("training"), Options{}); err == nil ||

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 					}
 				}
 				if predicate, err = importTool(from, fromFile, predicateType, opts, cmd); err != nil {
-					return err
+					return importerFlags(err)
 				}
 			} else if predicate, err = safeio.ReadInput(predicatePath, attest.MaxPredicateSize, cmd.InOrStdin()); err != nil {
 				return fmt.Errorf("predicate: %w", err)
@@ -196,4 +197,22 @@ func typeName(uri string) string {
 		return s
 	}
 	return uri
+}
+
+// importerFlags names the flag that supplies what a tool's output lacks.
+func importerFlags(err error) error {
+	var miss *importers.MissingError
+	if !errors.As(err, &miss) {
+		return err
+	}
+	flag := map[string]string{
+		importers.OptDatasetName:   "--dataset-name NAME",
+		importers.OptDatasetDigest: "--dataset-digest sha256:HEX (or --dataset FILE)",
+		importers.OptRole:          "--role training|evaluation|holdout|serving",
+		importers.OptLossMetric:    "--loss-metric NAME",
+	}[miss.Option]
+	if miss.Dataset != "" {
+		flag = "--dataset-digest " + miss.Dataset + "=sha256:HEX"
+	}
+	return fmt.Errorf("%s: give %s", miss.What, flag)
 }
