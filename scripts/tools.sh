@@ -20,6 +20,7 @@ debian() {
   command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages: ${need[*]}" >&2

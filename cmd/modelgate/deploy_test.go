@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,5 +103,42 @@ func TestDeployManifests(t *testing.T) {
 		if !slices.Equal(resources, []string{"cronjobs", "daemonsets", "deployments", "inferenceservices", "jobs", "pods", "replicasets", "statefulsets"}) {
 			t.Errorf("rules %v", resources)
 		}
+	}
+}
+
+// The curl line of docs/platform-engineer.md, run as written against a
+// real serve, with the example AdmissionReview: a real answer comes back.
+func TestDocsCurlAdmissionReview(t *testing.T) {
+	curl := testkit.Tool(t, "curl")
+	root := testkit.RepoRoot()
+	doc, _ := os.ReadFile(filepath.Join(root, "docs", "platform-engineer.md"))
+	var line string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "curl ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatal("docs/platform-engineer.md shows no curl line")
+	}
+	r := newRun(t, "medium")
+	dir := r.dir
+	certFile, keyFile, pool := selfSigned(t, dir, "serving")
+	gatePub := filepath.Join(dir, "gate.pub")
+	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:"+filepath.Join(dir, "store"))
+	_, port, _ := strings.Cut(w.addr, ":")
+	line = strings.ReplaceAll(line, "localhost:8443", "localhost:"+port)
+	line = strings.ReplaceAll(line, "--cacert tls.crt", "--cacert "+certFile)
+	cmd := exec.Command("bash", "-c", strings.Replace(line, "curl ", curl+" ", 1))
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	var a reviewAnswer
+	if err := json.Unmarshal(out, &a); err != nil || a.Response.UID != "705ab4f5-6393-11e8-b7cc-42010a800002" || a.Response.Allowed ||
+		!strings.HasPrefix(a.Response.Status.Message, "modelgate: fraud-scorer@sha256:"+digestOf(1)+" has no PASSED decision in production signed by a gate key") {
+		t.Fatalf("the answer: %v %s", err, out)
 	}
 }

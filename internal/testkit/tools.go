@@ -16,6 +16,7 @@ var installHints = map[string]string{
 	"kube-apiserver":          "scripts/kube-build.sh",
 	"kube-controller-manager": "scripts/kube-build.sh",
 	"kubectl":                 "scripts/kube-build.sh",
+	"curl":                    "Debian package curl",
 }
 
 // Tool finds an external program a test needs: on PATH, then in the tools
