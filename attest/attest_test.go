@@ -207,6 +207,7 @@ func TestDuplicateKeysAreRefused(t *testing.T) {
 	for _, c := range []struct{ json, key string }{
 		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"other","digest":{"sha256":"` + sha + `"}}],"subject":` + subject + `,"predicate":{}}`, "subject"},
 		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"passed":false,"passed":true}}`, "passed"},
+		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"passed":false,"pass\u0065d":true,"s":"{\"a\":1,\"a\":2}"}}`, "passed"},
 		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":` + subject + `,"predicate":{"metrics":[{"auc":0.5}],"n":{"a":{"x":1,"y":{},"x":2}}}}`, "x"},
 		{`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","subject":[{"name":"m","digest":{"sha256":"` + sha + `","sha256":"` + strings.Repeat("cd", 32) + `"}}],"predicate":{}}`, "sha256"},
 	} {

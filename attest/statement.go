@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -173,58 +172,70 @@ func CheckPredicateJSON(data []byte) error {
 
 // noDuplicateKeys refuses JSON in which an object names one key twice:
 // parsers disagree on which one counts (this one took the last, others the
-// first), so a signed statement must not leave it open.
+// first), so a signed statement must not leave it open. It scans the bytes
+// once, without decoding values; what is not JSON is left to the parse
+// that follows.
 func noDuplicateKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		keys   map[string]bool
-		object bool
-		key    bool // the next string token is a key
+	type object struct {
+		keys      map[string]struct{}
+		expectKey bool
 	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return nil // not JSON: the parse that follows says so
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{', '[':
-				if top != nil && top.object {
-					top.key = true
-				}
-				stack = append(stack, &frame{keys: map[string]bool{}, object: t == '{', key: t == '{'})
-				if len(stack) > MaxDepth {
-					return nil // the depth limit says so
-				}
-			case '}', ']':
-				stack = stack[:len(stack)-1]
+	var stack []*object // nil entries are arrays
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '{':
+			stack = append(stack, &object{expectKey: true})
+			if len(stack) > MaxDepth {
+				return nil
 			}
-		case string:
-			if top != nil && top.object && top.key {
-				if top.keys[t] {
-					return fmt.Errorf("the key %q appears twice in one object; parsers disagree on which counts", t)
+		case '[':
+			stack = append(stack, nil)
+			if len(stack) > MaxDepth {
+				return nil
+			}
+		case '}', ']':
+			if len(stack) == 0 {
+				return nil
+			}
+			stack = stack[:len(stack)-1]
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1] != nil {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			start := i + 1
+			escaped := false
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					escaped = true
+					i++
 				}
-				top.keys[t] = true
-				top.key = false
+			}
+			if i >= len(data) {
+				return nil
+			}
+			n := len(stack)
+			if n == 0 || stack[n-1] == nil || !stack[n-1].expectKey {
 				continue
 			}
-			if top != nil && top.object {
-				top.key = true
+			top := stack[n-1]
+			top.expectKey = false
+			key := string(data[start:i])
+			if escaped {
+				var k string
+				if json.Unmarshal(data[start-1:i+1], &k) != nil {
+					return nil
+				}
+				key = k
 			}
-		default:
-			if top != nil && top.object {
-				top.key = true
+			if top.keys == nil {
+				top.keys = map[string]struct{}{}
 			}
+			if _, dup := top.keys[key]; dup {
+				return fmt.Errorf("the key %q appears twice in one object; parsers disagree on which counts", key)
+			}
+			top.keys[key] = struct{}{}
 		}
 	}
+	return nil
 }
