@@ -161,13 +161,17 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	}
 
 	l := g.Ledger(req.Store)
-	champ, previous, err := g.champion(ctx, l, req)
+	champ, st, err := g.champion(ctx, l, req)
 	if err != nil {
 		return nil, err
 	}
-	promotions, revocation, err := g.ledgerFacts(ctx, l, req)
+	promotions, err := g.promotions(ctx, l, req)
 	if err != nil {
 		return nil, err
+	}
+	previous := ""
+	if st != nil && st.Last != nil {
+		previous = st.Last.ID
 	}
 	in := Input{
 		Subject:       decision.Subject{Name: req.Subject.Name, Digest: map[string]string{"sha256": req.Subject.SHA256}},
@@ -176,7 +180,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		Now:           req.Now.UTC().Format(time.RFC3339),
 		Champion:      champ,
 		Promotions:    promotions,
-		Revocation:    revocation,
+		Revocation:    revocation(st, req.Subject.SHA256),
 		Evidence:      res.Facts,
 		Rejected:      res.Rejected,
 	}
@@ -310,38 +314,36 @@ func quoteAll(ss []string) []string {
 
 // champion is the ledger's champion for the model and environment other
 // than the candidate, by the ledger's one rule; --champion only where the
-// store knows none. It also returns the newest record there, which a VSA
-// of this decision names as its previous.
-func (g *Gate) champion(ctx context.Context, l *vsa.Ledger, req Request) (*Champion, string, error) {
-	previous := ""
+// store knows none. It also returns the state of the ledger it read (nil
+// without a store): the newest record, which a VSA of this decision names
+// as its previous, and the revocations.
+func (g *Gate) champion(ctx context.Context, l *vsa.Ledger, req Request) (*Champion, *vsa.State, error) {
+	var st *vsa.State
 	if req.Store != nil {
-		a, last, err := l.Champion(ctx, req.Subject.Name, req.Environment, req.Subject.SHA256, req.Now)
+		a, state, err := l.Champion(ctx, req.Subject.Name, req.Environment, req.Subject.SHA256, req.Now)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
-		if last != nil {
-			previous = last.ID
-		}
+		st = state
 		if a != nil {
 			r := a.Record
 			found := &Champion{Name: r.Model, Digest: map[string]string{"sha256": r.Digest}, Source: fmt.Sprintf("ledger (%s %s)", r.Kind, r.ID)}
-			return found, previous, g.championEvaluations(ctx, req, found)
+			return found, st, g.championEvaluations(ctx, req, found)
 		}
 	}
 	if req.Champion != nil {
 		c := &Champion{Name: req.Champion.Name, Digest: map[string]string{"sha256": req.Champion.SHA256}, Source: "--champion flag"}
-		return c, previous, g.championEvaluations(ctx, req, c)
+		return c, st, g.championEvaluations(ctx, req, c)
 	}
-	return nil, previous, nil
+	return nil, st, nil
 }
 
-// ledgerFacts asks the ledger's one rule, for each environment the target
-// requires, whether it admits this digest there; and finds a revocation of
-// the digest in the target environment.
-func (g *Gate) ledgerFacts(ctx context.Context, l *vsa.Ledger, req Request) (map[string]Promotion, *Revocation, error) {
+// promotions asks the ledger's one rule, for each environment the target
+// requires, whether it admits this digest there.
+func (g *Gate) promotions(ctx context.Context, l *vsa.Ledger, req Request) (map[string]Promotion, error) {
 	envs, err := g.Bundle.Environments()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := map[string]Promotion{}
 	for _, env := range envs[req.Environment].Requires {
@@ -349,7 +351,7 @@ func (g *Gate) ledgerFacts(ctx context.Context, l *vsa.Ledger, req Request) (map
 		if req.Store != nil {
 			a, err := l.Admits(ctx, req.Subject, env, req.Now)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if a.Admitted() {
 				p = Promotion{Passed: true, VSA: a.Record.ID, At: attest.NormalTime(a.Record.Time)}
@@ -357,14 +359,20 @@ func (g *Gate) ledgerFacts(ctx context.Context, l *vsa.Ledger, req Request) (map
 		}
 		out[env] = p
 	}
-	if req.Store == nil {
-		return out, nil, nil
+	return out, nil
+}
+
+// revocation is the ledger's revocation of the digest in the target
+// environment, from the state the champion look-up read whole.
+func revocation(st *vsa.State, sha string) *Revocation {
+	if st == nil {
+		return nil
 	}
-	rv, err := l.Revocation(ctx, req.Subject, req.Environment, req.Now)
-	if err != nil || rv == nil {
-		return out, nil, err
+	rv := st.Standing(sha).Revoked
+	if rv == nil {
+		return nil
 	}
-	return out, &Revocation{Record: rv.ID, At: attest.NormalTime(rv.Time), Signer: rv.Signer, Reason: rv.Revocation.Reason}, nil
+	return &Revocation{Record: rv.ID, At: attest.NormalTime(rv.Time), Signer: rv.Signer, Reason: rv.Revocation.Reason}
 }
 
 // championEvaluations finds the champion's own signed evaluations in the

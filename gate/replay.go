@@ -3,7 +3,9 @@ package gate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,19 +39,10 @@ type MissingInputs struct {
 
 func (m *MissingInputs) Error() string {
 	var parts []string
-	for _, r := range sortedKeys(m.Missing) {
+	for _, r := range slices.Sorted(maps.Keys(m.Missing)) {
 		parts = append(parts, fmt.Sprintf("record %s names %s", r, strings.Join(m.Missing[r], ", ")))
 	}
 	return "the store lacks inputs of recorded decisions, which cannot be judged again: " + strings.Join(parts, "; ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ReplayResult is what a change of bundle would have done to the ledger.

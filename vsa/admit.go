@@ -161,17 +161,17 @@ func (l *Ledger) admits(ctx context.Context, st *State, s digest.Subject, env st
 // Champion is the champion of a model in an environment at a time, other
 // than the digest except (the candidate judged against it; "" for none):
 // the digest with the newest admitting record that the one rule admits.
-// Nil when there is none. Last is the newest record of the model in the
-// environment, which the next record names as its previous.
-func (l *Ledger) Champion(ctx context.Context, model, env, except string, at time.Time) (champion *Admission, last *Record, err error) {
+// Nil when there is none. The state it read says the rest of what a
+// decision needs: the newest record (the next one's previous) and every
+// revocation, rollbacks and revocations being read whole.
+func (l *Ledger) Champion(ctx context.Context, model, env, except string, at time.Time) (*Admission, *State, error) {
 	st, err := l.State(ctx, model, env, at, func(s *State) *Record { return s.ChampionOtherThan(except) })
 	if err != nil {
 		return nil, nil, err
 	}
-	last = st.Last
 	a, _, err := l.championOf(ctx, st, model, env, except, at)
 	if err != nil || a != nil || len(st.candidates()) == 0 {
-		return a, last, err
+		return a, st, err
 	}
 	// The newest candidates do not pass the whole rule (expired, or not
 	// promoted in order): an older one may, so read it all.
@@ -180,16 +180,5 @@ func (l *Ledger) Champion(ctx context.Context, model, env, except string, at tim
 		return nil, nil, err
 	}
 	a, _, err = l.championOf(ctx, Replay(rs, env, at), model, env, except, at)
-	return a, last, err
-}
-
-// Revocation is the revocation of a digest in an environment as of at, or
-// nil: the rollbacks and revocations are read whole.
-func (l *Ledger) Revocation(ctx context.Context, s digest.Subject, env string, at time.Time) (*Record, error) {
-	control, err := l.Control(ctx, s.Name, env, at)
-	if err != nil {
-		return nil, err
-	}
-	Order(control)
-	return Replay(control, env, at).Standing(s.SHA256).Revoked, nil
+	return a, st, err
 }

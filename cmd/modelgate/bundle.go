@@ -119,7 +119,7 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 				}
 				return nil
 			})
-			if err := writeTrust(cmd, dir, trust); err != nil {
+			if err := writeTrust(dir, trust); err != nil {
 				// Leave nothing half made.
 				entries, _ := os.ReadDir(dir)
 				for _, e := range entries {
@@ -142,7 +142,7 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 // writeTrust writes a bundle directory's trust list and loads the bundle
 // as every command will (schemas, roles, identities); on a fault the old
 // list is put back and nothing changes.
-func writeTrust(cmd *cobra.Command, dir string, trust []bundles.Signer) error {
+func writeTrust(dir string, trust []bundles.Signer) error {
 	if len(trust) == 0 {
 		return errors.New("the trust list would be empty: a bundle that trusts nobody decides nothing")
 	}
@@ -183,27 +183,17 @@ func newBundleSignerCmd() *cobra.Command {
 			if len(addFlags) == 0 {
 				return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…]")
 			}
-			b, err := bundles.Load(args[0])
-			if err != nil {
-				return err
-			}
-			trust, err := b.Signers()
-			if err != nil {
-				return err
-			}
-			for _, f := range addFlags {
-				s, err := parseSignerFlag(f)
-				if err != nil {
-					return err
+			return editTrust(cmd, args[0], "; a change of trust is a LOOSENED line in 'modelgate bundle diff'", func(trust []bundles.Signer) ([]bundles.Signer, error) {
+				for _, f := range addFlags {
+					s, err := parseSignerFlag(f)
+					if err != nil {
+						return nil, err
+					}
+					trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == s.ID })
+					trust = append(trust, s)
 				}
-				trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == s.ID })
-				trust = append(trust, s)
-			}
-			if err := writeTrust(cmd, args[0], trust); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s); a change of trust is a LOOSENED line in 'modelgate bundle diff'\n", args[0], len(trust))
-			return nil
+				return trust, nil
+			})
 		},
 	}
 	add.Flags().StringArrayVar(&addFlags, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable)")
@@ -215,32 +205,43 @@ func newBundleSignerCmd() *cobra.Command {
 			if len(removeFlags) == 0 {
 				return errors.New("--signer ID is required")
 			}
-			b, err := bundles.Load(args[0])
-			if err != nil {
-				return err
-			}
-			trust, err := b.Signers()
-			if err != nil {
-				return err
-			}
-			for _, id := range removeFlags {
-				id, _, _ = strings.Cut(id, "=")
-				n := len(trust)
-				trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == id })
-				if len(trust) == n {
-					return fmt.Errorf("--signer %s: %s trusts no signer of that id", id, args[0])
+			return editTrust(cmd, args[0], "", func(trust []bundles.Signer) ([]bundles.Signer, error) {
+				for _, id := range removeFlags {
+					id, _, _ = strings.Cut(id, "=")
+					n := len(trust)
+					trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == id })
+					if len(trust) == n {
+						return nil, fmt.Errorf("--signer %s: %s trusts no signer of that id", id, args[0])
+					}
 				}
-			}
-			if err := writeTrust(cmd, args[0], trust); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s)\n", args[0], len(trust))
-			return nil
+				return trust, nil
+			})
 		},
 	}
 	remove.Flags().StringArrayVar(&removeFlags, "signer", nil, "the id of a signer to remove (repeatable)")
 	cmd.AddCommand(add, remove)
 	return cmd
+}
+
+// editTrust changes a bundle directory's trust list through writeTrust's
+// checks and says how many signers it now trusts.
+func editTrust(cmd *cobra.Command, dir, note string, edit func([]bundles.Signer) ([]bundles.Signer, error)) error {
+	b, err := bundles.Load(dir)
+	if err != nil {
+		return err
+	}
+	trust, err := b.Signers()
+	if err != nil {
+		return err
+	}
+	if trust, err = edit(trust); err != nil {
+		return err
+	}
+	if err := writeTrust(dir, trust); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s)%s\n", dir, len(trust), note)
+	return nil
 }
 
 // parseSignerFlag reads ID=PUBKEY:IDENTITY:ROLE,ROLE.

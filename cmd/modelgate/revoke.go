@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,7 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	switch {
 	case len(names) == 0:
 		return fmt.Errorf("--subject: the ledger in %s holds no record of sha256:%s; revoke a digest that was decided, under the name it was decided as", l.Store, subject.SHA256)
-	case !contains(names, subject.Name):
+	case !slices.Contains(names, subject.Name):
 		return fmt.Errorf("--subject: the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s@sha256:%s", subject.SHA256, strings.Join(quote(names), " and "), subject.Name, names[0], subject.SHA256)
 	}
 	last, err := l.Last(ctx, subject.Name, o.env, now)
@@ -85,15 +86,6 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s (record %s)\n", subject, o.env, id)
 	return nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func quote(ss []string) []string {
