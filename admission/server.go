@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -30,6 +31,10 @@ type Server struct {
 	// Audit, when set, gets one line per review: uid, kind, namespace and
 	// name, operation, environment, models, verdict, reason, latency.
 	Audit *slog.Logger
+	// Check, when set, is asked by /readyz whether the store can be read:
+	// a pod whose store is gone, or whose registry forgot the repository,
+	// would deny every model, so it is taken out of service instead.
+	Check func(context.Context) error
 	certs *CertReloader
 	ready atomic.Bool
 	http  *http.Server
@@ -46,10 +51,18 @@ func NewServer(v *Validator, certFile, keyFile string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /validate/{environment}", s.validate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.ready.Load() {
 			http.Error(w, "not ready: the bundle and gate keys are not loaded", http.StatusServiceUnavailable)
 			return
+		}
+		if s.Check != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(v.StoreTimeout, 2*time.Second))
+			defer cancel()
+			if err := s.Check(ctx); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		io.WriteString(w, "ok\n")
 	})

@@ -42,14 +42,23 @@ func OpenDir(root string) (*Dir, error) {
 // OpenExistingDir opens a directory store that must already exist: commands
 // that only read never create one.
 func OpenExistingDir(root string) (*Dir, error) {
-	info, err := os.Stat(filepath.Join(root, "objects"))
-	if err != nil || !info.IsDir() {
-		if _, rootErr := os.Stat(root); rootErr != nil {
-			return nil, fmt.Errorf("store dir:%s %w", root, ErrNoStore)
-		}
-		return nil, fmt.Errorf("store dir:%s %w", root, ErrNotAStore)
+	d := &Dir{root: root, index: "index"}
+	if err := d.Check(context.Background()); err != nil {
+		return nil, err
 	}
-	return &Dir{root: root, index: "index"}, nil
+	return d, nil
+}
+
+// Check reports whether the directory is (still) a store.
+func (d *Dir) Check(context.Context) error {
+	info, err := os.Stat(filepath.Join(d.root, "objects"))
+	if err != nil || !info.IsDir() {
+		if _, rootErr := os.Stat(d.root); rootErr != nil {
+			return fmt.Errorf("store dir:%s %w", d.root, ErrNoStore)
+		}
+		return fmt.Errorf("store dir:%s %w", d.root, ErrNotAStore)
+	}
+	return nil
 }
 
 func (d *Dir) String() string { return "dir:" + d.root }

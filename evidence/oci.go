@@ -72,6 +72,24 @@ func OpenOCI(ref string, opts Options) (*OCI, error) {
 
 func (o *OCI) String() string { return "oci://" + o.ref }
 
+// errFirstPage stops a tag listing after its first page.
+var errFirstPage = errors.New("first page read")
+
+// Check asks the registry for the repository's first page of tags: a
+// repository the registry does not know (a typo, or nothing pushed yet)
+// wraps ErrNoStore.
+func (o *OCI) Check(ctx context.Context) error {
+	err := o.repo.Tags(ctx, "", func([]string) error { return errFirstPage })
+	var resp *errcode.ErrorResponse
+	switch {
+	case err == nil, errors.Is(err, errFirstPage):
+		return nil
+	case errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
+		return fmt.Errorf("store %s %w: the registry has no such repository", o, ErrNoStore)
+	}
+	return fmt.Errorf("store %s cannot be read: %w", o, err)
+}
+
 // subjectDescriptor is the model's own manifest when it is in the
 // repository, otherwise a descriptor that carries just its digest, which is
 // all the referrers API and the tag schema key on.

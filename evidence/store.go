@@ -41,6 +41,11 @@ type Store interface {
 	All(ctx context.Context) ([]Envelope, []Problem, error)
 	// String names the store as it was given.
 	String() string
+	// Check reports whether the store is there and can be read now: an
+	// error wrapping ErrNoStore or ErrNotAStore when it is not there, or
+	// the reason it cannot be read. Readers ask it before trusting an empty
+	// answer, which a typo'd store would also give.
+	Check(ctx context.Context) error
 	// Ledger is the same store seen through its ledger index: only
 	// envelopes whose statement is a VSA are indexed there, so evidence of
 	// any other kind, however much, never reaches a ledger reader. Add

@@ -77,6 +77,9 @@ func IsKMS(ref string) bool {
 // The password for an encrypted PEM key comes from MODELGATE_KEY_PASSWORD.
 func LoadSigner(ctx context.Context, ref string) (signature.SignerVerifier, error) {
 	if IsKMS(ref) {
+		if err := CheckCredentials(ref); err != nil {
+			return nil, err
+		}
 		sv, err := kms.Get(ctx, ref, crypto.SHA256)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", ref, err)

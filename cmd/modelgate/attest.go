@@ -113,7 +113,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 			}
 			signer, err := keys.LoadSigner(cmd.Context(), keyRef)
 			if err != nil {
-				return err
+				return fmt.Errorf("--key: %w", err)
 			}
 			statement, err := attest.NewStatement(subject, predicateType, predicate)
 			if err != nil {

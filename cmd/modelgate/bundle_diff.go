@@ -112,7 +112,7 @@ func runReplay(cmd *cobra.Command, bs [2]*bundles.Bundle, o bundleDiffOptions) (
 		}
 		since = t
 	}
-	store, err := o.store.open(false)
+	store, err := o.store.open(ctx, false)
 	if err != nil {
 		return nil, err
 	}

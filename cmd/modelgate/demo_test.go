@@ -49,6 +49,7 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(text, "\x1b[") {
 		t.Error("the demo writes colour when not on a terminal")
 	}
+	runDocs(t, bin, filepath.Join(dir, "demo"))
 	for _, page := range []string{"v1-production.html", "v4-production.html", "policy.html"} {
 		if info, err := os.Stat(filepath.Join(dir, "demo", page)); err != nil || info.Size() < 5000 {
 			t.Errorf("%s: %v", page, err)

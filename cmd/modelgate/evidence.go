@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,9 +31,22 @@ func (s *storeFlags) register(cmd *cobra.Command) {
 }
 
 // open opens the store; create is for commands that write, and only they
-// make a dir: store that does not exist.
-func (s *storeFlags) open(create bool) (evidence.Store, error) {
-	return evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP, Create: create})
+// make a store that does not exist. Commands that only read first check
+// that it is there: a typo'd store answers "nothing", as an empty one would.
+// checkTimeout bounds the check that a store is there.
+const checkTimeout = 10 * time.Second
+
+func (s *storeFlags) open(ctx context.Context, create bool) (evidence.Store, error) {
+	store, err := evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP, Create: create})
+	if err != nil || create {
+		return store, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if err := store.Check(ctx); err != nil {
+		return nil, err
+	}
+	return store, nil
 }
 
 func newEvidenceCmd() *cobra.Command {
@@ -50,7 +65,7 @@ func newEvidenceAddCmd() *cobra.Command {
 		Short: "Add DSSE envelope files to the store (adding one twice is a no-op)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(true)
+			store, err := sf.open(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
@@ -98,7 +113,7 @@ Files in the store that cannot be read as envelopes are listed with the problem.
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
-			store, err := sf.open(false)
+			store, err := sf.open(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -183,7 +198,7 @@ func newEvidenceGetCmd() *cobra.Command {
 		Short: "Print one stored envelope",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(false)
+			store, err := sf.open(cmd.Context(), false)
 			if err != nil {
 				return err
 			}

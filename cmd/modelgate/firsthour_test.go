@@ -160,3 +160,74 @@ func TestCanaryJudgedOnItsNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A KMS key without credentials is one line naming what to set, at once,
+// never the SDK's own words after waiting on a metadata endpoint.
+func TestKMSWithoutCredentials(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED",
+		"GOOGLE_APPLICATION_CREDENTIALS", "GCE_METADATA_HOST", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+		"AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "MSI_ENDPOINT", "VAULT_ADDR", "BAO_ADDR", "VAULT_TOKEN", "BAO_TOKEN"} {
+		t.Setenv(v, "")
+	}
+	dir := t.TempDir()
+	pred := filepath.Join(dir, "p.json")
+	os.WriteFile(pred, []byte(`{"decision":"approved","environment":"production","justification":"ok","approved_at":"2026-01-02T03:04:05Z"}`), 0o644)
+	for _, c := range []struct{ key, want string }{
+		{"awskms:///alias/modelgate-gate", "modelgate: --key: awskms: no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or AWS_WEB_IDENTITY_TOKEN_FILE; on EC2 with an instance role, AWS_EC2_METADATA_DISABLED=false)\n"},
+		{"gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k", "modelgate: --key: gcpkms: no credentials found: set GOOGLE_APPLICATION_CREDENTIALS (or run 'gcloud auth application-default login'; on GCE or GKE, GCE_METADATA_HOST=metadata.google.internal)\n"},
+		{"azurekms://vault.vault.azure.net/gate", "modelgate: --key: azurekms: no credentials found: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE, or run 'az login')\n"},
+		{"hashivault://gate", "modelgate: --key: hashivault: no credentials found: set VAULT_ADDR and VAULT_TOKEN\n"},
+	} {
+		start := time.Now()
+		code, _, stderr := runCLI("attest", "--type", "approval", "--subject", "m@sha256:"+digestOf(1), "--predicate", pred, "--key", c.key)
+		if code != 2 || stderr != c.want {
+			t.Errorf("%s: exit %d\n%s\nwant\n%s", c.key, code, stderr, c.want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %s: it waited on the network", c.key, d)
+		}
+	}
+	// Vault with an address but no token still says so.
+	t.Setenv("VAULT_ADDR", "https://vault.example:8200")
+	code, _, stderr := runCLI("attest", "--type", "approval", "--subject", "m@sha256:"+digestOf(1), "--predicate", pred, "--key", "hashivault://gate")
+	undecided(t, code, stderr, "hashivault: no credentials found: set VAULT_ADDR and VAULT_TOKEN")
+}
+
+// A registry repository that does not exist (a typo) is exit 2 naming it,
+// for verify, history and serve at start-up, never an empty ledger or a
+// judged deny.
+func TestTypoedRegistryRepository(t *testing.T) {
+	r := newRun(t, "medium")
+	reg := testkit.StartRegistry(t)
+	good, typo := "oci://"+reg+"/models/evidence", "oci://"+reg+"/models/evidnce"
+	for _, e := range r.p.Envelopes(nil) {
+		f := filepath.Join(r.dir, "e.json")
+		os.WriteFile(f, e, 0o644)
+		if code, _, stderr := runCLI("evidence", "add", "--store", good, f); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	gatePub := filepath.Join(r.dir, "gate.pub")
+	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	want := "modelgate: store " + typo + " does not exist: the registry has no such repository; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'\n"
+	for _, args := range [][]string{
+		{"verify", "--subject", r.p.Subject.String(), "--env", "production"},
+		{"history", "--model", "fraud-scorer"},
+		{"serve", "--listen", "127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--gate-key", gatePub},
+		{"evidence", "list", "--subject", r.p.Subject.String()},
+	} {
+		args = append(args, "--store", typo)
+		if args[0] != "evidence" {
+			args = append(args, "--policy", r.policy)
+		}
+		code, _, stderr := runCLI(args...)
+		if code != 2 || stderr != want {
+			t.Errorf("%s: exit %d %q, want %q", args[0], code, stderr, want)
+		}
+	}
+	if code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--store", good, "--policy", r.policy); code != 0 || out != "no ledger records for fraud-scorer in "+good+"\n" {
+		t.Fatalf("history of the right repository: exit %d %q %s", code, out, stderr)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
@@ -42,7 +43,7 @@ func (l *ledgerFlags) open(ctx context.Context, create bool) (*bundles.Bundle, *
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	store, err := l.sf.open(create)
+	store, err := l.sf.open(ctx, create)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -109,4 +110,12 @@ func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Led
 		return nil, nil, err
 	}
 	return b, &vsa.Ledger{Store: store, Trust: trust, View: v}, nil
+}
+
+// hiddenAlias adds a hidden flag that sets the same value as the one named
+// for: rollback's --vsa-key and revoke's --key both sign a ledger record with
+// a gate key, and either command takes the other's name for it.
+func hiddenAlias(f *pflag.FlagSet, p *string, name, of string) {
+	f.StringVar(p, name, "", "same as "+of)
+	f.MarkHidden(name)
 }

@@ -165,6 +165,11 @@ func TestLedgerStory(t *testing.T) {
 	undecided(t, code, stderr, "cannot roll back to it: fraud-scorer@sha256:"+strings.Repeat("0", 64)+" has no PASSED decision in production signed by a gate key")
 	code, _, stderr = l.cli("revoke", "--subject", v2.String(), "--env", "production", "--key", l.p.Alice.WriteKey(l.dir), "--reason", "x")
 	undecided(t, code, stderr, "--key: signer alice lacks the gate or waiver role")
+	// Rollback's name for the gate key is revoke's too, and the reverse.
+	code, _, stderr = l.cli("revoke", "--subject", v2.String(), "--env", "production", "--vsa-key", l.p.Alice.WriteKey(l.dir), "--reason", "x")
+	undecided(t, code, stderr, "--key: signer alice lacks the gate or waiver role")
+	code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--key", l.p.Alice.WriteKey(l.dir), "--reason", "x")
+	undecided(t, code, stderr, "--vsa-key: signer alice lacks the gate role")
 
 	// Every record verifies with cosign, against the model file it names.
 	cosign := testkit.Tool(t, "cosign")

@@ -37,6 +37,7 @@ is refused, verify denies it (MG-REVOKED), and admission denies it.`,
 	f.StringVar(&o.subject, "subject", "", "the model: NAME@sha256:HEX")
 	f.StringVar(&o.env, "env", "", "the environment")
 	f.StringVar(&o.key, "key", "", "a gate or waiver key: PEM file or KMS URI")
+	hiddenAlias(f, &o.key, "vsa-key", "--key")
 	f.StringVar(&o.reason, "reason", "", "why, for the ledger")
 	return cmd
 }

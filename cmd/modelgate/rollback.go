@@ -40,6 +40,7 @@ max_vsa_age_days, or it was revoked.`,
 	f.StringVar(&o.env, "env", "", "the environment")
 	f.StringVar(&o.to, "to", "", "the digest to restore (default: the previous champion)")
 	f.StringVar(&o.key, "vsa-key", "", "the gate's signing key: PEM file or KMS URI")
+	hiddenAlias(f, &o.key, "key", "--vsa-key")
 	f.StringVar(&o.reason, "reason", "", "why, for the ledger")
 	return cmd
 }

@@ -73,6 +73,7 @@ takes effect within it. The certificate files are re-read when they change.`,
 			}
 			// One JSON line per review on stderr, for the audit trail.
 			srv.Audit = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			srv.Check = store.Check
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,23 +372,30 @@ func TestAdmissionWebhook(t *testing.T) {
 // A store that hangs is a deny within the store timeout, never an API
 // server timeout.
 func TestAdmissionHangingStore(t *testing.T) {
+	// A registry that answers at start-up, then stops answering.
+	var hang atomic.Bool
+	stop := make(chan struct{})
+	defer close(stop)
 	silent, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
+	go http.Serve(silent, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			<-stop
+			return
 		}
-	}()
+		if r.URL.Path == "/v2/models/ledger/tags/list" {
+			io.WriteString(w, `{"name":"models/ledger","tags":["x"]}`)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer silent.Close()
 	r := newRun(t, "medium")
 	certFile, keyFile, pool := selfSigned(t, r.dir, "serving")
 	gatePub := filepath.Join(r.dir, "gate.pub")
 	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
 	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy,
 		"--store", "oci://"+silent.Addr().String()+"/models/ledger", "--store-timeout", "1s")
+	hang.Store(true)
 	start := time.Now()
 	_, a := w.send(t, "production", review("h", "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(1), "", ""), nil))
 	took := time.Since(start)
@@ -396,5 +404,15 @@ func TestAdmissionHangingStore(t *testing.T) {
 	}
 	if took > 3*time.Second {
 		t.Fatalf("the deny took %s", took)
+	}
+	// The pod is taken out of service while its store does not answer.
+	resp, err := w.client.Get("https://" + w.addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.HasPrefix(string(body), "not ready: store oci://"+silent.Addr().String()+"/models/ledger cannot be read: ") {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
 	}
 }

@@ -424,6 +424,10 @@ func TestThreatStallingRegistry(t *testing.T) {
 			fmt.Fprint(w, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`)
 			return
 		}
+		if strings.HasSuffix(req.URL.Path, "/tags/list") {
+			fmt.Fprint(w, `{"name":"models/evidence","tags":["x"]}`)
+			return
+		}
 		w.WriteHeader(http.StatusNotFound)
 	})
 	l, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -109,7 +109,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 				extra = append(extra, evidence.Envelope{ID: attest.EnvelopeID(data), Source: path, Data: data})
 			}
-			store, err := sf.open(false)
+			store, err := sf.open(ctx, false)
 			if err != nil {
 				return err
 			}
