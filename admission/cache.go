@@ -67,3 +67,12 @@ func (c *Cache) Put(key string, v Verdict, expires time.Time) {
 		delete(c.items, last.Value.(*cacheEntry).key)
 	}
 }
+
+// Purge forgets every verdict: a rollback this process wrote takes effect
+// at once rather than within the TTL.
+func (c *Cache) Purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ll.Init()
+	clear(c.items)
+}

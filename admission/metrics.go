@@ -13,6 +13,7 @@ type Metrics struct {
 	Latency     prometheus.Histogram
 	Cache       *prometheus.CounterVec
 	StoreErrors prometheus.Counter
+	Alerts      *prometheus.CounterVec
 }
 
 // NewMetrics registers the series.
@@ -35,8 +36,11 @@ func NewMetrics() *Metrics {
 		StoreErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "modelgate_admission_store_errors_total", Help: "Ledger reads that failed or timed out (each a deny).",
 		}),
+		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelgate_alerts_total", Help: "Alertmanager notifications received, by environment and outcome (rolled-back, resolved, repeat, outside-window, already-rolled-back, refused, error, unauthorised, …).",
+		}, []string{"environment", "outcome"}),
 	}
-	m.Registry.MustRegister(m.Requests, m.Decisions, m.Latency, m.Cache, m.StoreErrors,
+	m.Registry.MustRegister(m.Requests, m.Decisions, m.Latency, m.Cache, m.StoreErrors, m.Alerts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -35,6 +35,8 @@ type Server struct {
 	// a pod whose store is gone, or whose registry forgot the repository,
 	// would deny every model, so it is taken out of service instead.
 	Check func(context.Context) error
+	// Alerts, when set, receives Alertmanager webhooks at POST /alerts/{environment}.
+	Alerts *AlertReceiver
 	certs *CertReloader
 	ready atomic.Bool
 	http  *http.Server
@@ -50,6 +52,13 @@ func NewServer(v *Validator, certFile, keyFile string) (*Server, error) {
 	s := &Server{Validator: v, certs: certs}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /validate/{environment}", s.validate)
+	mux.HandleFunc("POST /alerts/{environment}", func(w http.ResponseWriter, r *http.Request) {
+		if s.Alerts == nil {
+			http.Error(w, "modelgate: alerts are not received here: start serve with --rollback-key and --alert-token-file", http.StatusNotFound)
+			return
+		}
+		s.Alerts.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.ready.Load() {

@@ -28,6 +28,8 @@ var (
 		"smoke-test":      {"tested_at"},
 		"canary":          {"analyzed_at"},
 		"waiver":          {"expires_at"},
+		"shadow":          {"analyzed_at"},
+		"explanation":     {"explained_at"},
 	}
 	EventTime = map[string]string{
 		"data-validation": "validated_at",
@@ -36,6 +38,8 @@ var (
 		"approval":        "approved_at",
 		"smoke-test":      "tested_at",
 		"canary":          "analyzed_at",
+		"shadow":          "analyzed_at",
+		"explanation":     "explained_at",
 	}
 )
 

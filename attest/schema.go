@@ -17,6 +17,7 @@ var schemaFS embed.FS
 var schemaFiles = map[string]bool{
 	"data-validation": true, "training": true, "evaluation": true, "approval": true,
 	"risk": true, "smoke-test": true, "canary": true, "waiver": true,
+	"shadow": true, "explanation": true,
 }
 
 const schemaBase = "https://modelgate.dev/schemas/"

@@ -14,7 +14,7 @@ const PredicateBase = "https://modelgate.dev/attestation/"
 // Short names of the modelgate predicate types, in pipeline order.
 var ShortNames = []string{
 	"data-validation", "training", "evaluation", "approval",
-	"risk", "smoke-test", "canary", "waiver",
+	"risk", "smoke-test", "canary", "waiver", "shadow", "explanation",
 }
 
 // Predicate types from elsewhere that are accepted and passed to policy as they are.

@@ -201,10 +201,11 @@ func flatten(m map[string]any) map[string]any {
 func higherIsTighter(path string) (higher, known bool) {
 	last := path[strings.LastIndex(path, ".")+1:]
 	switch {
-	case last == "lower_bound", strings.HasPrefix(path, "approvals."), last == "min_duration_s", last == "min_traffic_percent":
+	case last == "lower_bound", strings.HasPrefix(path, "approvals."), last == "min_duration_s", last == "min_traffic_percent",
+		last == "min_requests", last == "min_agreement_rate", last == "top_k":
 		return true, true
 	case last == "upper_bound", last == "absolute", last == "relative", last == "min_size",
-		last == "max_error_rate", last == "max_latency_p99_ms", last == "max_evidence_age_days", last == "max_vsa_age_days":
+		last == "max_error_rate", last == "max_latency_p99_ms", last == "max_p99_ms", last == "max_evidence_age_days", last == "max_vsa_age_days":
 		// min_size: slices smaller than it are not judged.
 		return false, true
 	}

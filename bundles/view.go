@@ -54,6 +54,26 @@ type Canary struct {
 	Metrics           map[string]Bound `json:"metrics,omitempty"`
 }
 
+// Shadow is what a shadow deployment beside the champion must show.
+type Shadow struct {
+	MinDurationS     *float64 `json:"min_duration_s,omitempty"`
+	MinRequests      *float64 `json:"min_requests,omitempty"`
+	MinAgreementRate *float64 `json:"min_agreement_rate,omitempty"`
+	MaxLatencyP99Ms  *float64 `json:"max_latency_p99_ms,omitempty"`
+	MaxErrorRate     *float64 `json:"max_error_rate,omitempty"`
+}
+
+// Latency bounds the evaluation's offline latency.
+type Latency struct {
+	MaxP99Ms *float64 `json:"max_p99_ms,omitempty"`
+}
+
+// Explanation names the features that may not be among the top attributions.
+type Explanation struct {
+	TopK               *float64 `json:"top_k,omitempty"`
+	ProhibitedFeatures []string `json:"prohibited_features,omitempty"`
+}
+
 // Settings are a tier's thresholds, or a model's overrides of them.
 type Settings struct {
 	Metrics            map[string]Bound    `json:"metrics,omitempty"`
@@ -61,6 +81,9 @@ type Settings struct {
 	Fairness           map[string]Fairness `json:"fairness,omitempty"`
 	Smoke              *Smoke              `json:"smoke,omitempty"`
 	Canary             *Canary             `json:"canary,omitempty"`
+	Shadow             *Shadow             `json:"shadow,omitempty"`
+	Latency            *Latency            `json:"latency,omitempty"`
+	Explanation        *Explanation        `json:"explanation,omitempty"`
 	Approvals          map[string]int      `json:"approvals,omitempty"`
 	MaxEvidenceAgeDays *float64            `json:"max_evidence_age_days,omitempty"`
 	MaxVSAAgeDays      *float64            `json:"max_vsa_age_days,omitempty"`

@@ -121,6 +121,10 @@ func Words(gate string, s Settings, env string) []string {
 			out = append(out, "a passed staging smoke test: "+strings.Join(parts, ", "))
 		}
 	case "canary":
+		if s.Canary == nil {
+			out = append(out, "not required for this tier")
+			break
+		}
 		w := "a passed canary analysis in " + env
 		if c := s.Canary; c != nil {
 			if c.MinDurationS != nil {
@@ -140,6 +144,48 @@ func Words(gate string, s Settings, env string) []string {
 				}
 				out = append(out, m)
 			}
+		}
+	case "shadow":
+		if sh := s.Shadow; sh != nil {
+			w := "a passed shadow deployment beside the champion in " + env
+			if sh.MinDurationS != nil {
+				w += fmt.Sprintf(", at least %s s long", n(*sh.MinDurationS))
+			}
+			if sh.MinRequests != nil {
+				w += fmt.Sprintf(", on at least %s requests", n(*sh.MinRequests))
+			}
+			out = append(out, w+" (a first deployment, with no champion, needs none)")
+			if sh.MinAgreementRate != nil {
+				out = append(out, "agreeing with the champion on at least "+pct(*sh.MinAgreementRate)+" of requests")
+			}
+			if sh.MaxLatencyP99Ms != nil {
+				out = append(out, "shadow p99 latency at most "+n(*sh.MaxLatencyP99Ms)+" ms")
+			}
+			if sh.MaxErrorRate != nil {
+				out = append(out, "shadow error rate at most "+pct(*sh.MaxErrorRate))
+			}
+		} else {
+			out = append(out, "not required for this tier")
+		}
+	case "latency":
+		if s.Latency != nil && s.Latency.MaxP99Ms != nil {
+			out = append(out, "offline p99 latency in the evaluation at most "+n(*s.Latency.MaxP99Ms)+" ms")
+		} else {
+			out = append(out, "not required for this tier")
+		}
+	case "explanation":
+		if e := s.Explanation; e != nil {
+			k := 1.0
+			if e.TopK != nil {
+				k = *e.TopK
+			}
+			w := "an explanation of the model's attributions"
+			if len(e.ProhibitedFeatures) > 0 {
+				w += fmt.Sprintf(", with none of %s among its top %s features", strings.Join(e.ProhibitedFeatures, ", "), n(k))
+			}
+			out = append(out, w)
+		} else {
+			out = append(out, "not required for this tier")
 		}
 	case "freshness":
 		if s.MaxEvidenceAgeDays != nil {

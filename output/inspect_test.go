@@ -24,7 +24,7 @@ func TestInspectNamesEveryGateAndThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if len(v.Gates) != 14 {
+	if len(v.Gates) != 17 {
 		t.Fatalf("%d gates", len(v.Gates))
 	}
 	for _, g := range v.Gates {
@@ -42,6 +42,11 @@ func TestInspectNamesEveryGateAndThreshold(t *testing.T) {
 		"a passed staging smoke test: error rate at most 1%, p99 latency at most 250 ms",
 		"judged evidence at most 30 days old",
 		"a passed canary analysis in production",
+		"a passed shadow deployment beside the champion in production, at least 3600 s long, on at least 10000 requests (a first deployment, with no champion, needs none)",
+		"agreeing with the champion on at least 95% of requests",
+		"offline p99 latency in the evaluation at most 100 ms",
+		"an explanation of the model's attributions, with none of region, gender, age, postcode among its top 2 features",
+		"not required for this tier",
 		"auc_roc at least 0.7\n",
 		"log_loss at most 0.5, and at most 10% above the champion",
 		"fraud-scorer: high (inventory)",

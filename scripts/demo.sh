@@ -47,6 +47,7 @@ attest_run() {
   mg attest --type data-validation --subject "$ref" --predicate "$run/dv-evaluation.json" --key keys/data.key --store "$store" 2>/dev/null
   mg attest --type training --subject "$ref" --predicate "$run/training.json" --key "keys/$trainer.key" --store "$store" 2>/dev/null
   mg attest --type evaluation --subject "$ref" --predicate "$run/evaluation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
+  mg attest --type explanation --subject "$ref" --predicate "$run/explanation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
   echo "$ref"
 }
 # approve REF ENV WHO: a person signs off.
@@ -56,10 +57,10 @@ approve() {
   mg attest --type approval --subject "$1" --predicate "approval-$3.json" --key "keys/$3.key" --store "$store" 2>/dev/null
 }
 
-step "version 1: generate data, validate it, train, evaluate (every number computed)"
+step "version 1: generate data, validate it, train, evaluate, explain (every number computed)"
 ./pipeline -out v1 -seed 1
 v1=$(attest_run v1)
-say "model $v1; data validation, training and evaluation attested, each with its stage's key"
+say "model $v1; data validation, training, evaluation and explanation attested, each with its stage's key"
 
 step "v1 → staging: one approval (high tier), decision signed as a VSA into the ledger"
 approve "$v1" staging alice
@@ -86,16 +87,24 @@ v3=$(attest_run v3 carol)
 approve "$v3" staging carol
 expect 1 mg verify --subject "$v3" --env staging "${P[@]}"
 
+step "version 5: the data leaks region, and the model learns it: region is its top feature, which the high tier prohibits"
+./pipeline -out v5 -seed 5 -defect region -champion v1 -champion-digest "${v1#*sha256:}"
+v5=$(attest_run v5)
+approve "$v5" staging alice
+expect 1 mg verify --subject "$v5" --env staging "${P[@]}"
+
 step "a tampered envelope: one byte of v1's evaluation changed is rejected, with the reason"
 id=$(mg evidence list --store "$store" --subject "$v1" --format json | grep -B1 -A1 '/evaluation/v1' | sed -n 's/.*"id": "\(sha256:[0-9a-f]*\)".*/\1/p' | sed -n 1p)
 mg evidence get --store "$store" "$id" | sed 's/"payload":"\(.\{40\}\)./"payload":"\1A/' > tampered.json
 expect 2 mg verify --subject "$v1" --env staging --policy policy --store "$store" --evidence tampered.json
 
-step "version 4: the same weights, a slow build (p99 300 ms): production's smoke limit is 250 ms — waived for a week"
+step "version 4: the same weights, a slow build (p99 300 ms): production's smoke limit is 250 ms — waived for a week; an hour and more in shadow beside v1, then a canary"
 ./pipeline -out v4 -seed 1 -variant quantised -champion v1 -champion-digest "${v1#*sha256:}" >/dev/null
 v4=$(attest_run v4)
 ./pipeline -out v4 -smoke -slow-ms 300
 mg attest --type smoke-test --subject "$v4" --predicate v4/smoke.json --key keys/deploy.key --store "$store" 2>/dev/null
+./pipeline -out v4 -shadow v1 -champion-digest "${v1#*sha256:}"
+mg attest --type shadow --subject "$v4" --predicate v4/shadow.json --key keys/canary.key --store "$store" 2>/dev/null
 ./pipeline -out v4 -canary v1
 mg attest --type canary --subject "$v4" --predicate v4/canary.json --key keys/canary.key --store "$store" 2>/dev/null
 approve "$v4" staging alice; approve "$v4" production alice; approve "$v4" production bob

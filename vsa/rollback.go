@@ -6,6 +6,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 )
 
@@ -112,4 +115,33 @@ func (l *Ledger) NamesOf(ctx context.Context, sha string, at time.Time) ([]strin
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// Rollback carries out a plan: it signs, with sv, the rollback record that
+// makes plan.To the champion of model in env again, stores it in the
+// ledger's store, and returns the stored envelope's id. The command and
+// the alert receiver both write it through here.
+func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan *RollbackPlan, model, env, reason string, at time.Time) (string, error) {
+	passed := plan.To.Decision
+	previous := ""
+	if plan.Last != nil {
+		previous = plan.Last.ID
+	}
+	from, to := plan.From.Subject.SHA256, plan.To.Subject.SHA256
+	st, err := Statement(model, to, env, Passed, []string{VerifiedLevel(env, passed.Tier)},
+		decision.Policy{URI: passed.Policy.URI, Digest: passed.Policy.Digest, Revision: passed.Policy.Revision}, []string{passed.Envelope},
+		Entry{Kind: KindRollback, Tier: passed.Tier, TierSource: passed.TierSource, Approvers: passed.Approvers, Previous: previous,
+			Rollback: &RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: reason, VSA: passed.ID}}, at)
+	if err != nil {
+		return "", err
+	}
+	signed, err := Sign(ctx, sv, st)
+	if err != nil {
+		return "", err
+	}
+	id, _, err := l.Store.Add(ctx, signed)
+	if err != nil {
+		return "", fmt.Errorf("storing the rollback: %w", err)
+	}
+	return id, nil
 }

@@ -35,6 +35,14 @@ func newLedgerRun(t *testing.T, store string) *ledgerRun {
 	if store == "" {
 		store = "dir:" + filepath.Join(r.dir, "store")
 	}
+	if strings.HasPrefix(store, "oci://") {
+		// The repository exists before anyone verifies against it.
+		first := filepath.Join(r.dir, "first.json")
+		os.WriteFile(first, r.p.Envelopes(nil)["training"], 0o644)
+		if code, _, stderr := runCLI("evidence", "add", "--store", store, first); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
 	return &ledgerRun{pipelineRun: r, store: store, gateKey: r.p.Gate.WriteKey(r.dir), models: map[string]string{}}
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -66,23 +65,11 @@ func runRollback(cmd *cobra.Command, o rollbackOptions) error {
 	if err != nil {
 		return err
 	}
-	passed := plan.To.Decision
-	previous := ""
-	if plan.Last != nil {
-		previous = plan.Last.ID
+	id, err := l.Rollback(ctx, sv, plan, o.model, o.env, o.reason, now)
+	if err != nil {
+		return err
 	}
 	from, to := plan.From.Subject.SHA256, plan.To.Subject.SHA256
-	st, err := vsa.Statement(o.model, to, o.env, vsa.Passed, []string{vsa.VerifiedLevel(o.env, passed.Tier)},
-		decision.Policy{URI: passed.Policy.URI, Digest: passed.Policy.Digest, Revision: passed.Policy.Revision}, []string{passed.Envelope},
-		vsa.Entry{Kind: vsa.KindRollback, Tier: passed.Tier, TierSource: passed.TierSource, Approvers: passed.Approvers, Previous: previous,
-			Rollback: &vsa.RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: o.reason, VSA: passed.ID}}, now)
-	if err != nil {
-		return err
-	}
-	id, err := signRecord(ctx, l.Store, sv, st, "rollback")
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(cmd.OutOrStdout(), "rolled back %s in %s from sha256:%s to sha256:%s (record %s)\n", o.model, o.env, from, to, id)
 	return nil
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,10 +24,11 @@ func newServeCmd() *cobra.Command {
 	var lf ledgerFlags
 	var listen, certFile, keyFile string
 	var gateKeys []string
-	var cacheTTL, storeTimeout time.Duration
+	var rollbackKey, tokenFile string
+	var cacheTTL, storeTimeout, rollbackWindow time.Duration
 	var cacheSize int
 	cmd := &cobra.Command{
-		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE]",
+		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE] [--rollback-key KEY --alert-token-file FILE [--rollback-window D]]",
 		Short: "Serve the Kubernetes validating webhook: a pod serves only a model the ledger admits",
 		Long: `Serve POST /validate/{environment} over HTTPS for a ValidatingWebhookConfiguration
 (one webhook per environment, selected by the namespace label
@@ -38,7 +41,16 @@ and digest in the environment: a PASSED or rollback decision signed by a
 model's, not revoked, and promoted through the environments it requires.
 Anything else, an unreadable store included, is denied with what to do.
 Verdicts are cached for at most --cache-ttl, so a revocation or rollback
-takes effect within it. The certificate files are re-read when they change.`,
+takes effect within it. The certificate files are re-read when they change.
+
+With --rollback-key and --alert-token-file it also receives Prometheus
+Alertmanager webhooks at POST /alerts/{environment}, authenticated by the
+bearer token in the file: a firing alert whose label modelgate_model names
+a model promoted in that environment within --rollback-window rolls it
+back, with the same signed record as 'modelgate rollback' and the alert as
+the reason. Resolved alerts, repeats of an alert group, promotions outside
+the window and a second rollback within it write nothing; every call is
+answered with what was done, logged and counted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := requireFlags(cmd, [2]string{"--listen", listen}, [2]string{"--tls-cert", certFile}, [2]string{"--tls-key", keyFile}); err != nil {
@@ -67,6 +79,14 @@ takes effect within it. The certificate files are re-read when they change.`,
 			ledger := &vsa.Ledger{Store: store, Trust: trust, View: v, Admitters: admitters}
 			validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(cacheSize),
 				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: admission.NewMetrics(), Now: time.Now}
+			var alerts *admission.AlertReceiver
+			if rollbackKey != "" || tokenFile != "" {
+				if alerts, err = alertReceiver(ctx, ledger, rollbackKey, tokenFile, rollbackWindow); err != nil {
+					return err
+				}
+				alerts.Timeout, alerts.Now, alerts.Metrics = 4*storeTimeout, time.Now, validator.Metrics
+				alerts.Rolled = validator.Cache.Purge
+			}
 			srv, err := admission.NewServer(validator, certFile, keyFile)
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
@@ -74,6 +94,10 @@ takes effect within it. The certificate files are re-read when they change.`,
 			// One JSON line per review on stderr, for the audit trail.
 			srv.Audit = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 			srv.Check = store.Check
+			if alerts != nil {
+				alerts.Audit = srv.Audit
+				srv.Alerts = alerts
+			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
@@ -91,6 +115,9 @@ takes effect within it. The certificate files are re-read when they change.`,
 	f.DurationVar(&cacheTTL, "cache-ttl", 30*time.Second, "keep a verdict at most this long")
 	f.DurationVar(&storeTimeout, "store-timeout", 2*time.Second, "deny when the ledger does not answer within this; keep it well inside the webhook's timeoutSeconds")
 	f.IntVar(&cacheSize, "cache-size", 10000, "verdicts kept at most")
+	f.StringVar(&rollbackKey, "rollback-key", "", "receive Alertmanager webhooks at /alerts/{environment} and roll back with this gate key (PEM or KMS URI)")
+	f.StringVar(&tokenFile, "alert-token-file", "", "the bearer token Alertmanager presents (a file; required with --rollback-key)")
+	f.DurationVar(&rollbackWindow, "rollback-window", 30*time.Minute, "an alert rolls back only a promotion younger than this")
 	return cmd
 }
 
@@ -125,4 +152,42 @@ func gateKeyIDs(trust *facts.Trust, gateKeys []string) (map[string]bool, error) 
 		ids[k.KeyID] = true
 	}
 	return ids, nil
+}
+
+// alertReceiver loads the rollback key, which must be a gate signer whose
+// records admit (one of the --gate-key keys), and the bearer token.
+func alertReceiver(ctx context.Context, l *vsa.Ledger, keyRef, tokenFile string, window time.Duration) (*admission.AlertReceiver, error) {
+	if keyRef == "" || tokenFile == "" {
+		return nil, errors.New("--rollback-key and --alert-token-file go together: alerts roll back only with a key to sign and a token to check callers")
+	}
+	if window <= 0 {
+		return nil, errors.New("--rollback-window must be a positive duration")
+	}
+	sv, err := keys.LoadSigner(ctx, keyRef)
+	if err != nil {
+		return nil, fmt.Errorf("--rollback-key: %w", err)
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("--rollback-key: %w", err)
+	}
+	if _, err := l.Trust.SignerOfKey(pub, vsa.MayRecord[vsa.KindRollback]...); err != nil {
+		return nil, fmt.Errorf("--rollback-key: %w", err)
+	}
+	id, err := keys.KeyID(pub)
+	if err != nil {
+		return nil, fmt.Errorf("--rollback-key: %w", err)
+	}
+	if !l.Admitters[id] {
+		return nil, errors.New("--rollback-key: its rollbacks would not admit anything here: give its public key as a --gate-key too")
+	}
+	raw, err := safeio.ReadInput(tokenFile, 4<<10, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--alert-token-file %w", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if len(token) < 16 || strings.ContainsAny(token, " \t\r\n") {
+		return nil, fmt.Errorf("--alert-token-file %s: want one token of at least 16 characters, e.g. from 'openssl rand -hex 32'", tokenFile)
+	}
+	return &admission.AlertReceiver{Ledger: l, Signer: sv, Token: []byte(token), Window: window}, nil
 }

@@ -350,7 +350,7 @@ func TestThreatHostileIndex(t *testing.T) {
 	content, _ := os.ReadFile(index)
 	os.WriteFile(index, append(append(bytes.Repeat([]byte("x"), 2<<20), '\n'), content...), 0o644)
 	code, d, _ := r.verifyStored()
-	if code != 0 || len(d.Evidence) != 8 || len(d.Rejected) != 1 || !strings.Contains(d.Rejected[0].Reason, "line of 2097152 bytes, over the 1024 limit") {
+	if code != 0 || len(d.Evidence) != 10 || len(d.Rejected) != 1 || !strings.Contains(d.Rejected[0].Reason, "line of 2097152 bytes, over the 1024 limit") {
 		t.Fatalf("exit %d, %d evidence, rejected %+v", code, len(d.Evidence), d.Rejected)
 	}
 

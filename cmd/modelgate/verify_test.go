@@ -91,7 +91,7 @@ func TestAllGoodIsAllowed(t *testing.T) {
 	if code != 0 || !d.Allow || d.Tier != "high" {
 		t.Fatalf("exit %d allow %v tier %s; failing %v %s", code, d.Allow, d.Tier, failing(d), stderr)
 	}
-	if len(d.Evidence) != 8 || len(d.Rejected) != 0 {
+	if len(d.Evidence) != 10 || len(d.Rejected) != 0 {
 		t.Fatalf("%d evidence, rejected %v", len(d.Evidence), d.Rejected)
 	}
 }
@@ -305,7 +305,7 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 	json.Unmarshal(pj, &pred)
 	if f.Type != attest.VSAType || pred.Verifier.ID != vsa.VerifierID || pred.ResourceURI != "modelgate://production/fraud-scorer" ||
 		pred.VerificationResult != "PASSED" || strings.Join(pred.VerifiedLevels, ",") != "MODELGATE_PRODUCTION_TIER_HIGH" ||
-		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 8 || len(pred.Modelgate.Gates) != 14 {
+		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 10 || len(pred.Modelgate.Gates) != 17 {
 		t.Fatalf("VSA %s", pj)
 	}
 

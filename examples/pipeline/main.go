@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,11 @@ var columns = []string{"tenure", "spend", "tickets", "region", "churn"}
 
 var regions = []string{"north", "south", "east"}
 
+// regionEffect is how much living in the east adds to churn's log-odds: a
+// little, unless the data leaks region (the -defect region case), where it
+// becomes what the model mostly learns.
+var regionEffect = 0.3
+
 // generate draws customers whose churn follows a known logistic law.
 func generate(r *rand.Rand, n int, shift float64) []row {
 	out := make([]row, n)
@@ -49,7 +55,7 @@ func generate(r *rand.Rand, n int, shift float64) []row {
 		}
 		z := 1.0 - 0.2*x.tenure + 1.6*x.tickets - 0.03*x.spend
 		if x.region == "east" {
-			z += 0.3
+			z += regionEffect
 		}
 		if r.Float64() < sigmoid(z) {
 			x.churn = 1
@@ -286,6 +292,7 @@ func main() {
 	smoke := flag.Bool("smoke", false, "smoke-test the model in -out: time predictions on fresh requests, write smoke.json")
 	slowMS := flag.Int("slow-ms", 0, "with -smoke: make one request in fifty this slow (a cold cache, a bad build)")
 	canary := flag.String("canary", "", "canary analysis: the champion's run folder as control, -out's model as canary; writes canary.json")
+	shadow := flag.String("shadow", "", "shadow deployment: -out's model scores mirrored traffic beside the champion in this run folder (its digest in -champion-digest); writes shadow.json")
 	flag.Parse()
 	var err error
 	switch {
@@ -293,6 +300,8 @@ func main() {
 		err = smokeTest(*out, *seed, *slowMS)
 	case *canary != "":
 		err = canaryAnalysis(*out, *canary, *seed)
+	case *shadow != "":
+		err = shadowAnalysis(*out, *shadow, *championDigest, *seed)
 	default:
 		err = run(*out, *seed, *defect, *champion, *championDigest, *variant)
 	}
@@ -311,6 +320,9 @@ func run(out string, seed uint64, defect, champion, championDigest, variant stri
 	at := func(minutes int) string { return now.Add(time.Duration(minutes) * time.Minute).Format(time.RFC3339) }
 
 	// Data: a training set and a held-out evaluation set, each its own file.
+	if defect == "region" {
+		regionEffect = 12
+	}
 	trainRows, evalRows := generate(r, 6000, 0), generate(rand.New(rand.NewPCG(1000+seed, 9)), 3000, 0.1)
 	ticketsJoinBug = defect == "new-customers"
 	trainDigest, err := writeCSV(filepath.Join(out, "train.csv"), trainRows)
@@ -420,6 +432,7 @@ func run(out string, seed uint64, defect, champion, championDigest, variant stri
 		"slices":       slices,
 		"fairness":     []any{map[string]any{"attribute": "region", "metric": "disparate_impact_ratio", "value": round(lo / hi)}},
 		"behavioral":   []any{},
+		"latency_ms":   offlineLatency(w, evalRows),
 		"evaluated_at": at(20),
 	}
 	if champion != "" {
@@ -434,13 +447,68 @@ func run(out string, seed uint64, defect, champion, championDigest, variant stri
 	if err := writeJSON(filepath.Join(out, "evaluation.json"), evaluation); err != nil {
 		return err
 	}
+	importances := permutationImportances(w, evalRows, seed)
+	if err := writeJSON(filepath.Join(out, "explanation.json"), map[string]any{
+		"dataset": map[string]any{"name": "churn-eval", "digest": map[string]any{"sha256": evalDigest}},
+		"method":  "permutation", "attributions": importances, "explained_at": at(25),
+	}); err != nil {
+		return err
+	}
 	fmt.Printf("trained on %d rows (final loss %.4f); evaluated on %d: AUC %.4f, accuracy %.4f, log loss %.4f\n", len(trainRows), final, len(evalRows), all.auc, all.accuracy, all.logloss)
 	for _, s := range slices {
 		m := s.(map[string]any)
 		fmt.Printf("  slice %-14s %5d rows: AUC %.4f\n", m["name"], m["size"], m["metrics"].(map[string]any)["auc_roc"])
 	}
 	fmt.Printf("  disparate impact across regions: %.4f\n", round(lo/hi))
+	var top []string
+	for _, a := range importances {
+		top = append(top, fmt.Sprintf("%s %.4f", a["feature"], a["value"]))
+	}
+	fmt.Printf("  permutation importances (AUC lost): %s\n", strings.Join(top, ", "))
 	return nil
+}
+
+// offlineLatency times each prediction over the rows, in milliseconds.
+func offlineLatency(w []float64, rows []row) map[string]any {
+	lat := make([]float64, len(rows))
+	for i, x := range rows {
+		start := time.Now()
+		predict(w, features(x))
+		lat[i] = float64(time.Since(start).Nanoseconds()) / 1e6
+	}
+	return percentiles(lat)
+}
+
+// percentiles gives p50 and p99 of latencies in ms.
+func percentiles(lat []float64) map[string]any {
+	sort.Float64s(lat)
+	pct := func(q float64) float64 { return math.Round(lat[int(math.Ceil(q*float64(len(lat))))-1]*1e6) / 1e6 }
+	return map[string]any{"p50": pct(0.5), "p99": pct(0.99)}
+}
+
+// permutationImportances measures, for each input of the model, how much
+// AUC it loses when that input is shuffled across the rows: the mean
+// absolute attribution of a permutation explainer, largest first.
+func permutationImportances(w []float64, rows []row, seed uint64) []map[string]any {
+	base := measure(w, rows).auc
+	inputs := []struct {
+		name string
+		swap func(a, b *row)
+	}{
+		{"tenure", func(a, b *row) { a.tenure, b.tenure = b.tenure, a.tenure }},
+		{"tickets", func(a, b *row) { a.tickets, b.tickets = b.tickets, a.tickets }},
+		{"spend", func(a, b *row) { a.spend, b.spend = b.spend, a.spend }},
+		{"region", func(a, b *row) { a.region, b.region = b.region, a.region }},
+	}
+	var out []map[string]any
+	for i, in := range inputs {
+		shuffled := append([]row(nil), rows...)
+		r := rand.New(rand.NewPCG(seed, uint64(100+i)))
+		r.Shuffle(len(shuffled), func(a, b int) { in.swap(&shuffled[a], &shuffled[b]) })
+		out = append(out, map[string]any{"feature": in.name, "value": round(math.Abs(base - measure(w, shuffled).auc))})
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a]["value"].(float64) > out[b]["value"].(float64) })
+	return out
 }
 
 func writeJSON(path string, v any) error {
@@ -531,4 +599,53 @@ func canaryAnalysis(run, control string, seed uint64) error {
 	return writeJSON(filepath.Join(run, "canary.json"), map[string]any{"environment": "production", "traffic_percent": 5,
 		"duration_s": soak, "control": m(c), "canary": m(k), "passed": passed,
 		"analyzed_at": time.Now().UTC().Add(-10 * time.Minute).Format(time.RFC3339)})
+}
+
+// shadowAnalysis mirrors fresh traffic to the model in run beside the
+// champion: both score every request, only the champion's answer is used.
+// It records how often they agree, the shadow's latency and errors, and
+// both models' metrics on that traffic.
+func shadowAnalysis(run, champion, championDigest string, seed uint64) error {
+	if len(championDigest) != 64 {
+		return fmt.Errorf("-shadow needs -champion-digest, the champion model's sha256")
+	}
+	traffic := generate(rand.New(rand.NewPCG(7000+seed, 11)), 12000, 0.1)
+	cw, cbug, err := loadWeights(champion)
+	if err != nil {
+		return err
+	}
+	sw, sbug, err := loadWeights(run)
+	if err != nil {
+		return err
+	}
+	agree, errs := 0, 0
+	lat := make([]float64, len(traffic))
+	for i, x := range traffic {
+		ticketsJoinBug = cbug
+		c := predict(cw, features(x))
+		ticketsJoinBug = sbug
+		start := time.Now()
+		p := predict(sw, features(x))
+		lat[i] = float64(time.Since(start).Nanoseconds()) / 1e6
+		if math.IsNaN(p) || p < 0 || p > 1 {
+			errs++
+		} else if (p >= 0.5) == (c >= 0.5) {
+			agree++
+		}
+	}
+	ticketsJoinBug = cbug
+	cm := measure(cw, traffic)
+	ticketsJoinBug = sbug
+	sm := measure(sw, traffic)
+	m := func(x metrics) map[string]any { return map[string]any{"auc_roc": x.auc, "accuracy": x.accuracy} }
+	n := float64(len(traffic))
+	agreement, errorRate := round(float64(agree)/n), round(float64(errs)/n)
+	passed := agreement >= 0.95 && errs == 0
+	// Mirrored requests arrive one every 0.6 s of the simulated clock.
+	soak := math.Round((n - 1) * 0.6)
+	fmt.Printf("shadow beside the champion on %d mirrored requests over %.0fs: agreement %.4f, errors %d, passed %v\n", len(traffic), soak, agreement, errs, passed)
+	return writeJSON(filepath.Join(run, "shadow.json"), map[string]any{"environment": "production", "duration_s": soak, "requests": len(traffic),
+		"champion": map[string]any{"digest": map[string]any{"sha256": championDigest}, "metrics": m(cm)}, "shadow": map[string]any{"metrics": m(sm)},
+		"agreement_rate": agreement, "latency_ms": percentiles(lat), "error_rate": errorRate, "passed": passed,
+		"analyzed_at": time.Now().UTC().Add(-20 * time.Minute).Format(time.RFC3339)})
 }

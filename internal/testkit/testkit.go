@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -93,6 +94,9 @@ type Pipeline struct {
 	TrainDS, EvalDS                                                            string
 }
 
+// placeholderChampion is the shadow's champion until the evaluation names one.
+var placeholderChampion = strings.Repeat("cd", 32)
+
 // NewPipeline makes parties for every role.
 func NewPipeline(model string) *Pipeline {
 	return &Pipeline{
@@ -149,7 +153,15 @@ func (p *Pipeline) Predicates() map[string]map[string]any {
 			"metrics":    map[string]any{"auc_roc": 0.9, "log_loss": 0.3},
 			"slices":     []any{map[string]any{"name": "new", "filter": "t<3", "size": 1000, "metrics": map[string]any{"auc_roc": 0.85}}},
 			"fairness":   []any{map[string]any{"attribute": "gender", "metric": "disparate_impact_ratio", "value": 0.95}},
-			"behavioral": []any{}, "evaluated_at": p.T(-24)},
+			"behavioral": []any{}, "latency_ms": map[string]any{"p50": 4, "p99": 20}, "evaluated_at": p.T(-24)},
+		"explanation": {"dataset": map[string]any{"name": "eval", "digest": map[string]any{"sha256": p.EvalDS}}, "method": "permutation",
+			"attributions": []any{map[string]any{"feature": "tickets", "value": 0.12}, map[string]any{"feature": "tenure", "value": 0.08},
+				map[string]any{"feature": "spend", "value": 0.02}, map[string]any{"feature": "region", "value": 0.001}},
+			"explained_at": p.T(-24)},
+		"shadow": {"environment": "production", "duration_s": 7200, "requests": 50000,
+			"champion": map[string]any{"digest": map[string]any{"sha256": placeholderChampion}, "metrics": map[string]any{"auc_roc": 0.9}},
+			"shadow":   map[string]any{"metrics": map[string]any{"auc_roc": 0.9}}, "agreement_rate": 0.98,
+			"latency_ms": map[string]any{"p50": 5, "p99": 40}, "error_rate": 0.001, "passed": true, "analyzed_at": p.T(-2)},
 		"approval-alice": {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": p.T(-2)},
 		"approval-bob":   {"decision": "approved", "environment": "production", "justification": "ok", "approved_at": p.T(-1)},
 		"smoke": {"environment": "staging", "endpoint": "https://staging", "requests": 100, "errors": 0, "error_rate": 0,
@@ -177,6 +189,10 @@ func (p *Pipeline) stageSigner(name string) (*Party, string) {
 		return p.Deploy, "smoke-test"
 	case "canary":
 		return p.Canary, "canary"
+	case "shadow":
+		return p.Canary, "shadow"
+	case "explanation":
+		return p.Evaluation, "explanation"
 	}
 	panic("unknown stage " + name)
 }
@@ -186,6 +202,15 @@ func (p *Pipeline) Envelopes(edit func(map[string]map[string]any)) map[string][]
 	preds := p.Predicates()
 	if edit != nil {
 		edit(preds)
+	}
+	// The shadow ran beside the champion the evaluation compared against,
+	// unless the edit named another.
+	if sh, ev := preds["shadow"], preds["evaluation"]; sh != nil && ev != nil {
+		b, ok := ev["baseline"].(map[string]any)
+		c, _ := sh["champion"].(map[string]any)
+		if ok && c != nil && reflect.DeepEqual(c["digest"], map[string]any{"sha256": placeholderChampion}) {
+			sh["champion"] = map[string]any{"digest": b["digest"], "metrics": c["metrics"]}
+		}
 	}
 	out := map[string][]byte{}
 	for name, pred := range preds {

@@ -1,9 +1,9 @@
 # METADATA
 # title: Canary analysis passed, on its numbers
-# description: A high-tier model reaches production only after a canary analysis in production that passed and whose own numbers hold the tier's bar — long enough, on enough traffic, each metric within its bounds and no further from the control than allowed, in the metric's own direction. A canary whose numbers contradict its passed flag fails. The newest analysis is judged, and when several share its time, all must pass.
+# description: Where the tier names a canary bar, a model reaches production only after a canary analysis in production that passed and whose own numbers hold the tier's bar — long enough, on enough traffic, each metric within its bounds and no further from the control than allowed, in the metric's own direction. A canary whose numbers contradict its passed flag fails. The newest analysis is judged, and when several share its time, all must pass.
 # custom:
 #   code: MG-CANARY
-#   tiers: [high]
+#   tiers: [low, medium, high]
 #   environments: ["production"]
 package modelgate.gates.canary
 
@@ -13,9 +13,12 @@ metadata := lib.package_annotations(rego.metadata.chain())
 
 runs := lib.judged([c | some c in lib.evidence("canary"); c.predicate.environment == input.environment])
 
-bar := object.get(lib.config, "canary", {})
+bar := lib.config.canary
+
+info contains sprintf("the %s tier asks for no canary", [lib.tier]) if not lib.config.canary
 
 deny contains {"msg": msg} if {
+	bar
 	count(runs) == 0
 	msg := sprintf("no canary analysis in %s; %s", [input.environment, lib.how("canary")])
 }

@@ -14,6 +14,8 @@ types := {
 	"smoke-test": "https://modelgate.dev/attestation/smoke-test/v1",
 	"canary": "https://modelgate.dev/attestation/canary/v1",
 	"waiver": "https://modelgate.dev/attestation/waiver/v1",
+	"shadow": "https://modelgate.dev/attestation/shadow/v1",
+	"explanation": "https://modelgate.dev/attestation/explanation/v1",
 }
 
 # The role a signer must hold for each predicate type to count.
@@ -26,6 +28,8 @@ role_for_type := {
 	"https://modelgate.dev/attestation/smoke-test/v1": "deploy",
 	"https://modelgate.dev/attestation/canary/v1": "canary",
 	"https://modelgate.dev/attestation/waiver/v1": "waiver",
+	"https://modelgate.dev/attestation/shadow/v1": "canary",
+	"https://modelgate.dev/attestation/explanation/v1": "evaluation",
 }
 
 # The predicate field that dates each type, for freshness and ordering.
@@ -36,6 +40,8 @@ time_field := {
 	"https://modelgate.dev/attestation/approval/v1": "approved_at",
 	"https://modelgate.dev/attestation/smoke-test/v1": "tested_at",
 	"https://modelgate.dev/attestation/canary/v1": "analyzed_at",
+	"https://modelgate.dev/attestation/shadow/v1": "analyzed_at",
+	"https://modelgate.dev/attestation/explanation/v1": "explained_at",
 }
 
 tier_rank := {"low": 1, "medium": 2, "high": 3}
@@ -84,6 +90,8 @@ validated_digests := {v.predicate.dataset.digest.sha256 | some v in evidence("da
 # Training runs judged: the newest.
 trainings := judged(evidence("training"))
 
+explanations := judged(evidence("explanation"))
+
 # Approvals for this environment, and each approver's standing: their newest.
 approvals := [a | some a in evidence("approval"); a.predicate.environment == input.environment]
 
@@ -114,7 +122,7 @@ newer_than(a, r) if event_ns(a) > time.parse_rfc3339_ns(r.time)
 
 # Every envelope that is judged, for freshness.
 judged_ids contains e.id if {
-	some set in [evaluations, trainings]
+	some set in [evaluations, trainings, explanations]
 	some e in set
 }
 
@@ -129,7 +137,7 @@ judged_ids contains a.id if {
 }
 
 judged_ids contains e.id if {
-	some short in ["smoke-test", "canary"]
+	some short in ["smoke-test", "canary", "shadow"]
 	some env in {x.predicate.environment | some x in evidence(short)}
 	some e in judged([x | some x in evidence(short); x.predicate.environment == env])
 }

@@ -7,8 +7,8 @@ test_all_good_allows if {
 	d := modelgate.decision with input as f.base
 	d.allow
 	d.tier == "high"
-	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
-	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "fairness", "freshness", "lineage", "metrics", "promotion", "regression", "revoked", "slices", "smoke_test", "training"]
+	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
+	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "explanation", "fairness", "freshness", "latency", "lineage", "metrics", "promotion", "regression", "revoked", "shadow", "slices", "smoke_test", "training"]
 	d.waivers == []
 }
 
@@ -19,20 +19,25 @@ test_no_evidence_denies_with_how if {
 	f.message(d, "training") == concat("", ["no training attestation; ", f.how("training", "training")])
 	f.status(d, "metrics") == "fail"
 	failing := [g.id | some g in d.gates; g.status == "fail"]
-	failing == ["approvals", "canary", "data_validation", "fairness", "lineage", "metrics", "regression", "slices", "smoke_test", "training"]
+	failing == ["approvals", "canary", "data_validation", "explanation", "fairness", "latency", "lineage", "metrics", "regression", "slices", "smoke_test", "training"]
 }
 
 test_gate_outside_its_environments_is_skipped if {
 	d := modelgate.decision with input as object.union(f.base, {"environment": "staging"})
 	f.status(d, "canary") == "skipped"
-	f.message(d, "canary") == `applies to tiers ["high"] in environments ["production"]`
+	f.message(d, "canary") == `applies to tiers ["low", "medium", "high"] in environments ["production"]`
 	f.status(d, "smoke_test") == "skipped"
 }
 
 test_gate_outside_its_tiers_is_skipped if {
-	d := modelgate.decision with input as object.union(f.base, {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	inp := object.union(f.base, {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	d := modelgate.decision with input as inp
+		with data.modelgate.gates.canary.metadata as {"title": "t", "custom": {"code": "MG-CANARY", "tiers": ["high"], "environments": ["production"]}}
 	d.tier == "low"
 	f.status(d, "canary") == "skipped"
+	low := modelgate.decision with input as inp
+	f.status(low, "canary") == "pass"
+	f.message(low, "canary") == "canary 5% traffic for 3600s; the low tier asks for no canary"
 }
 
 # waived_training judges a NaN training run next to the given waiver.
@@ -112,7 +117,7 @@ test_gate_without_metadata_denies if {
 	d := modelgate.decision with input as f.base
 		with data.modelgate.gates.training.metadata as null
 	not d.allow
-	count(d.gates) == 13
+	count(d.gates) == 16
 }
 
 test_decision_lists_evidence_and_rejected if {
@@ -120,7 +125,7 @@ test_decision_lists_evidence_and_rejected if {
 	d := modelgate.decision with input as object.union(f.base, {"rejected": rejected})
 	d.rejected == rejected
 	d.evidence[0] == {"id": "dv1", "type": f.t("data-validation"), "signer": "data@example.com", "signer_id": "data", "time": "2026-11-01T00:00:00Z", "source": ""}
-	count(d.evidence) == 8
+	count(d.evidence) == 9
 	d.evaluated_at == "2026-11-05T00:00:00Z"
 }
 

@@ -508,3 +508,100 @@ test_canary_missing_metric_and_bounds_fail if {
 test_canary_relative_limit_with_a_zero_control_fails if {
 	canary_msgs({"control": {"metrics": {"auc_roc": 0.9, "accuracy": 0}}}) == {"canary metric accuracy: the control is 0, so no relative change can be judged; the analysis said passed, its own numbers do not"}
 }
+
+# shadow: beside the ledger's champion, each bound just inside and just outside
+
+shadow_msgs(edits) := msgs if {
+	msgs := {d.msg | some d in gates.shadow.deny} with input as f.with_shadow(edits)
+}
+
+test_shadow_just_inside_passes if {
+	count(shadow_msgs({})) == 0
+	gates.shadow.info == {"shadowed champion sha256:9999999999999999999999999999999999999999999999999999999999999999 for 3600s on 10000 requests, agreeing on 95%"} with input as f.with_shadow({})
+}
+
+test_shadow_just_outside_fails_each_bound if {
+	shadow_msgs({"duration_s": 3599, "requests": 9999, "agreement_rate": 0.9499, "latency_ms": {"p50": 10, "p99": 250.1}, "error_rate": 0.0101}) == {
+		"the shadow ran 3599s, under the tier's 3600s; the analysis said passed, its own numbers do not",
+		"the shadow saw 9999 requests, under the tier's 10000; the analysis said passed, its own numbers do not",
+		"the shadow agreed with the champion on 0.9499 of requests, under the tier's 0.95; the analysis said passed, its own numbers do not",
+		"the shadow p99 latency 250.1ms is over the tier's 250ms; the analysis said passed, its own numbers do not",
+		"the shadow error rate 0.0101 is over the tier's 0.01; the analysis said passed, its own numbers do not",
+	}
+}
+
+test_shadow_failed_run_fails if {
+	shadow_msgs({"passed": false}) == {"the shadow deployment (3600s, 10000 requests) failed its analysis"}
+}
+
+test_shadow_beside_another_digest_fails if {
+	other := {"digest": f.digest("8"), "metrics": {}}
+	shadow_msgs({"champion": other}) == {concat("", ["the shadow ran beside sha256:", f.digest("8").sha256, ", but the champion in production is sha256:", f.digest("9").sha256, "; shadow the champion"])}
+}
+
+test_shadow_required_where_a_champion_exists if {
+	gates.shadow.deny == {{"msg": concat("", ["no shadow deployment beside the champion sha256:", f.digest("9").sha256, " in production; ", f.how("shadow", "canary")])}} with input as object.union(f.base, {"champion": f.champion})
+}
+
+test_shadow_first_deployment_needs_none if {
+	count(gates.shadow.deny) == 0 with input as f.base
+	gates.shadow.info == {"no champion in production to shadow: a first deployment needs none"} with input as f.base
+}
+
+test_shadow_not_asked_by_the_tier if {
+	count(gates.shadow.deny) == 0 with input as object.union(f.base, {"champion": f.champion, "requested_tier": "medium", "subject": {"name": "churn-model", "digest": {"sha256": "ab"}}})
+	gates.shadow.info == {"the medium tier asks for no shadow deployment"} with input as object.union(f.base, {"subject": {"name": "churn-model", "digest": {"sha256": "ab"}}})
+}
+
+test_canary_not_asked_by_the_tier if {
+	count(gates.canary.deny) == 0 with input as object.union(f.without(7), {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	gates.canary.info == {"the low tier asks for no canary"} with input as object.union(f.without(7), {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+}
+
+# offline latency
+
+test_latency_just_inside_passes if {
+	count(gates.latency.deny) == 0 with input as f.patched(3, {"latency_ms": {"p50": 10, "p99": 100}})
+	gates.latency.info == {"offline p99 100ms, the limit 100ms"} with input as f.patched(3, {"latency_ms": {"p50": 10, "p99": 100}})
+}
+
+test_latency_just_outside_fails if {
+	gates.latency.deny == {{"msg": "offline p99 latency 100.5ms is over the high tier's limit 100ms", "evidence": ["ev"]}} with input as f.patched(3, {"latency_ms": {"p50": 10, "p99": 100.5}})
+}
+
+test_latency_missing_fails if {
+	gates.latency.deny == {{"msg": "the evaluation carries no latency_ms.p99; the high tier's limit is 100ms", "evidence": ["ev"]}} with input as f.patched(3, {"latency_ms": null})
+	gates.latency.deny == {data.modelgate.lib.no_evaluation} with input as f.without(3)
+}
+
+test_latency_not_asked_by_the_tier if {
+	low := object.union(f.patched(3, {"latency_ms": null}), {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	count(gates.latency.deny) == 0 with input as low
+	gates.latency.info == {"the low tier sets no latency bar"} with input as low
+	gates.latency.used == [] with input as low
+}
+
+# explanation
+
+explanation(attributions) := f.replaced(8, f.fact("ex", "explanation", "evaluation", {"dataset": {"name": "eval", "digest": f.digest("2")}, "method": "shap", "attributions": attributions, "explained_at": "2026-11-02T00:00:00Z"}))
+
+test_explanation_prohibited_feature_outside_top_k_passes if {
+	count(gates.explanation.deny) == 0 with input as f.base
+	gates.explanation.info == {"top 2 features (permutation): tickets, tenure"} with input as f.base
+	third := explanation([{"feature": "tickets", "value": 0.2}, {"feature": "tenure", "value": 0.1}, {"feature": "region", "value": 0.05}])
+	count(gates.explanation.deny) == 0 with input as third
+}
+
+test_explanation_prohibited_feature_in_top_k_fails if {
+	second := explanation([{"feature": "tickets", "value": 0.2}, {"feature": "region", "value": 0.05}, {"feature": "tenure", "value": 0.01}])
+	gates.explanation.deny == {{"msg": "prohibited feature region is #2 of the model's top 2 attributions (shap, mean |attribution| 0.05)", "evidence": ["ex"]}} with input as second
+	top := explanation([{"feature": "region", "value": 0.3}, {"feature": "tickets", "value": 0.2}])
+	gates.explanation.deny == {{"msg": "prohibited feature region is #1 of the model's top 2 attributions (shap, mean |attribution| 0.3)", "evidence": ["ex"]}} with input as top
+}
+
+test_explanation_required_where_the_tier_names_it if {
+	gates.explanation.deny == {{"msg": concat("", ["no explanation attestation; ", f.how("explanation", "evaluation")])}} with input as f.without(8)
+	low := object.union(f.without(8), {"subject": {"name": "search-ranker", "digest": {"sha256": "ab"}}})
+	count(gates.explanation.deny) == 0 with input as low
+	gates.explanation.info == {"the low tier asks for no explanation"} with input as low
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/vsa"
+)
+
+// alertStory is a ledger where fraud-scorer v1 was promoted two hours ago
+// and v2 five minutes ago, and serve receives alerts.
+type alertStory struct {
+	r       *pipelineRun
+	store   *evidence.Dir
+	w       *webhook
+	token   string
+	args    []string
+	certPEM string
+}
+
+func newAlertStory(t *testing.T, extra ...string) *alertStory {
+	r := newRun(t, "medium")
+	testkit.RequireStaging(r.policy)
+	storeDir := filepath.Join(r.dir, "store")
+	store, _ := evidence.OpenDir(storeDir)
+	now := time.Now().UTC()
+	for n, at := range map[int]time.Time{1: now.Add(-2 * time.Hour), 2: now.Add(-5 * time.Minute)} {
+		record(t, store, r.p.Gate, vsa.KindDecision, "staging", digestOf(n), "medium", at, nil)
+		record(t, store, r.p.Gate, vsa.KindDecision, "production", digestOf(n), "medium", at.Add(time.Second), nil)
+	}
+	certFile, keyFile, pool := selfSigned(t, r.dir, "serving")
+	gatePub := filepath.Join(r.dir, "gate.pub")
+	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	token := "s3cret-token-0123456789abcdef"
+	tokenFile := filepath.Join(r.dir, "token")
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	args := append([]string{"--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:" + storeDir,
+		"--rollback-key", r.p.Gate.WriteKey(r.dir), "--alert-token-file", tokenFile}, extra...)
+	w := startWebhook(t, pool, args...)
+	return &alertStory{r: r, store: store, w: w, token: token, args: args, certPEM: certFile}
+}
+
+// post sends an Alertmanager notification straight to serve.
+func (s *alertStory) post(t *testing.T, token, group, status string, labels map[string]string) (int, string) {
+	n := map[string]any{"version": "4", "groupKey": group, "status": status, "receiver": "modelgate", "groupLabels": map[string]string{},
+		"commonLabels": labels, "commonAnnotations": map[string]string{}, "externalURL": "http://am", "truncatedAlerts": 0,
+		"alerts": []any{map[string]any{"status": status, "labels": labels, "annotations": map[string]string{"summary": "conversion fell 30%"},
+			"startsAt": time.Now().UTC().Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": "f1"}}}
+	body, _ := json.Marshal(n)
+	req, _ := http.NewRequest("POST", "https://"+s.w.addr+"/alerts/production", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.w.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+func (s *alertStory) rollbacks(t *testing.T) []*vsa.Record {
+	all, _, err := s.store.Ledger().All(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*vsa.Record
+	for _, e := range all {
+		if bytes.Contains(decodePayload(e.Data), []byte(`"kind":"rollback"`)) {
+			out = append(out, &vsa.Record{Envelope: e.ID})
+		}
+	}
+	return out
+}
+
+// decodePayload reads a DSSE envelope's payload without verifying it.
+func decodePayload(data []byte) []byte {
+	var env struct{ Payload []byte }
+	json.Unmarshal(data, &env)
+	return env.Payload
+}
+
+var fraudAlert = map[string]string{"alertname": "ConversionDrop", "modelgate_model": "fraud-scorer", "severity": "page"}
+
+// Alerts roll back: a real Prometheus Alertmanager routes a firing alert
+// to serve, which writes the signed rollback record; admission then admits
+// the previous champion. A wrong token, a resolved alert, a repeat and a
+// second alert within the window write nothing.
+func TestAlertmanagerRollsBack(t *testing.T) {
+	am := testkit.Tool(t, "alertmanager")
+	s := newAlertStory(t)
+	ref := func(n int) string { return "fraud-scorer@sha256:" + digestOf(n) }
+	pod := func(n int) []byte { return review(fmt.Sprint("p", n), "Pod", "CREATE", objectOf("Pod", ref(n), "", ""), nil) }
+	if _, a := s.w.send(t, "production", pod(2)); !a.Response.Allowed {
+		t.Fatalf("v2 before the alert: %+v", a.Response)
+	}
+
+	// A wrong token: 401, nothing written.
+	if code, body := s.post(t, "wrong-token-0123456789", "{}:{alertname=\"ConversionDrop\"}", "firing", fraudAlert); code != 401 || !strings.Contains(body, "a bearer token is required") {
+		t.Fatalf("wrong token: %d %s", code, body)
+	}
+	// A resolved alert: nothing written.
+	if code, body := s.post(t, s.token, "resolved-group", "resolved", fraudAlert); code != 200 || !strings.Contains(body, `"outcome":"resolved"`) {
+		t.Fatalf("resolved: %d %s", code, body)
+	}
+	if n := len(s.rollbacks(t)); n != 0 {
+		t.Fatalf("%d rollbacks written before any firing alert", n)
+	}
+
+	// Alertmanager, on loopback, routes to serve with the token.
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte(s.token), 0o600)
+	amAddr := freeAddr(t)
+	config := fmt.Sprintf(`route:
+  receiver: modelgate
+  group_by: [alertname, modelgate_model]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: modelgate
+  webhook_configs:
+  - url: https://%s/alerts/production
+    send_resolved: true
+    http_config:
+      authorization: {type: Bearer, credentials_file: %s}
+      tls_config: {ca_file: %s}
+`, s.w.addr, tokenFile, s.certPEM)
+	os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(config), 0o644)
+	amLog := &lockedBuffer{}
+	cmd := exec.Command(am, "--config.file="+filepath.Join(dir, "alertmanager.yml"), "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	cmd.Stdout, cmd.Stderr = amLog, amLog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get("http://" + amAddr + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanager did not start: %s", amLog.String())
+		}
+	}
+
+	// Prometheus posts the firing alert; time it to the signed record.
+	alert, _ := json.Marshal([]any{map[string]any{"labels": fraudAlert, "annotations": map[string]string{"summary": "conversion fell 30% within 10 minutes of the promotion"},
+		"startsAt": time.Now().UTC().Format(time.RFC3339), "generatorURL": "http://prometheus/graph"}})
+	start := time.Now()
+	resp, err := http.Post("http://"+amAddr+"/api/v2/alerts", "application/json", bytes.NewReader(alert))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("posting the alert: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	var took time.Duration
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if len(s.rollbacks(t)) > 0 {
+			took = time.Since(start)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rollback 30 s after the alert\nserve: %s\nalertmanager: %s", s.w.log.String(), amLog.String())
+		}
+	}
+	t.Logf("alert posted to Alertmanager → signed rollback in the store: %s", took)
+	if took > 5*time.Second {
+		t.Errorf("the rollback took %s, over the 5 s goal", took)
+	}
+
+	// The same record as 'modelgate rollback': history names it and its reason.
+	code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--env", "production", "--policy", s.r.policy, "--store", "dir:"+s.store.String()[4:])
+	if code != 0 || !strings.Contains(out, "ROLLBACK from sha256:"+digestOf(2)[:12]+": alert ConversionDrop {alertname=\"ConversionDrop\", modelgate_model=\"fraud-scorer\", severity=\"page\"} {summary=\"conversion fell 30% within 10 minutes of the promotion\"}") {
+		t.Fatalf("history: exit %d\n%s%s", code, out, stderr)
+	}
+	// Admission admits the previous champion at once, and no longer v2.
+	if _, a := s.w.send(t, "production", pod(1)); !a.Response.Allowed {
+		t.Fatalf("v1 after the rollback: %+v", a.Response)
+	}
+	if _, a := s.w.send(t, "production", pod(2)); a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "rolled back") {
+		t.Fatalf("v2 after the rollback: %+v", a.Response)
+	}
+
+	// Another alert group within the window: nothing more is written.
+	if code, body := s.post(t, s.token, "another-group", "firing", fraudAlert); code != 200 || !strings.Contains(body, `"outcome":"already-rolled-back"`) {
+		t.Fatalf("second alert: %d %s", code, body)
+	}
+	if n := len(s.rollbacks(t)); n != 1 {
+		t.Fatalf("%d rollbacks, want 1", n)
+	}
+	// The audit log names each call, and the metrics count them.
+	for _, want := range []string{`"msg":"alert refused"`, `"outcome":"unauthorised"`, `"outcome":"rolled-back"`, `"outcome":"already-rolled-back"`} {
+		if !strings.Contains(s.w.log.String(), want) {
+			t.Errorf("the audit log lacks %s", want)
+		}
+	}
+	mresp, err := s.w.client.Get("https://" + s.w.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`modelgate_alerts_total{environment="production",outcome="rolled-back"} 1`, `modelgate_alerts_total{environment="production",outcome="unauthorised"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// A promotion older than --rollback-window is not rolled back by an alert,
+// and serve refuses a rollback key that could not admit, or no token.
+func TestAlertOutsideTheWindow(t *testing.T) {
+	s := newAlertStory(t, "--rollback-window", "1m")
+	code, body := s.post(t, s.token, "g", "firing", fraudAlert)
+	if code != 200 || !strings.Contains(body, `"outcome":"outside-window"`) || !strings.Contains(body, "outside the 1m0s window: roll back by hand if you mean it") {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, body = s.post(t, s.token, "g", "firing", map[string]string{"alertname": "HighLatency"})
+	if code != 200 || !strings.Contains(body, `"outcome":"no-model"`) {
+		t.Fatalf("an alert naming no model: %d %s", code, body)
+	}
+	if n := len(s.rollbacks(t)); n != 0 {
+		t.Fatalf("%d rollbacks written", n)
+	}
+
+	alice := s.r.p.Alice.WriteKey(s.r.dir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rollback-key", alice}, "--rollback-key: signer alice lacks the gate role"},
+		{[]string{"--alert-token-file", ""}, "--rollback-key and --alert-token-file go together"},
+	} {
+		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, s.args...)
+		args = append(args, c.args...)
+		code, _, stderr := runCLI(args...)
+		undecided(t, code, stderr, c.want)
+	}
+	short := filepath.Join(s.r.dir, "short")
+	os.WriteFile(short, []byte("abc"), 0o600)
+	code, _, stderr := runCLI(append(append([]string{"serve", "--listen", "127.0.0.1:0"}, s.args...), "--alert-token-file", short)...)
+	undecided(t, code, stderr, "want one token of at least 16 characters")
+}
