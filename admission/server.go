@@ -37,9 +37,9 @@ type Server struct {
 	Check func(context.Context) error
 	// Alerts, when set, receives Alertmanager webhooks at POST /alerts/{environment}.
 	Alerts *AlertReceiver
-	certs *CertReloader
-	ready atomic.Bool
-	http  *http.Server
+	certs  *CertReloader
+	ready  atomic.Bool
+	http   *http.Server
 }
 
 // NewServer prepares the handlers; certFile and keyFile are re-read when

@@ -101,7 +101,9 @@ func TestAlertmanagerRollsBack(t *testing.T) {
 	am := testkit.Tool(t, "alertmanager")
 	s := newAlertStory(t)
 	ref := func(n int) string { return "fraud-scorer@sha256:" + digestOf(n) }
-	pod := func(n int) []byte { return review(fmt.Sprint("p", n), "Pod", "CREATE", objectOf("Pod", ref(n), "", ""), nil) }
+	pod := func(n int) []byte {
+		return review(fmt.Sprint("p", n), "Pod", "CREATE", objectOf("Pod", ref(n), "", ""), nil)
+	}
 	if _, a := s.w.send(t, "production", pod(2)); !a.Response.Allowed {
 		t.Fatalf("v2 before the alert: %+v", a.Response)
 	}
