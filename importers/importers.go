@@ -18,15 +18,17 @@ import (
 )
 
 // Tools lists the importers by the name --from takes.
-var Tools = []string{"great-expectations", "mlflow"}
+var Tools = []string{"great-expectations", "mlflow", "argo-rollouts"}
 
 // Options are what the tools' outputs lack.
 type Options struct {
-	DatasetName   string            // --dataset-name
-	DatasetDigest string            // --dataset-digest sha256:HEX (one dataset)
-	Role          string            // --role: the dataset's role
-	Digests       map[string]string // --dataset-digest NAME=sha256:HEX, by dataset name
-	LossMetric    string            // --loss-metric: the MLflow metric that is the final loss
+	DatasetName    string            // --dataset-name
+	DatasetDigest  string            // --dataset-digest sha256:HEX (one dataset)
+	Role           string            // --role: the dataset's role
+	Digests        map[string]string // --dataset-digest NAME=sha256:HEX, by dataset name
+	LossMetric     string            // --loss-metric: the MLflow metric that is the final loss
+	Environment    string            // the environment a canary ran in
+	TrafficPercent *float64          // the canary's share of traffic
 }
 
 func field(doc map[string]any, path ...string) (any, bool) {

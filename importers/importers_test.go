@@ -116,10 +116,72 @@ func FuzzImport(f *testing.F) {
 		raw, _ := os.ReadFile(filepath.Join("..", "testdata", "importers", name))
 		f.Add(raw)
 	}
-	opts := Options{DatasetDigest: evalDigest, Role: "training", Digests: map[string]string{"churn-train": evalDigest, "churn-eval": evalDigest}}
+	for _, name := range []string{"analysisrun-successful.json", "analysisrun-failed.json"} {
+		raw, _ := os.ReadFile(filepath.Join("testdata", "argo", name))
+		f.Add(raw)
+	}
+	five := 5.0
+	opts := Options{DatasetDigest: evalDigest, Role: "training", Digests: map[string]string{"churn-train": evalDigest, "churn-eval": evalDigest},
+		Environment: "production", TrafficPercent: &five}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		if pred, err := ArgoRollouts(raw, opts); err == nil {
+			// What it builds, the schema accepts.
+			out, _ := json.Marshal(pred)
+			if err := attest.ValidatePredicate(attest.TypeURI("canary"), out); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+		}
 		GreatExpectations(raw, opts)
 		MLflow(raw, attest.TypeURI("training"), opts)
 		MLflow(raw, attest.TypeURI("evaluation"), opts)
 	})
+}
+
+// An Argo Rollouts AnalysisRun becomes a canary/v1 predicate that the
+// schema accepts: the phase is passed, the last measurement of each metric
+// the canary's number, control-NAME and NAME-control the control's.
+func TestArgoRollouts(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "argo", "analysisrun-successful.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	five := 5.0
+	opts := Options{Environment: "production", TrafficPercent: &five}
+	pred, err := ArgoRollouts(raw, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(pred)
+	want := `{"analyzed_at":"2026-11-23T14:30:02Z","canary":{"metrics":{"accuracy":0.874,"success-rate":0.9969}},"control":{"metrics":{"accuracy":0.876,"success-rate":0.9972}},"duration_s":1802,"environment":"production","passed":true,"producer":{"tool":"argo-rollouts"},"traffic_percent":5}`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if err := attest.ValidatePredicate(attest.TypeURI("canary"), got); err != nil {
+		t.Fatal(err)
+	}
+
+	failed, _ := os.ReadFile(filepath.Join("testdata", "argo", "analysisrun-failed.json"))
+	pred, err = ArgoRollouts(failed, opts)
+	if err != nil || pred["passed"] != false || pred["canary"].(map[string]any)["metrics"].(map[string]any)["accuracy"] != nil {
+		t.Fatalf("failed run: %v %v", pred, err)
+	}
+
+	for _, c := range []struct {
+		edit func(string) string
+		opts Options
+		want string
+	}{
+		{func(s string) string {
+			return strings.Replace(s, `"phase": "Successful",
+    "startedAt"`, `"phase": "Running",
+    "startedAt"`, 1)
+		}, opts, "argo-rollouts: the analysis fraud-scorer-7d9f8c6b5-2-1 is Running, not finished: import it once its phase is Successful, Failed, Error or Inconclusive"},
+		{func(s string) string { return strings.Replace(s, `"kind": "AnalysisRun"`, `"kind": "Rollout"`, 1) }, opts, `argo-rollouts: kind "Rollout" apiVersion "argoproj.io/v1alpha1": want an argoproj.io AnalysisRun ('kubectl get analysisrun NAME -o json')`},
+		{func(s string) string { return s }, Options{TrafficPercent: &five}, "argo-rollouts: an AnalysisRun does not name the environment: give the environment"},
+		{func(s string) string { return s }, Options{Environment: "production"}, "argo-rollouts: the canary's share of traffic is the rollout step's setWeight, not in the AnalysisRun: give the traffic percent"},
+	} {
+		if _, err := ArgoRollouts([]byte(c.edit(string(raw))), c.opts); err == nil || err.Error() != c.want {
+			t.Errorf("got %v\nwant %s", err, c.want)
+		}
+	}
 }

@@ -20,7 +20,8 @@ import (
 
 func newAttestCmd() *cobra.Command {
 	var typ, subjectArg, name, predicatePath, keyRef, out, storeSpec string
-	var from, fromFile, datasetPath, datasetName, role, lossMetric string
+	var from, fromFile, datasetPath, datasetName, role, lossMetric, environment string
+	var trafficPercent float64
 	var datasetDigests []string
 	var plainHTTP bool
 	cmd := &cobra.Command{
@@ -58,7 +59,10 @@ and champion: for a path it is the base name unless --name gives it.`,
 				if predicatePath != "" {
 					return fmt.Errorf("--from builds the predicate: drop --predicate")
 				}
-				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}}
+				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}, Environment: environment}
+				if trafficPercent >= 0 {
+					opts.TrafficPercent = &trafficPercent
+				}
 				if datasetPath != "" {
 					s, err := digest.Resolve(datasetPath, digest.Options{})
 					if err != nil {
@@ -155,6 +159,8 @@ and champion: for a path it is the base name unless --name gives it.`,
 	f.StringArrayVar(&datasetDigests, "dataset-digest", nil, "with --from: sha256:HEX of the data (great-expectations), or NAME=sha256:HEX per dataset (mlflow)")
 	f.StringVar(&role, "role", "", "with --from great-expectations: training|evaluation|holdout|serving")
 	f.StringVar(&lossMetric, "loss-metric", "loss", "with --from mlflow: the metric that is the final training loss")
+	f.StringVar(&environment, "environment", "", "with --from argo-rollouts: the environment the canary ran in")
+	f.Float64Var(&trafficPercent, "traffic-percent", -1, "with --from argo-rollouts: the canary's share of traffic, the rollout step's setWeight")
 	cmd.Args = func(cmd *cobra.Command, args []string) error {
 		if from == "" {
 			return cobra.NoArgs(cmd, args)
@@ -183,6 +189,11 @@ func importTool(tool, path, predicateType string, opts importers.Options, cmd *c
 		pred, err = importers.GreatExpectations(raw, opts)
 	case "mlflow":
 		pred, err = importers.MLflow(raw, predicateType, opts)
+	case "argo-rollouts":
+		if attest.ShortName(predicateType) != "canary" {
+			return nil, fmt.Errorf("--from argo-rollouts builds --type canary, not %s", typeName(predicateType))
+		}
+		pred, err = importers.ArgoRollouts(raw, opts)
 	default:
 		return nil, fmt.Errorf("--from %q: use one of %s", tool, strings.Join(importers.Tools, ", "))
 	}
@@ -206,10 +217,12 @@ func importerFlags(err error) error {
 		return err
 	}
 	flag := map[string]string{
-		importers.OptDatasetName:   "--dataset-name NAME",
-		importers.OptDatasetDigest: "--dataset-digest sha256:HEX (or --dataset FILE)",
-		importers.OptRole:          "--role training|evaluation|holdout|serving",
-		importers.OptLossMetric:    "--loss-metric NAME",
+		importers.OptDatasetName:    "--dataset-name NAME",
+		importers.OptDatasetDigest:  "--dataset-digest sha256:HEX (or --dataset FILE)",
+		importers.OptRole:           "--role training|evaluation|holdout|serving",
+		importers.OptLossMetric:     "--loss-metric NAME",
+		importers.OptEnvironment:    "--environment ENV",
+		importers.OptTrafficPercent: "--traffic-percent PCT (the rollout step's setWeight)",
 	}[miss.Option]
 	if miss.Dataset != "" {
 		flag = "--dataset-digest " + miss.Dataset + "=sha256:HEX"

@@ -38,3 +38,23 @@ func TestAttestFromTools(t *testing.T) {
 	code, _, stderr = runCLI("attest", "--type", "training", "--subject", subject, "--key", key, "--from", "mlflow")
 	undecided(t, code, stderr, "--from mlflow needs the tool's output file as its argument")
 }
+
+// A rollout tool's own analysis, attested as canary evidence: what the
+// AnalysisRun lacks is asked for by its flag.
+func TestAttestFromArgoRollouts(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(testkit.RepoRoot(), "importers", "testdata", "argo", "analysisrun-successful.json")
+	key := testkit.NewParty("canary", "ecdsa-p256", "canary").WriteKey(dir)
+	subject := "fraud-scorer@sha256:" + strings.Repeat("ab", 32)
+	base := []string{"attest", "--type", "canary", "--subject", subject, "--key", key, "--from", "argo-rollouts", run}
+	code, _, stderr := runCLI(append(base, "--traffic-percent", "5")...)
+	undecided(t, code, stderr, "modelgate: argo-rollouts: an AnalysisRun does not name the environment: give --environment ENV\n")
+	code, _, stderr = runCLI(append(base, "--environment", "production")...)
+	undecided(t, code, stderr, "give --traffic-percent PCT (the rollout step's setWeight)")
+	code, _, stderr = runCLI("attest", "--type", "smoke-test", "--subject", subject, "--key", key, "--from", "argo-rollouts", run)
+	undecided(t, code, stderr, "--from argo-rollouts builds --type canary, not smoke-test")
+	code, out, stderr := runCLI(append(base, "--environment", "production", "--traffic-percent", "5")...)
+	if code != 0 || !strings.Contains(out, `"payloadType":"application/vnd.in-toto+json"`) {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
+	}
+}
