@@ -79,7 +79,7 @@ func (a *AlertReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok || len(a.Token) == 0 || subtle.ConstantTimeCompare([]byte(got), a.Token) != 1 {
 		a.count(env, "unauthorised")
 		a.log("alert refused", "environment", env, "outcome", "unauthorised", "remote", r.RemoteAddr)
-		http.Error(w, "modelgate: a bearer token is required: configure Alertmanager's http_config.authorization with the --alert-token-file's token", http.StatusUnauthorized)
+		http.Error(w, "modelgate: a bearer token is required: configure Alertmanager's http_config.authorization with the token this server holds", http.StatusUnauthorized)
 		return
 	}
 	if env == "" {

@@ -54,7 +54,7 @@ func NewServer(v *Validator, certFile, keyFile string) (*Server, error) {
 	mux.HandleFunc("POST /validate/{environment}", s.validate)
 	mux.HandleFunc("POST /alerts/{environment}", func(w http.ResponseWriter, r *http.Request) {
 		if s.Alerts == nil {
-			http.Error(w, "modelgate: alerts are not received here: start serve with --rollback-key and --alert-token-file", http.StatusNotFound)
+			http.Error(w, "modelgate: alerts are not received here: this server holds no rollback key", http.StatusNotFound)
 			return
 		}
 		s.Alerts.ServeHTTP(w, r)
