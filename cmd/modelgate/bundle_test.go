@@ -128,6 +128,21 @@ func TestBundleInspectInARealBrowser(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("canary applies in %d stages, want 3 (every tier in production)", len(rows))
 	}
+	// The online gates: shadow in production for every tier, the
+	// explanation and offline latency everywhere, each with its bar in words.
+	for gate, want := range map[string]int{"shadow": 3, "explanation": 6, "latency": 6} {
+		rows := find(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-gate") == gate })
+		if len(rows) != want {
+			t.Fatalf("%s applies in %d stages, want %d", gate, len(rows), want)
+		}
+	}
+	shown := text(doc)
+	for _, want := range []string{"MG-SHADOW", "agreeing with the champion on at least 95% of requests", "MG-EXPLAIN",
+		"with none of region, gender, age, postcode among its top 2 features", "MG-LATENCY", "offline p99 latency in the evaluation at most 100 ms"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the inspect page lacks %q", want)
+		}
+	}
 	if m := byID(doc, "metric-names"); m == nil || !strings.Contains(text(m), "auc_roc") {
 		t.Fatal("no metric names")
 	}
