@@ -24,12 +24,10 @@ const ModelLabel = "modelgate_model"
 // MaxAlertBody bounds one Alertmanager notification.
 const MaxAlertBody = 1 << 20
 
-// Notification is Alertmanager's webhook payload (version 4).
+// Notification is the part of Alertmanager's webhook payload (version 4)
+// the receiver reads.
 type Notification struct {
-	Version  string  `json:"version"`
 	GroupKey string  `json:"groupKey"`
-	Status   string  `json:"status"`
-	Receiver string  `json:"receiver"`
 	Alerts   []Alert `json:"alerts"`
 }
 
@@ -38,14 +36,12 @@ type Alert struct {
 	Status      string            `json:"status"`
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	Fingerprint string            `json:"fingerprint"`
 }
 
 // AlertResult is what was done about one model named by a notification.
 type AlertResult struct {
 	Model   string `json:"model"`
-	Outcome string `json:"outcome"` // rolled-back, resolved, repeat, outside-window, already-rolled-back, refused, error
+	Outcome string `json:"outcome"` // rolled-back, resolved, outside-window, already-rolled-back, refused, error
 	Detail  string `json:"detail"`
 	Record  string `json:"record,omitempty"`
 }
@@ -65,8 +61,7 @@ type AlertReceiver struct {
 	// its cached verdicts).
 	Rolled func()
 
-	mu   sync.Mutex // one notification at a time: two alerts never race to roll back
-	seen map[string]AlertResult
+	mu sync.Mutex // one notification at a time: two alerts never race to roll back
 }
 
 // ServeHTTP answers POST /alerts/{environment}.
@@ -112,9 +107,6 @@ func (a *AlertReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *AlertReceiver) Receive(ctx context.Context, env string, n *Notification) (results []AlertResult, failed bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.seen == nil {
-		a.seen = map[string]AlertResult{}
-	}
 	// The models the notification names, each with its firing alerts.
 	firing := map[string][]Alert{}
 	var models []string
@@ -138,7 +130,7 @@ func (a *AlertReceiver) Receive(ctx context.Context, env string, n *Notification
 		return []AlertResult{{Outcome: "no-model", Detail: "no alert names a model in the label " + ModelLabel}}, false
 	}
 	for _, m := range models {
-		res := a.one(ctx, env, n.GroupKey, m, firing[m])
+		res := a.one(ctx, env, m, firing[m])
 		if res.Outcome == "error" {
 			failed = true
 		}
@@ -149,15 +141,13 @@ func (a *AlertReceiver) Receive(ctx context.Context, env string, n *Notification
 	return results, failed
 }
 
-func (a *AlertReceiver) one(ctx context.Context, env, group, model string, alerts []Alert) AlertResult {
+// one acts on the firing alerts about one model. The ledger alone says
+// what was done before: a repeat of a notification that rolled back finds
+// the rollback as the newest admitting record, inside the window or not.
+func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Alert) AlertResult {
 	res := AlertResult{Model: model}
 	if len(alerts) == 0 {
 		res.Outcome, res.Detail = "resolved", "no firing alert: nothing to do"
-		return res
-	}
-	key := env + "\x00" + group + "\x00" + model
-	if prev, ok := a.seen[key]; ok && prev.Outcome == "rolled-back" {
-		res.Outcome, res.Detail, res.Record = "repeat", "this alert group already rolled "+model+" back", prev.Record
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
@@ -195,7 +185,6 @@ func (a *AlertReceiver) one(ctx context.Context, env, group, model string, alert
 	}
 	res.Outcome, res.Record = "rolled-back", id
 	res.Detail = fmt.Sprintf("rolled %s back in %s from sha256:%s to sha256:%s", model, env, plan.From.Subject.SHA256, plan.To.Subject.SHA256)
-	a.seen[key] = res
 	if a.Rolled != nil {
 		a.Rolled()
 	}

@@ -135,13 +135,20 @@ func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan
 	if err != nil {
 		return "", err
 	}
-	signed, err := Sign(ctx, sv, st)
+	return l.Write(ctx, sv, st, "rollback")
+}
+
+// Write signs a record's statement with sv and stores it in the ledger's
+// store, returning the stored envelope's id; what names the record in an
+// error ("rollback", "revocation").
+func (l *Ledger) Write(ctx context.Context, sv signature.SignerVerifier, statement []byte, what string) (string, error) {
+	signed, err := Sign(ctx, sv, statement)
 	if err != nil {
 		return "", err
 	}
 	id, _, err := l.Store.Add(ctx, signed)
 	if err != nil {
-		return "", fmt.Errorf("storing the rollback: %w", err)
+		return "", fmt.Errorf("storing the %s: %w", what, err)
 	}
 	return id, nil
 }

@@ -30,12 +30,12 @@ func (s *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&s.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 }
 
-// open opens the store; create is for commands that write, and only they
-// make a store that does not exist. Commands that only read first check
-// that it is there: a typo'd store answers "nothing", as an empty one would.
 // checkTimeout bounds the check that a store is there.
 const checkTimeout = 10 * time.Second
 
+// open opens the store; create is for commands that write, and only they
+// make a store that does not exist. Commands that only read first check
+// that it is there: a typo'd store answers "nothing", as an empty one would.
 func (s *storeFlags) open(ctx context.Context, create bool) (evidence.Store, error) {
 	store, err := evidence.Open(s.spec, evidence.Options{PlainHTTP: s.plainHTTP, Create: create})
 	if err != nil || create {

@@ -85,19 +85,6 @@ func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, 
 	return ledger, sv, nil
 }
 
-// signRecord signs a ledger record's statement and stores it.
-func signRecord(ctx context.Context, store evidence.Store, sv signature.SignerVerifier, statement []byte, what string) (string, error) {
-	env, err := vsa.Sign(ctx, sv, statement)
-	if err != nil {
-		return "", err
-	}
-	id, _, err := store.Add(ctx, env)
-	if err != nil {
-		return "", fmt.Errorf("storing the %s: %w", what, err)
-	}
-	return id, nil
-}
-
 // openLedger loads the bundle and opens the store's ledger as the bundle
 // trusts it.
 func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Ledger, error) {

@@ -81,7 +81,7 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	id, err := signRecord(ctx, l.Store, sv, st, "revocation")
+	id, err := l.Write(ctx, sv, st, "revocation")
 	if err != nil {
 		return err
 	}

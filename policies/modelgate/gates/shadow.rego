@@ -53,12 +53,13 @@ deny contains {"msg": msg, "evidence": [s.id]} if {
 }
 
 # Each bar the tier sets: [setting, the predicate's value, at least (true) or at most, words].
+# A value the predicate lacks is null, and fails its bar.
 checks(p) := [
-	["min_duration_s", p.duration_s, true, "ran %vs, under the tier's %vs"],
-	["min_requests", p.requests, true, "saw %v requests, under the tier's %v"],
-	["min_agreement_rate", p.agreement_rate, true, "agreed with the champion on %v of requests, under the tier's %v"],
-	["max_latency_p99_ms", p.latency_ms.p99, false, "p99 latency %vms is over the tier's %vms"],
-	["max_error_rate", p.error_rate, false, "error rate %v is over the tier's %v"],
+	["min_duration_s", object.get(p, "duration_s", null), true, "ran %vs, under the tier's %vs"],
+	["min_requests", object.get(p, "requests", null), true, "saw %v requests, under the tier's %v"],
+	["min_agreement_rate", object.get(p, "agreement_rate", null), true, "agreed with the champion on %v of requests, under the tier's %v"],
+	["max_latency_p99_ms", object.get(p, ["latency_ms", "p99"], null), false, "p99 latency %vms is over the tier's %vms"],
+	["max_error_rate", object.get(p, "error_rate", null), false, "error rate %v is over the tier's %v"],
 ]
 
 deny contains {"msg": msg, "evidence": [s.id]} if {
@@ -66,8 +67,18 @@ deny contains {"msg": msg, "evidence": [s.id]} if {
 	some s in runs
 	some [key, value, at_least, words] in checks(s.predicate)
 	limit := bar[key]
+	is_number(value)
 	outside(value, limit, at_least)
 	msg := sprintf("the shadow %s%s", [sprintf(words, [value, limit]), contradiction(s)])
+}
+
+deny contains {"msg": msg, "evidence": [s.id]} if {
+	champion
+	some s in runs
+	some [key, value, _, _] in checks(s.predicate)
+	bar[key]
+	not is_number(value)
+	msg := sprintf("the shadow analysis carries no number for the tier's %s", [key])
 }
 
 outside(value, limit, true) if value < limit

@@ -530,6 +530,10 @@ test_shadow_just_outside_fails_each_bound if {
 	}
 }
 
+test_shadow_missing_number_fails if {
+	shadow_msgs({"latency_ms": null}) == {"the shadow analysis carries no number for the tier's max_latency_p99_ms"}
+}
+
 test_shadow_failed_run_fails if {
 	shadow_msgs({"passed": false}) == {"the shadow deployment (3600s, 10000 requests) failed its analysis"}
 }
