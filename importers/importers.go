@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Options struct {
 	Role           string            // --role: the dataset's role
 	Digests        map[string]string // --dataset-digest NAME=sha256:HEX, by dataset name
 	LossMetric     string            // --loss-metric: the MLflow metric that is the final loss
+	ValidatedAt    string            // when a validation result carries no time of its own
 	Environment    string            // the environment a canary ran in
 	TrafficPercent *float64          // the canary's share of traffic
 }
@@ -57,81 +59,71 @@ func hex(d string) (string, error) {
 	return h, nil
 }
 
-// GreatExpectations reads a validation result: GX 0.18 names each
-// expectation's type "expectation_type" and the suite in
-// meta.expectation_suite_name, with validation_time like
-// 20241103T120000.000000Z; GX 1.x names them "type" and suite_name, with an
-// ISO time.
+// GreatExpectations reads a validation result as Great Expectations
+// serialises it: 0.15–0.18 name each expectation's type
+// "expectation_type" and the suite in meta.expectation_suite_name; 1.x name
+// them "type" and suite_name. A 1.x checkpoint result (run_results) holds
+// several validation results of one data asset: they are judged as one, and
+// pass only if every one passed. The time comes from meta.validation_time,
+// else meta.run_id.run_time (or meta.run_time), else a legacy string
+// run_id, else Options.ValidatedAt.
 func GreatExpectations(raw []byte, opts Options) (map[string]any, error) {
 	const tool = "great-expectations result"
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("%s: not JSON: %v", tool, err)
 	}
-	success, ok := doc["success"].(bool)
-	if !ok {
-		return nil, missing(tool, "success")
-	}
-	suite, _ := doc["suite_name"].(string)
-	if suite == "" {
-		suite, _ = field2s(doc, "meta", "expectation_suite_name")
-	}
-	if suite == "" {
-		return nil, missing(tool, "suite_name (1.x) or meta/expectation_suite_name (0.18)")
-	}
-	stats := map[string]any{}
-	for _, pair := range [][2]string{{"evaluated", "evaluated_expectations"}, {"successful", "successful_expectations"}, {"unsuccessful", "unsuccessful_expectations"}} {
-		ours, theirs := pair[0], pair[1]
-		v, ok := field(doc, "statistics", theirs)
-		n, isNum := v.(float64)
-		if !ok || !isNum {
-			return nil, missing(tool, "statistics", theirs)
+	docs, prefix := []map[string]any{doc}, ""
+	if rr, ok := doc["run_results"].(map[string]any); ok {
+		docs = docs[:0]
+		for _, key := range sortedKeys(rr) {
+			r, _ := rr[key].(map[string]any)
+			if r == nil {
+				return nil, missing(tool, "run_results", key)
+			}
+			if inner, ok := r["validation_result"].(map[string]any); ok {
+				r = inner // 0.x checkpoint results wrap each one
+			}
+			docs = append(docs, r)
 		}
-		stats[ours] = int(n)
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("%s: the checkpoint result holds no validation (/run_results is empty)", tool)
+		}
+		prefix = "run_results/"
 	}
-	items, ok := doc["results"].([]any)
-	if !ok {
-		return nil, missing(tool, "results")
+	var (
+		suites, assets []string
+		results        = []any{}
+		stats          = map[string]any{"evaluated": 0, "successful": 0, "unsuccessful": 0}
+		success        = true
+		at             string
+	)
+	for _, d := range docs {
+		one, err := gxOne(tool, prefix, d, opts)
+		if err != nil {
+			return nil, err
+		}
+		success = success && one.success
+		suites = appendNew(suites, one.suite)
+		if one.asset != "" {
+			assets = appendNew(assets, one.asset)
+		}
+		for k, v := range one.stats {
+			stats[k] = stats[k].(int) + v
+		}
+		results = append(results, one.results...)
+		if one.at > at {
+			at = one.at
+		}
 	}
-	results := []any{}
-	for i, it := range items {
-		r, _ := it.(map[string]any)
-		ok, isBool := r["success"].(bool)
-		if !isBool {
-			return nil, missing(tool, "results", fmt.Sprint(i), "success")
-		}
-		typ, _ := field2s(r, "expectation_config", "type")
-		if typ == "" {
-			typ, _ = field2s(r, "expectation_config", "expectation_type")
-		}
-		if typ == "" {
-			return nil, missing(tool, "results", fmt.Sprint(i), "expectation_config", "type")
-		}
-		out := map[string]any{"check": typ, "success": ok}
-		if col, _ := field2s(r, "expectation_config", "kwargs", "column"); col != "" {
-			out["column"] = col
-		}
-		if obs, ok := field(r, "result", "observed_value"); ok {
-			out["observed"] = obs
-		} else if n, ok := field(r, "result", "unexpected_count"); ok {
-			out["observed"] = map[string]any{"unexpected_count": n}
-		}
-		results = append(results, out)
-	}
-	when, _ := field2s(doc, "meta", "validation_time")
-	if when == "" {
-		when, _ = field2s(doc, "meta", "run_id", "run_time")
-	}
-	at, err := gxTime(when)
-	if err != nil {
-		return nil, fmt.Errorf("%s: /meta/validation_time: %v", tool, err)
+	if len(assets) > 1 && opts.DatasetName == "" {
+		return nil, fmt.Errorf("%s: the checkpoint result validates %d data assets (%s): export one asset's result, or name the dataset", tool, len(assets), strings.Join(assets, ", "))
 	}
 	if opts.DatasetName == "" {
-		if name, _ := field2s(doc, "meta", "active_batch_definition", "data_asset_name"); name != "" {
-			opts.DatasetName = name
-		} else {
+		if len(assets) == 0 {
 			return nil, &MissingError{What: tool + " names no dataset", Option: OptDatasetName}
 		}
+		opts.DatasetName = assets[0]
 	}
 	if opts.DatasetDigest == "" {
 		return nil, &MissingError{What: tool + " carries no digest of the data it validated", Option: OptDatasetDigest}
@@ -145,9 +137,128 @@ func GreatExpectations(raw []byte, opts Options) (map[string]any, error) {
 	}
 	return map[string]any{
 		"dataset": map[string]any{"name": opts.DatasetName, "digest": map[string]any{"sha256": h}},
-		"role":    opts.Role, "suite": suite, "success": success, "statistics": stats, "results": results,
+		"role":    opts.Role, "suite": strings.Join(suites, "+"), "success": success, "statistics": stats, "results": results,
 		"validated_at": at, "producer": map[string]any{"tool": "great-expectations"},
 	}, nil
+}
+
+// gxResult is one validation result, read.
+type gxResult struct {
+	success      bool
+	suite, asset string
+	stats        map[string]int
+	results      []any
+	at           string
+}
+
+// gxOne reads one ExpectationSuiteValidationResult; path names it in errors.
+func gxOne(tool, path string, doc map[string]any, opts Options) (*gxResult, error) {
+	miss := func(p ...string) error {
+		return missing(tool, append(strings.Split(strings.TrimSuffix(path, "/"), "/"), p...)...)
+	}
+	if path == "" {
+		miss = func(p ...string) error { return missing(tool, p...) }
+	}
+	out := &gxResult{stats: map[string]int{}}
+	var ok bool
+	if out.success, ok = doc["success"].(bool); !ok {
+		return nil, miss("success")
+	}
+	out.suite, _ = doc["suite_name"].(string)
+	if out.suite == "" {
+		out.suite, _ = field2s(doc, "meta", "expectation_suite_name")
+	}
+	if out.suite == "" {
+		return nil, miss("suite_name (1.x) or meta/expectation_suite_name (0.x)")
+	}
+	out.asset, _ = field2s(doc, "meta", "active_batch_definition", "data_asset_name")
+	for _, pair := range [][2]string{{"evaluated", "evaluated_expectations"}, {"successful", "successful_expectations"}, {"unsuccessful", "unsuccessful_expectations"}} {
+		v, ok := field(doc, "statistics", pair[1])
+		n, isNum := v.(float64)
+		if !ok || !isNum {
+			return nil, miss("statistics", pair[1])
+		}
+		if n < 0 || n != math.Trunc(n) || n > 1e9 {
+			return nil, fmt.Errorf("%s: /%sstatistics/%s is %v: a count of expectations is a whole number", tool, path, pair[1], n)
+		}
+		out.stats[pair[0]] = int(n)
+	}
+	switch st := out.stats; {
+	case st["evaluated"] == 0:
+		return nil, fmt.Errorf("%s: /%sstatistics/evaluated_expectations is 0: a suite that evaluated nothing is not a passing validation; add expectations to %s", tool, path, out.suite)
+	case st["successful"]+st["unsuccessful"] != st["evaluated"]:
+		return nil, fmt.Errorf("%s: /%sstatistics: %d successful and %d unsuccessful do not add up to %d evaluated", tool, path, st["successful"], st["unsuccessful"], st["evaluated"])
+	case out.success && st["unsuccessful"] > 0:
+		return nil, fmt.Errorf("%s: /%ssuccess is true, but %d expectation(s) failed", tool, path, st["unsuccessful"])
+	}
+	items, ok := doc["results"].([]any)
+	if !ok {
+		return nil, miss("results")
+	}
+	for i, it := range items {
+		r, _ := it.(map[string]any)
+		ok, isBool := r["success"].(bool)
+		if !isBool {
+			return nil, miss("results", fmt.Sprint(i), "success")
+		}
+		typ, _ := field2s(r, "expectation_config", "type")
+		if typ == "" {
+			typ, _ = field2s(r, "expectation_config", "expectation_type")
+		}
+		if typ == "" {
+			return nil, miss("results", fmt.Sprint(i), "expectation_config", "type")
+		}
+		res := map[string]any{"check": typ, "success": ok}
+		if col, _ := field2s(r, "expectation_config", "kwargs", "column"); col != "" {
+			res["column"] = col
+		}
+		if obs, ok := field(r, "result", "observed_value"); ok {
+			res["observed"] = obs
+		} else if n, ok := field(r, "result", "unexpected_count"); ok {
+			res["observed"] = map[string]any{"unexpected_count": n}
+		}
+		out.results = append(out.results, res)
+	}
+	// The time it ran, from the first place that holds one.
+	var candidates []string
+	for _, p := range [][]string{{"meta", "validation_time"}, {"meta", "run_id", "run_time"}, {"meta", "run_time"}, {"meta", "run_id"}} {
+		if s, ok := field2s(doc, p...); ok && s != "" {
+			candidates = append(candidates, s)
+		}
+	}
+	for _, c := range candidates {
+		if at, err := gxTime(c); err == nil {
+			out.at = at
+			return out, nil
+		}
+	}
+	if opts.ValidatedAt != "" {
+		at, err := attest.ParseTime(opts.ValidatedAt)
+		if err != nil {
+			return nil, &MissingError{What: "the validation time: " + err.Error(), Option: OptValidatedAt}
+		}
+		out.at = attest.NormalTime(at)
+		return out, nil
+	}
+	return nil, &MissingError{What: fmt.Sprintf("%s carries no time it ran (/%smeta/validation_time, meta/run_id/run_time, or a run_id that is a time)", tool, path), Option: OptValidatedAt}
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func field2s(doc map[string]any, path ...string) (string, bool) {
@@ -186,30 +297,57 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 	if runID == "" {
 		return nil, missing(tool, "run", "info", "run_id")
 	}
+	// Only a finished, undeleted run is evidence.
+	if status, _ := field2s(run, "info", "status"); status != "FINISHED" {
+		return nil, fmt.Errorf("%s: /run/info/status is %q: only a FINISHED run is evidence (a FAILED, KILLED or RUNNING run proves nothing)", tool, status)
+	}
+	if stage, _ := field2s(run, "info", "lifecycle_stage"); stage != "active" {
+		return nil, fmt.Errorf("%s: /run/info/lifecycle_stage is %q: a deleted run is not evidence", tool, stage)
+	}
 	times := map[string]string{}
-	for _, k := range []string{"start_time", "end_time"} {
+	var ms [2]float64
+	for i, k := range []string{"start_time", "end_time"} {
 		v, ok := field(run, "info", k)
-		ms, isNum := v.(float64)
+		n, isNum := v.(float64)
 		if !ok || !isNum {
 			return nil, missing(tool, "run", "info", k)
 		}
-		times[k] = attest.NormalTime(time.UnixMilli(int64(ms)))
+		if n <= 0 || n != math.Trunc(n) || n > 1e15 {
+			return nil, fmt.Errorf("%s: /run/info/%s is %v: want the time in epoch milliseconds", tool, k, n)
+		}
+		ms[i] = n
+		times[k] = attest.NormalTime(time.UnixMilli(int64(n)))
 	}
-	metrics := map[string]any{}
+	if ms[1] < ms[0] {
+		return nil, fmt.Errorf("%s: /run/info/end_time %s is before start_time %s", tool, times["end_time"], times["start_time"])
+	}
+	// Each metric's value at its latest step; NaN and infinities (MLflow
+	// writes them as strings) are kept as such, never dropped. A metric MLflow
+	// 3 links to a dataset remembers which.
+	type metric struct {
+		value          float64
+		step           float64
+		dataset, dhash string
+	}
+	metricsAt := map[string]metric{}
 	list, _ := field(run, "data", "metrics")
 	items, _ := list.([]any)
-	latest := map[string]float64{}
 	for i, it := range items {
 		m, _ := it.(map[string]any)
 		key, _ := m["key"].(string)
-		v, isNum := m["value"].(float64)
+		v, isNum := metricValue(m["value"])
 		if key == "" || !isNum {
 			return nil, missing(tool, "run", "data", "metrics", fmt.Sprint(i), "value")
 		}
 		step, _ := m["step"].(float64)
-		if prev, seen := latest[key]; !seen || step >= prev {
-			latest[key] = step
-			metrics[key] = v
+		ds, _ := m["dataset_name"].(string)
+		dh, _ := m["dataset_digest"].(string)
+		name := key
+		if ds != "" {
+			name = key + "\x00" + ds + "\x00" + dh
+		}
+		if prev, seen := metricsAt[name]; !seen || step >= prev.step {
+			metricsAt[name] = metric{v, step, ds, dh}
 		}
 	}
 	params := map[string]any{}
@@ -230,7 +368,10 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		v, _ := m["value"].(string)
 		tags[k] = v
 	}
-	type dataset struct{ name, role string }
+	// Every dataset the run logged, with its role: train → training,
+	// validation (early stopping, tuning) → holdout, eval and test → the
+	// evaluation's, any other context → training (it must then be validated).
+	type dataset struct{ name, role, mlflowDigest string }
 	var datasets []dataset
 	list, _ = field(run, "inputs", "dataset_inputs")
 	items, _ = list.([]any)
@@ -240,21 +381,45 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		if name == "" {
 			return nil, missing(tool, "run", "inputs", "dataset_inputs", fmt.Sprint(i), "dataset", "name")
 		}
-		role := "training"
+		mlflowDigest, _ := field2s(m, "dataset", "digest")
+		context := ""
 		tl, _ := m["tags"].([]any)
 		for _, t := range tl {
 			tm, _ := t.(map[string]any)
 			if tm["key"] == "mlflow.data.context" {
-				role, _ = tm["value"].(string)
+				context, _ = tm["value"].(string)
 			}
 		}
-		switch role {
-		case "train":
-			role = "training"
-		case "eval", "test", "validation":
+		role := "training"
+		switch strings.ToLower(context) {
+		case "eval", "evaluation", "test", "testing":
 			role = "evaluation"
+		case "validation", "val", "valid", "dev", "holdout":
+			role = "holdout"
 		}
-		datasets = append(datasets, dataset{name, role})
+		datasets = append(datasets, dataset{name, role, mlflowDigest})
+	}
+	// metricsOn gives the metrics logged for no dataset, and those MLflow 3
+	// linked to a dataset that keep accepts; one name measured twice with
+	// two values cannot be told apart, and is refused.
+	metricsOn := func(what string, keep func(name, mlflowDigest string) bool) (map[string]any, error) {
+		out := map[string]any{}
+		for _, k := range sortedKeys(metricsAt) {
+			m := metricsAt[k]
+			key, _, _ := strings.Cut(k, "\x00")
+			if m.dataset != "" && !keep(m.dataset, m.dhash) {
+				continue
+			}
+			if prev, dup := out[key]; dup && prev != finite(m.value) {
+				return nil, fmt.Errorf("%s: metric %s was logged with different values for the %s (/run/data/metrics dataset_name): log it once per dataset", tool, key, what)
+			}
+			out[key] = finite(m.value)
+		}
+		return out, nil
+	}
+	roleOf := map[string]string{}
+	for _, d := range datasets {
+		roleOf[d.name] = d.role
 	}
 	digestOf := func(name string) (string, error) {
 		d, ok := opts.Digests[name]
@@ -287,10 +452,22 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		if lossKey == "" {
 			lossKey = "loss"
 		}
-		loss, ok := metrics[lossKey].(float64)
-		if !ok {
+		metrics, err := metricsOn("training datasets", func(name, _ string) bool { return roleOf[name] == "training" })
+		if err != nil {
+			return nil, err
+		}
+		// The loss as logged for no dataset, else for the first it names.
+		lm, found := metricsAt[lossKey]
+		for _, k := range sortedKeys(metricsAt) {
+			if key, _, _ := strings.Cut(k, "\x00"); !found && key == lossKey {
+				lm, found = metricsAt[k], true
+			}
+		}
+		loss := lm.value
+		if !found {
 			return nil, &MissingError{What: fmt.Sprintf("%s has no metric %q for the final loss", tool, lossKey), Option: OptLossMetric}
 		}
+		broken := math.IsNaN(loss) || math.IsInf(loss, 0)
 		uri := tags["mlflow.source.git.repoURL"]
 		if uri == "" {
 			uri = tags["mlflow.source.name"]
@@ -302,7 +479,7 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		return map[string]any{
 			"run_id": runID, "code": map[string]any{"uri": uri, "digest": map[string]any{"sha1": commit}},
 			"datasets": ds, "hyperparameters": params,
-			"loss":    map[string]any{"final": loss, "nan_detected": math.IsNaN(loss), "diverged": tags["modelgate.diverged"] == "true"},
+			"loss":    map[string]any{"final": finite(loss), "nan_detected": broken, "diverged": truthy(tags["modelgate.diverged"]) || math.IsInf(loss, 0)},
 			"metrics": metrics, "started_at": times["start_time"], "finished_at": times["end_time"],
 			"producer": map[string]any{"tool": "mlflow"},
 		}, nil
@@ -317,6 +494,12 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 			return nil, fmt.Errorf("%s logs no evaluation dataset (an input tagged mlflow.data.context=evaluation): log it with mlflow.log_input", tool)
 		}
 		h, err := digestOf(eval.name)
+		if err != nil {
+			return nil, err
+		}
+		metrics, err := metricsOn("evaluation dataset", func(name, mlflowDigest string) bool {
+			return name == eval.name && (mlflowDigest == "" || eval.mlflowDigest == "" || mlflowDigest == eval.mlflowDigest)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -335,6 +518,7 @@ const (
 	OptDatasetDigest = "dataset digest"
 	OptRole          = "dataset role"
 	OptLossMetric    = "loss metric"
+	OptValidatedAt   = "validation time"
 )
 
 // MissingError is something a tool's output lacks, and the option that
@@ -346,3 +530,40 @@ type MissingError struct {
 }
 
 func (e *MissingError) Error() string { return e.What + ": give the " + e.Option }
+
+// metricValue reads an MLflow metric value: a number, or the strings
+// MLflow's JSON writes for NaN and the infinities.
+func metricValue(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		switch x {
+		case "NaN", "nan":
+			return math.NaN(), true
+		case "Infinity", "inf":
+			return math.Inf(1), true
+		case "-Infinity", "-inf":
+			return math.Inf(-1), true
+		}
+	}
+	return 0, false
+}
+
+// finite is a metric as a predicate holds it: the number, or null for NaN
+// and the infinities.
+func finite(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
+
+// truthy reads a boolean tag as Python and MLflow write it.
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes":
+		return true
+	}
+	return false
+}

@@ -103,7 +103,7 @@ func TestMLflowTrainingAndEvaluation(t *testing.T) {
 		!strings.Contains(err.Error(), "MLflow's dataset digest for churn-train is not a sha256 of its data: give the dataset digest") {
 		t.Fatalf("%v", err)
 	}
-	if _, err := MLflow([]byte(`{"run": {"info": {"run_id": "x", "start_time": 1}}}`), attest.TypeURI("training"), Options{}); err == nil ||
+	if _, err := MLflow([]byte(`{"run": {"info": {"run_id": "x", "status": "FINISHED", "lifecycle_stage": "active", "start_time": 1}}}`), attest.TypeURI("training"), Options{}); err == nil ||
 		err.Error() != "mlflow run: /run/info/end_time is missing or has the wrong type" {
 		t.Fatalf("%v", err)
 	}
@@ -112,7 +112,7 @@ func TestMLflowTrainingAndEvaluation(t *testing.T) {
 // FuzzImport: whatever the tool's output, an importer returns a predicate
 // or an error, never a panic.
 func FuzzImport(f *testing.F) {
-	for _, name := range []string{"gx-0.18.json", "gx-1.x.json", "mlflow-run.json"} {
+	for _, name := range []string{"gx-0.18.json", "gx-1.x.json", "gx-1.x-checkpoint.json", "mlflow-run.json"} {
 		raw, _ := os.ReadFile(filepath.Join("..", "testdata", "importers", name))
 		f.Add(raw)
 	}
@@ -183,5 +183,212 @@ func TestArgoRollouts(t *testing.T) {
 		if _, err := ArgoRollouts([]byte(c.edit(string(raw))), c.opts); err == nil || err.Error() != c.want {
 			t.Errorf("got %v\nwant %s", err, c.want)
 		}
+	}
+}
+
+// edit parses a fixture, applies f to it, and serialises it again.
+func edit(t *testing.T, name string, f func(doc map[string]any)) []byte {
+	var doc map[string]any
+	if err := json.Unmarshal(fixture(t, name), &doc); err != nil {
+		t.Fatal(err)
+	}
+	f(doc)
+	out, _ := json.Marshal(doc)
+	return out
+}
+
+func at(doc map[string]any, path ...string) map[string]any {
+	for _, p := range path {
+		doc = doc[p].(map[string]any)
+	}
+	return doc
+}
+
+// Great Expectations' own outputs, across versions: the time's fallbacks,
+// a checkpoint result, whole counts, and nothing that passes by being empty.
+func TestGreatExpectationsRealShapes(t *testing.T) {
+	opts := Options{DatasetDigest: evalDigest, Role: "evaluation"}
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		opts Options
+		time string
+	}{
+		{"a time only in meta.run_id", edit(t, "gx-0.18.json", func(d map[string]any) { delete(at(d, "meta"), "validation_time") }), opts, "2026-11-03T12:00:00Z"},
+		{"0.15's run_id string", edit(t, "gx-0.18.json", func(d map[string]any) {
+			m := at(d, "meta")
+			delete(m, "validation_time")
+			m["run_id"] = "20261102T080000.000000Z"
+		}), opts, "2026-11-02T08:00:00Z"},
+		{"meta.run_time", edit(t, "gx-0.18.json", func(d map[string]any) {
+			m := at(d, "meta")
+			delete(m, "validation_time")
+			delete(m, "run_id")
+			m["run_time"] = "2026-11-02T09:00:00+00:00"
+		}), opts, "2026-11-02T09:00:00Z"},
+		{"no time but --validated-at", edit(t, "gx-0.18.json", func(d map[string]any) {
+			m := at(d, "meta")
+			delete(m, "validation_time")
+			m["run_id"] = "my-run"
+		}), Options{DatasetDigest: evalDigest, Role: "evaluation", ValidatedAt: "2026-11-02T10:00:00Z"}, "2026-11-02T10:00:00Z"},
+	} {
+		pred, err := GreatExpectations(c.raw, c.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p := valid(t, "data-validation", pred); p["validated_at"] != c.time {
+			t.Errorf("%s: validated_at %v, want %s", c.name, p["validated_at"], c.time)
+		}
+	}
+
+	// A checkpoint result: both validations, judged as one, failing as one did.
+	pred, err := GreatExpectations(fixture(t, "gx-1.x-checkpoint.json"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := valid(t, "data-validation", pred)
+	st := p["statistics"].(map[string]any)
+	if p["success"] != false || st["evaluated"] != 2.0 || st["unsuccessful"] != 1.0 || len(p["results"].([]any)) != 2 ||
+		p["validated_at"] != "2026-11-03T12:10:02Z" || p["dataset"].(map[string]any)["name"] != "churn-eval" || p["suite"] != "churn.expectations" {
+		t.Fatalf("checkpoint: %v", p)
+	}
+	two := edit(t, "gx-1.x-checkpoint.json", func(d map[string]any) {
+		for _, r := range at(d, "run_results") {
+			at(r.(map[string]any), "meta", "active_batch_definition")["data_asset_name"] = "churn-" + at(r.(map[string]any), "meta")["validation_time"].(string)[17:19]
+			break
+		}
+	})
+	if _, err := GreatExpectations(two, opts); err == nil || !strings.Contains(err.Error(), "the checkpoint result validates 2 data assets") {
+		t.Fatalf("two assets: %v", err)
+	}
+
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		want string
+	}{
+		{"a fractional count", edit(t, "gx-1.x.json", func(d map[string]any) { at(d, "statistics")["unsuccessful_expectations"] = 0.9 }),
+			"great-expectations result: /statistics/unsuccessful_expectations is 0.9: a count of expectations is a whole number"},
+		{"an empty suite", edit(t, "gx-1.x.json", func(d map[string]any) {
+			s := at(d, "statistics")
+			s["evaluated_expectations"], s["successful_expectations"], s["unsuccessful_expectations"] = 0.0, 0.0, 0.0
+			d["results"] = []any{}
+		}), "great-expectations result: /statistics/evaluated_expectations is 0: a suite that evaluated nothing is not a passing validation; add expectations to churn.expectations"},
+		{"counts that do not add up", edit(t, "gx-1.x.json", func(d map[string]any) { at(d, "statistics")["successful_expectations"] = 1.0 }),
+			"great-expectations result: /statistics: 1 successful and 0 unsuccessful do not add up to 2 evaluated"},
+		{"success with failures", edit(t, "gx-1.x.json", func(d map[string]any) {
+			s := at(d, "statistics")
+			s["successful_expectations"], s["unsuccessful_expectations"] = 1.0, 1.0
+		}), "great-expectations result: /success is true, but 1 expectation(s) failed"},
+		{"no time at all", edit(t, "gx-1.x.json", func(d map[string]any) { delete(at(d, "meta"), "validation_time") }),
+			"great-expectations result carries no time it ran (/meta/validation_time, meta/run_id/run_time, or a run_id that is a time): give the validation time"},
+	} {
+		if _, err := GreatExpectations(c.raw, opts); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v\nwant %s", c.name, err, c.want)
+		}
+	}
+}
+
+// MLflow runs as MLflow writes them: only a finished, live run counts, a
+// NaN loss is reported as such, Python's booleans read true, every dataset
+// the run trained with is listed, and MLflow 3's dataset-linked metrics go
+// to the dataset they were measured on.
+func TestMLflowRealShapes(t *testing.T) {
+	digests := map[string]string{"churn-train": "sha256:" + strings.Repeat("11", 32), "churn-eval": evalDigest, "churn-val": "sha256:" + strings.Repeat("33", 32)}
+	opts := Options{Digests: digests}
+	info := func(k string, v any) []byte {
+		return edit(t, "mlflow-run.json", func(d map[string]any) { at(d, "run", "info")[k] = v })
+	}
+	for _, c := range []struct {
+		raw  []byte
+		want string
+	}{
+		{info("status", "FAILED"), `mlflow run: /run/info/status is "FAILED": only a FINISHED run is evidence (a FAILED, KILLED or RUNNING run proves nothing)`},
+		{info("status", "KILLED"), `mlflow run: /run/info/status is "KILLED": only a FINISHED run is evidence (a FAILED, KILLED or RUNNING run proves nothing)`},
+		{info("status", "RUNNING"), `mlflow run: /run/info/status is "RUNNING": only a FINISHED run is evidence (a FAILED, KILLED or RUNNING run proves nothing)`},
+		{info("lifecycle_stage", "deleted"), `mlflow run: /run/info/lifecycle_stage is "deleted": a deleted run is not evidence`},
+		{info("end_time", 1793707100000.0), "mlflow run: /run/info/end_time 2026-11-03T11:58:20Z is before start_time 2026-11-03T12:00:00Z"},
+		{info("end_time", -1.0), "mlflow run: /run/info/end_time is -1: want the time in epoch milliseconds"},
+	} {
+		for _, typ := range []string{"training", "evaluation"} {
+			if _, err := MLflow(c.raw, attest.TypeURI(typ), opts); err == nil || err.Error() != c.want {
+				t.Errorf("%s: %v\nwant %s", typ, err, c.want)
+			}
+		}
+	}
+
+	// A loss MLflow wrote as "NaN", a diverged tag Python wrote as "True".
+	nan := edit(t, "mlflow-run.json", func(d map[string]any) {
+		ms := at(d, "run", "data")["metrics"].([]any)
+		ms[1].(map[string]any)["value"] = "NaN"
+		tags := at(d, "run", "data")["tags"].([]any)
+		at(d, "run", "data")["tags"] = append(tags, map[string]any{"key": "modelgate.diverged", "value": "True"})
+	})
+	tr, err := MLflow(nan, attest.TypeURI("training"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := valid(t, "training", tr)["loss"].(map[string]any)
+	if loss["final"] != nil || loss["nan_detected"] != true || loss["diverged"] != true {
+		t.Fatalf("NaN loss: %v", loss)
+	}
+	inf := edit(t, "mlflow-run.json", func(d map[string]any) {
+		at(d, "run", "data")["metrics"].([]any)[1].(map[string]any)["value"] = "Infinity"
+	})
+	tr, _ = MLflow(inf, attest.TypeURI("training"), opts)
+	if loss := valid(t, "training", tr)["loss"].(map[string]any); loss["final"] != nil || loss["nan_detected"] != true || loss["diverged"] != true {
+		t.Fatalf("infinite loss: %v", loss)
+	}
+
+	// A validation set the run tuned on is listed, so lineage sees it.
+	val := edit(t, "mlflow-run.json", func(d map[string]any) {
+		in := at(d, "run", "inputs")
+		in["dataset_inputs"] = append(in["dataset_inputs"].([]any), map[string]any{
+			"tags":    []any{map[string]any{"key": "mlflow.data.context", "value": "validation"}},
+			"dataset": map[string]any{"name": "churn-val", "digest": "c0ffee00", "source_type": "local", "source": `{"uri": "data/val.csv"}`},
+		})
+	})
+	tr, err = MLflow(val, attest.TypeURI("training"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := json.Marshal(valid(t, "training", tr)["datasets"])
+	if want := `[{"digest":{"sha256":"` + strings.Repeat("11", 32) + `"},"name":"churn-train","role":"training"},{"digest":{"sha256":"` + strings.Repeat("33", 32) + `"},"name":"churn-val","role":"holdout"}]`; string(ds) != want {
+		t.Fatalf("datasets %s\nwant %s", ds, want)
+	}
+
+	// MLflow 3: auc_roc measured on the training set and on the evaluation
+	// set; the evaluation takes the evaluation set's.
+	linked := edit(t, "mlflow-run.json", func(d map[string]any) {
+		data := at(d, "run", "data")
+		data["metrics"] = append(data["metrics"].([]any),
+			map[string]any{"key": "auc_roc", "value": 0.991, "timestamp": 1793707796000.0, "step": 0.0, "dataset_name": "churn-train", "dataset_digest": "a1b2c3d4"},
+			map[string]any{"key": "auc_roc", "value": 0.947, "timestamp": 1793707796000.0, "step": 0.0, "dataset_name": "churn-eval", "dataset_digest": "e5f6a7b8"})
+		for _, m := range data["metrics"].([]any) {
+			if mm := m.(map[string]any); mm["key"] == "auc_roc" && mm["dataset_name"] == nil {
+				mm["key"] = "auc_roc_unlinked"
+			}
+		}
+	})
+	ev, err := MLflow(linked, attest.TypeURI("evaluation"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := valid(t, "evaluation", ev)["metrics"].(map[string]any); m["auc_roc"] != 0.947 {
+		t.Fatalf("evaluation metrics %v", m)
+	}
+	tr, err = MLflow(linked, attest.TypeURI("training"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := valid(t, "training", tr)["metrics"].(map[string]any); m["auc_roc"] != 0.991 {
+		t.Fatalf("training metrics %v", m)
+	}
+	twice := edit(t, "mlflow-run.json", func(d map[string]any) {
+		data := at(d, "run", "data")
+		data["metrics"] = append(data["metrics"].([]any), map[string]any{"key": "auc_roc", "value": 0.5, "timestamp": 1793707796000.0, "step": 0.0, "dataset_name": "churn-eval", "dataset_digest": "e5f6a7b8"})
+	})
+	if _, err := MLflow(twice, attest.TypeURI("evaluation"), opts); err == nil || err.Error() != "mlflow run: metric auc_roc was logged with different values for the evaluation dataset (/run/data/metrics dataset_name): log it once per dataset" {
+		t.Fatalf("one metric, two values: %v", err)
 	}
 }

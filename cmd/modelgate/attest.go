@@ -20,7 +20,7 @@ import (
 
 func newAttestCmd() *cobra.Command {
 	var typ, subjectArg, name, predicatePath, keyRef, out, storeSpec string
-	var from, fromFile, datasetPath, datasetName, role, lossMetric, environment string
+	var from, fromFile, datasetPath, datasetName, role, lossMetric, environment, validatedAt string
 	var trafficPercent float64
 	var datasetDigests []string
 	var plainHTTP bool
@@ -59,7 +59,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 				if predicatePath != "" {
 					return fmt.Errorf("--from builds the predicate: drop --predicate")
 				}
-				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}, Environment: environment}
+				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}, Environment: environment, ValidatedAt: validatedAt}
 				if trafficPercent >= 0 {
 					opts.TrafficPercent = &trafficPercent
 				}
@@ -159,6 +159,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 	f.StringArrayVar(&datasetDigests, "dataset-digest", nil, "with --from: sha256:HEX of the data (great-expectations), or NAME=sha256:HEX per dataset (mlflow)")
 	f.StringVar(&role, "role", "", "with --from great-expectations: training|evaluation|holdout|serving")
 	f.StringVar(&lossMetric, "loss-metric", "loss", "with --from mlflow: the metric that is the final training loss")
+	f.StringVar(&validatedAt, "validated-at", "", "with --from great-expectations: when the validation ran (RFC 3339), for a result that carries no time of its own")
 	f.StringVar(&environment, "environment", "", "with --from argo-rollouts: the environment the canary ran in")
 	f.Float64Var(&trafficPercent, "traffic-percent", -1, "with --from argo-rollouts: the canary's share of traffic, the rollout step's setWeight")
 	cmd.Args = func(cmd *cobra.Command, args []string) error {
@@ -221,6 +222,7 @@ func importerFlags(err error) error {
 		importers.OptDatasetDigest:  "--dataset-digest sha256:HEX (or --dataset FILE)",
 		importers.OptRole:           "--role training|evaluation|holdout|serving",
 		importers.OptLossMetric:     "--loss-metric NAME",
+		importers.OptValidatedAt:    "--validated-at TIME (RFC 3339)",
 		importers.OptEnvironment:    "--environment ENV",
 		importers.OptTrafficPercent: "--traffic-percent PCT (the rollout step's setWeight)",
 	}[miss.Option]

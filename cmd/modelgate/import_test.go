@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,27 @@ func TestAttestFromArgoRollouts(t *testing.T) {
 	undecided(t, code, stderr, "--from argo-rollouts builds --type canary, not smoke-test")
 	code, out, stderr := runCLI(append(base, "--environment", "production", "--traffic-percent", "5")...)
 	if code != 0 || !strings.Contains(out, `"payloadType":"application/vnd.in-toto+json"`) {
+		t.Fatalf("exit %d %s %s", code, out, stderr)
+	}
+}
+
+// A validation result that carries no time asks for --validated-at, and
+// takes it.
+func TestAttestFromGreatExpectationsWithoutATime(t *testing.T) {
+	dir := t.TempDir()
+	var doc map[string]any
+	raw, _ := os.ReadFile(filepath.Join(testkit.RepoRoot(), "testdata", "importers", "gx-1.x.json"))
+	json.Unmarshal(raw, &doc)
+	delete(doc["meta"].(map[string]any), "validation_time")
+	result := filepath.Join(dir, "result.json")
+	raw, _ = json.Marshal(doc)
+	os.WriteFile(result, raw, 0o644)
+	key := testkit.NewParty("data", "ecdsa-p256", "data").WriteKey(dir)
+	args := []string{"attest", "--type", "data-validation", "--subject", "fraud-scorer@sha256:" + strings.Repeat("ab", 32), "--key", key,
+		"--from", "great-expectations", result, "--dataset-digest", "sha256:" + strings.Repeat("22", 32), "--role", "evaluation"}
+	code, _, stderr := runCLI(args...)
+	undecided(t, code, stderr, "modelgate: great-expectations result carries no time it ran (/meta/validation_time, meta/run_id/run_time, or a run_id that is a time): give --validated-at TIME (RFC 3339)\n")
+	if code, out, stderr := runCLI(append(args, "--validated-at", "2026-11-03T12:05:00Z")...); code != 0 || !strings.Contains(out, `"payloadType"`) {
 		t.Fatalf("exit %d %s %s", code, out, stderr)
 	}
 }
