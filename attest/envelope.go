@@ -94,7 +94,13 @@ func ParseEnvelope(data []byte) (*dsse.Envelope, error) {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxEnvelopeSize)
 	}
 	var env dsse.Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
+	if b, ok, err := readSigstoreBundle(data); ok {
+		// A Sigstore bundle: the DSSE envelope inside is what was signed.
+		if err != nil {
+			return nil, err
+		}
+		env = *b.DSSEEnvelope
+	} else if err := json.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("%w: not DSSE JSON: %v", ErrMalformed, err)
 	}
 	if env.Payload == "" || len(env.Signatures) == 0 {
@@ -125,6 +131,11 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 	if err != nil || len(accepted) == 0 {
 		return nil, ErrUntrusted
 	}
+	return decodeVerified(data, payload, accepted[0].KeyID)
+}
+
+// decodeVerified reads the statement of an envelope whose signature held.
+func decodeVerified(data, payload []byte, keyID string) (*Verified, error) {
 	st, err := ParseStatement(payload)
 	if err != nil {
 		if errors.Is(err, ErrWeakDigest) {
@@ -132,7 +143,7 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadStatement, err)
 	}
-	out := &Verified{ID: EnvelopeID(data), StatementID: EnvelopeID(payload), KeyID: accepted[0].KeyID, Statement: st}
+	out := &Verified{ID: EnvelopeID(data), StatementID: EnvelopeID(payload), KeyID: keyID, Statement: st}
 	pred, err := decodePredicate(st.PredicateType, st.Predicate)
 	if err != nil {
 		return out, fmt.Errorf("%w: %v", ErrSchemaMismatch, err)

@@ -14,14 +14,25 @@ func FuzzParseEnvelope(f *testing.F) {
 	p := testkit.NewParty("p", "ecdsa-p256", "risk")
 	f.Add(p.Sign(subject, "risk", risk))
 	f.Add([]byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}`))
+	// Sigstore bundles, keyless and not.
+	ss := testkit.NewSigstore(f)
+	f.Add(ss.Attest(f, "ci@example.com", testkit.GitHubIssuer, subject, "risk", risk, testkit.Options{}))
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"x"}},"dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AA=="}]}}`))
 	v, _ := keys.ParsePublicKey(p.PubPEM)
 	ver, _ := attest.NewVerifier([]*keys.Verifier{v})
+	kv, err := attest.NewKeylessVerifier(attest.KeylessRoot{TrustedRoot: ss.TrustedRoot, TimestampThreshold: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := attest.ParseEnvelope(data); err != nil {
 			return
 		}
 		// Only a genuine signature can verify; nothing may panic.
 		_, _ = ver.Verify(context.Background(), data)
+		if attest.IsKeyless(data) {
+			_, _, _ = kv.Verify(data)
+		}
 	})
 }
 

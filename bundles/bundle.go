@@ -22,6 +22,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policies"
@@ -290,6 +291,43 @@ func (b *Bundle) Signers() ([]Signer, error) {
 		return nil, fmt.Errorf("policy bundle %s: trust signers: %w", b.URI, err)
 	}
 	return signers, nil
+}
+
+// TrustedRootFile is where a bundle carries the Sigstore trusted root its
+// keyless signers are verified against.
+const TrustedRootFile = "modelgate/trust/trusted_root.json"
+
+// KeylessRoot is what the bundle verifies keyless signatures against: the
+// Sigstore trusted root it carries and the thresholds of
+// modelgate/trust/data.yaml's sigstore (signed certificate timestamps,
+// default 1; observer timestamps, default 1). Nil when it carries no root.
+func (b *Bundle) KeylessRoot() *attest.KeylessRoot {
+	raw, ok := b.files[TrustedRootFile]
+	if !ok {
+		return nil
+	}
+	r := &attest.KeylessRoot{TrustedRoot: raw, SCTThreshold: 1, TimestampThreshold: 1}
+	if n, ok := b.Data("modelgate", "trust", "sigstore", "sct_threshold"); ok {
+		r.SCTThreshold = toInt(n)
+	}
+	if n, ok := b.Data("modelgate", "trust", "sigstore", "timestamp_threshold"); ok {
+		r.TimestampThreshold = toInt(n)
+	}
+	return r
+}
+
+// toInt reads a whole number from bundle data (its schema said it is one).
+func toInt(v any) int {
+	switch n := v.(type) {
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return -1
 }
 
 // Raw exposes the OPA bundle, for inspection and testing.

@@ -347,7 +347,11 @@ func diffSigners(old, new *View, add adder) {
 			add(Loosened, "signer", id+" identity (separation of duties and approvals count identities)", a.Identity, b.Identity)
 		}
 		if a.KeyID != b.KeyID {
-			add(Loosened, "signer", id+" key (a new key is trusted)", a.KeyID, b.KeyID)
+			what := id + " key (a new key is trusted)"
+			if a.Keyless != nil || b.Keyless != nil {
+				what = id + " keyless identity (other certificates are trusted)"
+			}
+			add(Loosened, "signer", what, a.KeyID, b.KeyID)
 		}
 		ar, br := map[string]bool{}, map[string]bool{}
 		for _, r := range a.Roles {

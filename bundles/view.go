@@ -127,7 +127,23 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// SignerInfo is a trusted signer with its key's fingerprint.
+// KeylessWords says which certificates a keyless signer trusts; it stands
+// where a key's fingerprint would, so that any change to it shows in diff.
+func KeylessWords(k *keys.Keyless) string {
+	w := "keyless: issuer " + k.Issuer
+	if k.Subject != "" {
+		w += ", subject " + k.Subject
+	} else {
+		w += ", any subject matching ^(?:" + k.SubjectRegexp + ")$"
+	}
+	for _, name := range sortedKeys(k.Extensions) {
+		w += ", " + name + " " + k.Extensions[name]
+	}
+	return w
+}
+
+// SignerInfo is a trusted signer with its key's fingerprint (or, keyless,
+// the certificates it trusts).
 type SignerInfo struct {
 	Signer
 	KeyID string `json:"key_id"`
@@ -175,7 +191,9 @@ func (b *Bundle) View() (*View, error) {
 	}
 	for _, s := range signers {
 		info := SignerInfo{Signer: s}
-		if pk, err := keys.ParsePublicKey([]byte(s.PublicKey)); err == nil {
+		if s.Keyless != nil {
+			info.KeyID = KeylessWords(s.Keyless)
+		} else if pk, err := keys.ParsePublicKey([]byte(s.PublicKey)); err == nil {
 			info.KeyID = pk.KeyID
 		}
 		v.Signers = append(v.Signers, info)

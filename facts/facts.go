@@ -70,15 +70,30 @@ type Result struct {
 // Trust is a prepared trust list: every public key parsed once, one
 // envelope verifier shared by all goroutines.
 type Trust struct {
-	verifier *attest.Verifier
+	verifier *attest.Verifier // nil when no signer has a key
 	byKeyID  map[string]SignerRef
+	keyless  *attest.KeylessVerifier
+	// identities are the keyless signers, in trust-list order.
+	identities []keylessSigner
+}
+
+// keylessSigner is a trust-list entry known by its certificate identity.
+type keylessSigner struct {
+	ref   SignerRef
+	id    *attest.Identity
+	exact bool // an exact subject: the entry's identity speaks; else the certificate's subject
 }
 
 // ErrNoSigner is a trust list with no signer: nothing it would verify.
 var ErrNoSigner = errors.New("trusts no signer")
 
-// NewTrust parses the signers' public keys.
-func NewTrust(signers []keys.Signer) (*Trust, error) {
+// NewTrust parses the signers' public keys; a keyless signer needs
+// NewTrustWithRoot.
+func NewTrust(signers []keys.Signer) (*Trust, error) { return NewTrustWithRoot(signers, nil) }
+
+// NewTrustWithRoot parses the signers' public keys and keyless identities;
+// root (nil: none) is what keyless signatures are verified against.
+func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, error) {
 	t := &Trust{byKeyID: map[string]SignerRef{}}
 	if err := CheckIdentities(signers); err != nil {
 		return nil, err
@@ -87,6 +102,20 @@ func NewTrust(signers []keys.Signer) (*Trust, error) {
 	for _, s := range signers {
 		if s.ID == "" {
 			return nil, errors.New("trust: a signer has no id")
+		}
+		if s.Keyless != nil {
+			if s.PublicKey != "" {
+				return nil, fmt.Errorf("trust: signer %s has both a public key and a keyless identity; give one", s.ID)
+			}
+			if slices.Contains(s.Roles, "gate") {
+				return nil, fmt.Errorf("trust: signer %s is keyless, and the gate role signs ledger records with a key: give the gate a key", s.ID)
+			}
+			id, err := attest.NewIdentity(s.Keyless.Issuer, s.Keyless.Subject, s.Keyless.SubjectRegexp, s.Keyless.Extensions)
+			if err != nil {
+				return nil, fmt.Errorf("trust: signer %s: %w", s.ID, err)
+			}
+			t.identities = append(t.identities, keylessSigner{ref: SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles}, id: id, exact: s.Keyless.Subject != ""})
+			continue
 		}
 		v, err := keys.ParsePublicKey([]byte(s.PublicKey))
 		if err != nil {
@@ -98,15 +127,51 @@ func NewTrust(signers []keys.Signer) (*Trust, error) {
 		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles, KeyID: v.KeyID}
 		vs = append(vs, v)
 	}
-	if len(vs) == 0 {
+	if len(vs) == 0 && len(t.identities) == 0 {
 		return nil, ErrNoSigner
 	}
-	ver, err := attest.NewVerifier(vs)
-	if err != nil {
-		return nil, err
+	if len(t.identities) > 0 {
+		if root == nil || len(root.TrustedRoot) == 0 {
+			return nil, fmt.Errorf("trust: keyless signers need %w", attest.ErrNoTrustedRoot)
+		}
+		kv, err := attest.NewKeylessVerifier(*root)
+		if err != nil {
+			return nil, fmt.Errorf("trust: %w", err)
+		}
+		t.keyless = kv
 	}
-	t.verifier = ver
+	if len(vs) > 0 {
+		ver, err := attest.NewVerifier(vs)
+		if err != nil {
+			return nil, err
+		}
+		t.verifier = ver
+	}
 	return t, nil
+}
+
+// verifyKeyless checks a keyless Sigstore bundle and finds the trusted
+// signer its certificate names.
+func (t *Trust) verifyKeyless(data []byte) (*attest.Verified, SignerRef, error) {
+	if t.keyless == nil {
+		return nil, SignerRef{}, errors.New("a keyless signature, and the trust list has no keyless signer")
+	}
+	v, cert, err := t.keyless.Verify(data)
+	if cert == nil {
+		return nil, SignerRef{}, err
+	}
+	for _, k := range t.identities {
+		if k.id.Match(cert) != nil {
+			continue
+		}
+		ref := k.ref
+		if !k.exact {
+			// Two people one pattern admits are two signers.
+			ref.Identity = NormaliseIdentity(cert.SubjectAlternativeName)
+		}
+		return v, ref, err
+	}
+	return nil, SignerRef{}, fmt.Errorf("the certificate's identity (subject %q, issuer %q) matches no keyless signer in the trust list", cert.SubjectAlternativeName, cert.Issuer)
 }
 
 // rejection is an error with what is known of a trusted but unreadable envelope.
@@ -122,10 +187,25 @@ func (r *rejection) Error() string { return r.err.Error() }
 // Verify checks one envelope for the subject and returns its fact. Evidence
 // dated more than MaxFuture after now is rejected.
 func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Envelope, now time.Time) (*Fact, error) {
-	v, err := t.verifier.Verify(ctx, env.Data)
+	var (
+		v      *attest.Verified
+		signer SignerRef
+		err    error
+	)
+	switch {
+	case attest.IsKeyless(env.Data):
+		v, signer, err = t.verifyKeyless(env.Data)
+	case t.verifier == nil:
+		err = fmt.Errorf("%w: the trust list has no signer with a key", attest.ErrUntrusted)
+	default:
+		v, err = t.verifier.Verify(ctx, env.Data)
+		if v != nil {
+			signer = t.byKeyID[v.KeyID]
+		}
+	}
 	if err != nil {
 		if v != nil && v.Statement.Names(subjectHex) {
-			r := &rejection{err: err, typ: v.Statement.PredicateType, signer: t.byKeyID[v.KeyID]}
+			r := &rejection{err: err, typ: v.Statement.PredicateType, signer: signer}
 			r.time = readableTime(v.Statement)
 			return nil, r
 		}
@@ -141,7 +221,7 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		ID:               v.ID,
 		Type:             v.Statement.PredicateType,
 		Predicate:        v.Predicate,
-		Signer:           t.byKeyID[v.KeyID],
+		Signer:           signer,
 		StatementVersion: v.Statement.Version(),
 		Subjects:         v.Statement.SubjectDigests(),
 		Source:           env.Source,

@@ -47,7 +47,7 @@ func TrustOf(b *bundles.Bundle) (*facts.Trust, error) {
 	if err != nil {
 		return nil, err
 	}
-	trust, err := facts.NewTrust(signers)
+	trust, err := facts.NewTrustWithRoot(signers, b.KeylessRoot())
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
 	}

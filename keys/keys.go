@@ -151,11 +151,23 @@ func KeyID(pub crypto.PublicKey) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Signer is one entry of a trust list: a public key (PEM), the identity
-// it speaks for, and the roles it may sign in.
+// Signer is one entry of a trust list: a public key (PEM) or a keyless
+// identity, the identity it speaks for, and the roles it may sign in.
 type Signer struct {
 	ID        string   `json:"id"`
-	PublicKey string   `json:"public_key"`
+	PublicKey string   `json:"public_key,omitempty"`
+	Keyless   *Keyless `json:"keyless,omitempty"`
 	Identity  string   `json:"identity"`
 	Roles     []string `json:"roles"`
+}
+
+// Keyless is a signer known by the short-lived certificate an OIDC
+// identity gets from Fulcio: the issuer, the exact subject or an anchored
+// regexp of subjects, and certificate extensions that must match exactly
+// (github_workflow_repository, github_workflow_ref, …).
+type Keyless struct {
+	Issuer        string            `json:"issuer"`
+	Subject       string            `json:"subject,omitempty"`
+	SubjectRegexp string            `json:"subject_regexp,omitempty"`
+	Extensions    map[string]string `json:"extensions,omitempty"`
 }

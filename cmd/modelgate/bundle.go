@@ -148,7 +148,13 @@ func writeTrust(dir string, trust []bundles.Signer) error {
 	}
 	path := filepath.Join(dir, "modelgate", "trust", "data.yaml")
 	old, oldErr := os.ReadFile(path)
-	doc, err := yaml.Marshal(map[string]any{"signers": trust})
+	// Keep what else the trust data says (the keyless thresholds).
+	data := map[string]any{}
+	if oldErr == nil {
+		yaml.Unmarshal(old, &data)
+	}
+	data["signers"] = trust
+	doc, err := yaml.Marshal(data)
 	if err != nil {
 		return err
 	}
@@ -244,21 +250,30 @@ func editTrust(cmd *cobra.Command, dir, note string, edit func([]bundles.Signer)
 	return nil
 }
 
-// parseSignerFlag reads ID=PUBKEY:IDENTITY:ROLE,ROLE.
+// parseSignerFlag reads ID=PUBKEY:IDENTITY:ROLE,ROLE, or the keyless form
+// ID=keyless:ISSUER:SUBJECT:ROLE,ROLE.
 func parseSignerFlag(s string) (bundles.Signer, error) {
 	id, rest, ok := strings.Cut(s, "=")
 	parts := strings.Split(rest, ":")
 	if !ok || id == "" || len(parts) < 3 {
 		return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], e.g. gate=keys/gate.pub:gate@example.com:gate", s)
 	}
-	if parts[0] == "keyless" {
-		return bundles.Signer{}, fmt.Errorf("--signer %s: keyless signers are not supported by this version; give a PEM public key file", id)
-	}
 	roles := strings.Split(parts[len(parts)-1], ",")
 	for _, r := range roles {
 		if !slices.Contains(bundles.Roles, r) {
 			return bundles.Signer{}, fmt.Errorf("--signer %s: unknown role %q; use one of %s", id, r, strings.Join(bundles.Roles, ", "))
 		}
+	}
+	if parts[0] == "keyless" {
+		// keyless:ISSUER:SUBJECT:ROLES; the issuer is a URL, whose only colon
+		// follows its scheme.
+		middle := strings.Join(parts[1:len(parts)-1], ":")
+		scheme, after, _ := strings.Cut(middle, "://")
+		host, subject, ok := strings.Cut(after, ":")
+		if scheme == "" || host == "" || !ok || subject == "" {
+			return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…], e.g. ci=keyless:https://token.actions.githubusercontent.com:https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main:training", s)
+		}
+		return bundles.Signer{ID: id, Identity: subject, Roles: roles, Keyless: &keys.Keyless{Issuer: scheme + "://" + host, Subject: subject}}, nil
 	}
 	identity := parts[len(parts)-2]
 	pubPath := strings.Join(parts[:len(parts)-2], ":")
