@@ -2,6 +2,8 @@ package facts_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +119,42 @@ func TestKeylessEntriesRefusedAtLoad(t *testing.T) {
 		if _, err := facts.NewTrustWithRoot([]keys.Signer{c.s}, c.root); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+	}
+}
+
+// A real public-good Sigstore bundle (npm's provenance for sigstore@1.3.0,
+// testdata/sigstore/README.md) verifies offline against the public-good
+// trusted root of its time, and is refused as model evidence for lacking a
+// sha256 subject, saying so.
+func TestPublicGoodBundle(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "sigstore")
+	rootJSON, err := os.ReadFile(filepath.Join(dir, "trusted-root-public-good.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "npm-sigstore-1.3.0.provenance.sigstore.json"))
+	kv, err := attest.NewKeylessVerifier(attest.KeylessRoot{TrustedRoot: rootJSON, SCTThreshold: 1, TimestampThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cert, err := kv.Verify(data)
+	if cert == nil {
+		t.Fatalf("the public-good bundle does not verify: %v", err)
+	}
+	if cert.Issuer != testkit.GitHubIssuer || !strings.HasPrefix(cert.SubjectAlternativeName, "https://github.com/sigstore/sigstore-js/") {
+		t.Fatalf("certificate %+v", cert)
+	}
+	want := `bad statement: subject "pkg:npm/sigstore@1.3.0" has no sha256 digest`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	// Through a trust list that names its workflow, the same reason.
+	tr, err := facts.NewTrustWithRoot([]keys.Signer{{ID: "npm", Identity: "sigstore-js", Roles: []string{"training"},
+		Keyless: &keys.Keyless{Issuer: testkit.GitHubIssuer, Subject: cert.SubjectAlternativeName}}}, &attest.KeylessRoot{TrustedRoot: rootJSON, SCTThreshold: 1, TimestampThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Verify(context.Background(), subject.SHA256, env(data), time.Now()); err == nil || err.Error() != want {
+		t.Fatalf("through the trust list: %v", err)
 	}
 }
