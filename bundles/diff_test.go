@@ -150,3 +150,25 @@ func TestDiffLabelsEveryLoosening(t *testing.T) {
 		})
 	}
 }
+
+// A keyless signer added, and its subject pattern widened, are loosenings.
+func TestDiffKeylessSigners(t *testing.T) {
+	base, _ := Load(repoPolicies(t))
+	old, _ := base.View()
+	entry := func(re string) map[string]func(string) string {
+		return map[string]func(string) string{"modelgate/trust/data.yaml": replace("signers: []",
+			`signers: [{id: ci, identity: ci@acme, roles: [training], keyless: {issuer: "https://token.actions.githubusercontent.com", subject_regexp: "`+re+`"}}]`)}
+	}
+	narrow := editedCopy(t, entry(`https://github\\.com/acme/churn/\\.github/workflows/train\\.yml@refs/heads/main`))
+	wide := editedCopy(t, entry(`https://github\\.com/acme/.+`))
+	d := Diff(old, narrow)
+	if len(d.Changes) != 1 || d.Changes[0].Kind != Loosened || d.Changes[0].What != "ci added" ||
+		d.Changes[0].To != `ci@acme [training] key keyless: issuer https://token.actions.githubusercontent.com, any subject matching ^(?:https://github\.com/acme/churn/\.github/workflows/train\.yml@refs/heads/main)$` {
+		t.Fatalf("%+v", d.Changes)
+	}
+	d = Diff(narrow, wide)
+	if len(d.Changes) != 1 || d.Changes[0].Kind != Loosened || d.Changes[0].What != "ci keyless identity (other certificates are trusted)" ||
+		d.Changes[0].To != `keyless: issuer https://token.actions.githubusercontent.com, any subject matching ^(?:https://github\.com/acme/.+)$` {
+		t.Fatalf("%+v", d.Changes)
+	}
+}
