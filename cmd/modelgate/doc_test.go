@@ -162,7 +162,7 @@ func TestDocsCommandsParse(t *testing.T) {
 
 // placeholder marks a doc line that names things only the reader has: a
 // registry, a KMS key, an editor, a value in capitals, alternatives.
-var placeholder = regexp.MustCompile(`…|example\.com|\$EDITOR|kms://|\b[A-Z][A-Z_]{2,}\b|\|[a-z]`)
+var placeholder = regexp.MustCompile(`…|example\.com|\$EDITOR|kms://|\b[A-Z][A-Z0-9_]{2,}\b|\|[a-z]`)
 
 // runDocs runs, in the demo's folder, every concrete modelgate command line
 // of the README and docs/ as written (placeholders are only parsed, by
