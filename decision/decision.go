@@ -105,6 +105,16 @@ type Rejected struct {
 	Reason string `json:"reason"`
 }
 
+// Provenance is how the model was built, as SLSA provenance a training
+// signer attested: the builder, the source and the run.
+type Provenance struct {
+	Evidence string `json:"evidence"`
+	Signer   string `json:"signer"`
+	Builder  string `json:"builder"`
+	Source   string `json:"source"`
+	Run      string `json:"run,omitempty"`
+}
+
 // Policy names the bundle that decided.
 type Policy struct {
 	URI      string `json:"uri"`
@@ -125,6 +135,7 @@ type Decision struct {
 	Rejected     []Rejected      `json:"rejected"`
 	Waivers      []Waiver        `json:"waivers"`
 	Measurements Measurements    `json:"measurements"`
+	Provenance   []Provenance    `json:"provenance,omitempty"`
 	Policy       Policy          `json:"policy"`
 	EvaluatedAt  string          `json:"evaluated_at"`
 }

@@ -136,3 +136,24 @@ func TestGitHubAnnotationsPointAtRealFiles(t *testing.T) {
 		t.Fatalf("no annotation points at %s:\n%s", real, buf.String())
 	}
 }
+
+// Provenance, when the decision has some, is shown in text and on the page.
+func TestProvenanceShown(t *testing.T) {
+	d := load(t, "allowed")
+	d.Provenance = []decision.Provenance{{Evidence: "sha256:pv", Signer: "training@example.com", Builder: "https://github.com/actions/runner/github-hosted",
+		Source: "git+https://github.com/acme/churn@refs/heads/main@gitCommit:9b2f0c8e", Run: "https://github.com/acme/churn/actions/runs/42/attempts/1"}}
+	var text, page bytes.Buffer
+	if err := Write(&text, d, "text", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "built by https://github.com/actions/runner/github-hosted from git+https://github.com/acme/churn@refs/heads/main@gitCommit:9b2f0c8e (run https://github.com/acme/churn/actions/runs/42/attempts/1), attested by training@example.com\n"
+	if !strings.Contains(text.String(), want) {
+		t.Fatalf("text lacks %q:\n%s", want, text.String())
+	}
+	if err := Write(&page, d, "html", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), `<table id="provenance">`) || !strings.Contains(page.String(), "gitCommit:9b2f0c8e") {
+		t.Fatal("the page shows no provenance")
+	}
+}

@@ -51,6 +51,16 @@ func Text(w io.Writer, d *decision.Decision, colour bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, p := range d.Provenance {
+		fmt.Fprintf(w, "\nbuilt by %s from %s", Clean(p.Builder), Clean(p.Source))
+		if p.Run != "" {
+			fmt.Fprintf(w, " (run %s)", Clean(p.Run))
+		}
+		fmt.Fprintf(w, ", attested by %s", Clean(p.Signer))
+	}
+	if len(d.Provenance) > 0 {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "\n%d verified envelope(s)", len(d.Evidence))
 	if len(d.Rejected) > 0 {
 		fmt.Fprintf(w, ", %d rejected:\n", len(d.Rejected))

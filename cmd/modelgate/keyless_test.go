@@ -105,3 +105,26 @@ func rejectedReasons(d *decision.Decision) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// SLSA provenance about the model's digest, signed by a training signer,
+// is shown in the decision: builder, source, run. It is not required.
+func TestProvenanceShownInTheDecision(t *testing.T) {
+	r := newRun(t, "medium")
+	envs := r.p.Envelopes(nil)
+	envs["provenance"] = r.p.Training.Sign(r.p.Subject, "https://slsa.dev/provenance/v1", map[string]any{
+		"buildDefinition": map[string]any{"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+			"externalParameters":   map[string]any{"workflow": map[string]any{"repository": "https://github.com/acme/churn", "ref": "refs/heads/main", "path": ".github/workflows/train.yml"}},
+			"resolvedDependencies": []any{map[string]any{"uri": "git+https://github.com/acme/churn@refs/heads/main", "digest": map[string]any{"gitCommit": "9b2f0c8e"}}}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "https://github.com/actions/runner/github-hosted"},
+			"metadata": map[string]any{"invocationId": "https://github.com/acme/churn/actions/runs/42/attempts/1"}},
+	})
+	code, d, stderr := r.verify(envs)
+	if code != 0 || len(d.Provenance) != 1 || d.Provenance[0].Builder != "https://github.com/actions/runner/github-hosted" ||
+		d.Provenance[0].Source != "git+https://github.com/acme/churn@refs/heads/main@gitCommit:9b2f0c8e" || d.Provenance[0].Run != "https://github.com/acme/churn/actions/runs/42/attempts/1" {
+		t.Fatalf("exit %d %s %+v", code, stderr, d)
+	}
+	code, d, _ = r.verify(r.p.Envelopes(nil))
+	if code != 0 || len(d.Provenance) != 0 {
+		t.Fatalf("without provenance: exit %d %+v", code, d.Provenance)
+	}
+}

@@ -106,8 +106,30 @@ decision := {
 	"rejected": array.concat(input.rejected, lib.role_rejected),
 	"waivers": sort([waiver_details(code, ids) | some code, ids in waivers]),
 	"measurements": measurements,
+	"provenance": provenance,
 	"evaluated_at": input.now,
 }
+
+# How the model was built, as SLSA provenance signed by a training signer
+# says: the builder, the source, the run. No gate requires it by default.
+provenance := [{
+	"evidence": e.id,
+	"signer": e.signer.identity,
+	"builder": object.get(e.predicate, ["runDetails", "builder", "id"], ""),
+	"source": provenance_source(e.predicate),
+	"run": object.get(e.predicate, ["runDetails", "metadata", "invocationId"], ""),
+} |
+	some e in lib.evidence("provenance")
+]
+
+# The source: the first resolved dependency, else the workflow's repository.
+provenance_source(p) := with_digest(d.uri, object.get(d, "digest", {})) if {
+	d := p.buildDefinition.resolvedDependencies[0]
+} else := object.get(p, ["buildDefinition", "externalParameters", "workflow", "repository"], "")
+
+with_digest(uri, d) := sprintf("%s@%s:%s", [uri, k, d[k]]) if {
+	k := sort(object.keys(d))[0]
+} else := uri
 
 # The time that dates a piece of evidence, "" for types without one.
 evidence_time(e) := object.get(e.predicate, object.get(lib.time_field, e.type, ""), "")

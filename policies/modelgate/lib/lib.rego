@@ -16,6 +16,7 @@ types := {
 	"waiver": "https://modelgate.dev/attestation/waiver/v1",
 	"shadow": "https://modelgate.dev/attestation/shadow/v1",
 	"explanation": "https://modelgate.dev/attestation/explanation/v1",
+	"provenance": "https://slsa.dev/provenance/v1",
 }
 
 # The role a signer must hold for each predicate type to count.
@@ -30,6 +31,7 @@ role_for_type := {
 	"https://modelgate.dev/attestation/waiver/v1": "waiver",
 	"https://modelgate.dev/attestation/shadow/v1": "canary",
 	"https://modelgate.dev/attestation/explanation/v1": "evaluation",
+	"https://slsa.dev/provenance/v1": "training",
 }
 
 # The predicate field that dates each type, for freshness and ordering.

@@ -147,3 +147,25 @@ test_decision_dates_evidence_without_a_time_as_empty if {
 	d := modelgate.decision with input as f.plus([w])
 	[e.time | some e in d.evidence; e.id == "wv"] == [""]
 }
+
+slsa(pred) := object.union(f.fact("pv", "provenance", "training", pred), {"type": "https://slsa.dev/provenance/v1"})
+
+test_decision_shows_provenance if {
+	github := {
+		"buildDefinition": {"buildType": "https://actions.github.io/buildtypes/workflow/v1", "externalParameters": {"workflow": {"repository": "https://github.com/acme/churn", "ref": "refs/heads/main", "path": ".github/workflows/train.yml"}},
+		"resolvedDependencies": [{"uri": "git+https://github.com/acme/churn@refs/heads/main", "digest": {"gitCommit": "9b2f0c8e"}}]},
+		"runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}, "metadata": {"invocationId": "https://github.com/acme/churn/actions/runs/42/attempts/1"}},
+	}
+	d := modelgate.decision with input as f.plus([slsa(github)])
+	d.allow
+	d.provenance == [{"evidence": "pv", "signer": "training@example.com", "builder": "https://github.com/actions/runner/github-hosted", "source": "git+https://github.com/acme/churn@refs/heads/main@gitCommit:9b2f0c8e", "run": "https://github.com/acme/churn/actions/runs/42/attempts/1"}]
+	bare := {"buildDefinition": {"externalParameters": {"workflow": {"repository": "https://github.com/acme/churn"}}, "resolvedDependencies": [{"uri": "git+https://github.com/acme/churn"}]}, "runDetails": {"builder": {"id": "b"}}}
+	d2 := modelgate.decision with input as f.plus([slsa(bare)])
+	d2.provenance[0].source == "git+https://github.com/acme/churn"
+	d2.provenance[0].run == ""
+	none := {"buildDefinition": {"externalParameters": {"workflow": {"repository": "https://github.com/acme/churn"}}}, "runDetails": {"builder": {"id": "b"}}}
+	d3 := modelgate.decision with input as f.plus([slsa(none)])
+	d3.provenance[0].source == "https://github.com/acme/churn"
+	d4 := modelgate.decision with input as f.base
+	d4.provenance == []
+}
