@@ -22,6 +22,9 @@ const (
 	TestResultType = "https://in-toto.io/attestation/test-result/v0.1"
 	ProvenanceType = "https://slsa.dev/provenance/v1"
 	VSAType        = "https://slsa.dev/verification_summary/v1"
+	// ModelSignatureType is an OpenSSF model signature (model_signing
+	// v1.0): a statement whose predicate lists every file of the model.
+	ModelSignatureType = "https://model_signing/signature/v1.0"
 )
 
 // TypeURI returns the predicate type URI for a short name.

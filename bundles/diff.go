@@ -201,6 +201,8 @@ func flatten(m map[string]any) map[string]any {
 func higherIsTighter(path string) (higher, known bool) {
 	last := path[strings.LastIndex(path, ".")+1:]
 	switch {
+	case last == "required" && strings.HasPrefix(path, "signature."):
+		return true, true
 	case last == "lower_bound", strings.HasPrefix(path, "approvals."), last == "min_duration_s", last == "min_traffic_percent",
 		last == "min_requests", last == "min_agreement_rate", last == "top_k":
 		return true, true
@@ -255,11 +257,23 @@ func diffSettings(scope string, a, b map[string]any, only map[string]bool, add a
 		case !bok:
 			add(Loosened, "threshold", what, show(av), "")
 		default:
-			af, _ := av.(float64)
-			bf, _ := bv.(float64)
-			add(direction(bf-af, higher), "threshold", what, show(av), show(bv))
+			add(direction(number(bv)-number(av), higher), "threshold", what, show(av), show(bv))
 		}
 	}
+}
+
+// number reads a threshold leaf as a number: a flag that requires
+// something counts 1 when set.
+func number(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case bool:
+		if x {
+			return 1
+		}
+	}
+	return 0
 }
 
 func truth(v any, ok bool) bool {

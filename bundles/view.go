@@ -74,6 +74,11 @@ type Explanation struct {
 	ProhibitedFeatures []string `json:"prohibited_features,omitempty"`
 }
 
+// Signature says whether a model signature over the model's files is required.
+type Signature struct {
+	Required *bool `json:"required,omitempty"`
+}
+
 // Settings are a tier's thresholds, or a model's overrides of them.
 type Settings struct {
 	Metrics            map[string]Bound    `json:"metrics,omitempty"`
@@ -84,6 +89,7 @@ type Settings struct {
 	Shadow             *Shadow             `json:"shadow,omitempty"`
 	Latency            *Latency            `json:"latency,omitempty"`
 	Explanation        *Explanation        `json:"explanation,omitempty"`
+	Signature          *Signature          `json:"signature,omitempty"`
 	Approvals          map[string]int      `json:"approvals,omitempty"`
 	MaxEvidenceAgeDays *float64            `json:"max_evidence_age_days,omitempty"`
 	MaxVSAAgeDays      *float64            `json:"max_vsa_age_days,omitempty"`

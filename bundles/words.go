@@ -187,6 +187,12 @@ func Words(gate string, s Settings, env string) []string {
 		} else {
 			out = append(out, "not required for this tier")
 		}
+	case "signed":
+		if s.Signature != nil && s.Signature.Required != nil && *s.Signature.Required {
+			out = append(out, "an OpenSSF model signature by a training signer over exactly the model's files")
+		} else {
+			out = append(out, "not required for this tier")
+		}
 	case "freshness":
 		if s.MaxEvidenceAgeDays != nil {
 			out = append(out, fmt.Sprintf("judged evidence at most %s days old", n(*s.MaxEvidenceAgeDays)))

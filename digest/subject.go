@@ -12,6 +12,9 @@ import (
 type Subject struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"`
+	// Files, when the subject was digested from a path, lists its files
+	// (one for a file model): what a model signature is checked against.
+	Files *Manifest `json:"-"`
 }
 
 // String formats the subject as NAME@sha256:HEX.
@@ -63,5 +66,9 @@ func Resolve(arg string, opts Options) (Subject, error) {
 		return Subject{}, fmt.Errorf("subject %s: %w", arg, err)
 	}
 	abs, _ := filepath.Abs(arg)
-	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256}, nil
+	files := r.Manifest
+	if files == nil {
+		files = &Manifest{Files: []File{{Path: filepath.Base(abs), SHA256: r.SHA256, Size: r.Size}}}
+	}
+	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256, Files: files}, nil
 }

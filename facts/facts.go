@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/keys"
 )
@@ -187,6 +188,13 @@ func (r *rejection) Error() string { return r.err.Error() }
 // Verify checks one envelope for the subject and returns its fact. Evidence
 // dated more than MaxFuture after now is rejected.
 func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Envelope, now time.Time) (*Fact, error) {
+	return t.verify(ctx, digest.Subject{SHA256: subjectHex}, env, now)
+}
+
+// verify checks one envelope for the subject; a model signature is about
+// the subject when it lists exactly the subject's files.
+func (t *Trust) verify(ctx context.Context, subject digest.Subject, env evidence.Envelope, now time.Time) (*Fact, error) {
+	subjectHex := subject.SHA256
 	var (
 		v      *attest.Verified
 		signer SignerRef
@@ -211,7 +219,11 @@ func (t *Trust) Verify(ctx context.Context, subjectHex string, env evidence.Enve
 		}
 		return nil, err
 	}
-	if !v.Statement.Names(subjectHex) {
+	if v.Statement.PredicateType == attest.ModelSignatureType {
+		if err := checkModelSignature(v.Statement, subject.Files); err != nil {
+			return nil, err
+		}
+	} else if !v.Statement.Names(subjectHex) {
 		return nil, fmt.Errorf("names %s, not the subject sha256:%s", strings.Join(prefixAll(v.Statement.SubjectDigests()), ", "), subjectHex)
 	}
 	if at, ok := attest.EventTimeOf(v.Statement.PredicateType, v.Predicate); ok && at.After(now.Add(MaxFuture)) {
@@ -261,6 +273,12 @@ func prefixAll(hexes []string) []string {
 // is judged once; the output is sorted by id so that decisions are
 // reproducible.
 func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.Envelope, now time.Time) Result {
+	return CollectFor(ctx, t, digest.Subject{SHA256: subjectHex}, envs, now)
+}
+
+// CollectFor is Collect for a subject whose files are known (digested from
+// a path), so that model signatures over those files count.
+func CollectFor(ctx context.Context, t *Trust, subject digest.Subject, envs []evidence.Envelope, now time.Time) Result {
 	unique := make([]evidence.Envelope, 0, len(envs))
 	seen := make(map[string]bool, len(envs))
 	for _, e := range envs {
@@ -285,7 +303,7 @@ func Collect(ctx context.Context, t *Trust, subjectHex string, envs []evidence.E
 					errs[i] = fmt.Errorf("not verified: %w", err)
 					continue
 				}
-				facts[i], errs[i] = t.Verify(ctx, subjectHex, unique[i], now)
+				facts[i], errs[i] = t.verify(ctx, subject, unique[i], now)
 			}
 		}()
 	}

@@ -158,3 +158,16 @@ func TestPublicGoodBundle(t *testing.T) {
 		t.Fatalf("through the trust list: %v", err)
 	}
 }
+
+// A model signature is about the model's files: with the subject given by
+// digest alone there is nothing to check it against, and it is refused.
+func TestModelSignatureNeedsTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "w.bin"), []byte("w"), 0o644)
+	p := testkit.NewParty("release", "ecdsa-p256", "training")
+	tr, _ := facts.NewTrust([]keys.Signer{p.TrustEntry()})
+	_, err := tr.Verify(context.Background(), subject.SHA256, env(p.KeySignedBundle(testkit.ModelSignatureStatement(t, dir))), time.Now())
+	if err == nil || err.Error() != "a model signature is checked against the model's files: give the model's directory (or file) as the subject, not NAME@sha256" {
+		t.Fatalf("%v", err)
+	}
+}

@@ -148,7 +148,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if len(envs) == 0 && len(problems) == 0 {
 		return nil, &NoEvidenceError{Subject: req.Subject, Store: storeName(req.Store)}
 	}
-	res := facts.Collect(ctx, g.Trust, req.Subject.SHA256, envs, req.Now)
+	res := facts.CollectFor(ctx, g.Trust, req.Subject, envs, req.Now)
 	if err := allRejected(req.Extra, res.Rejected); err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ func TestInspectNamesEveryGateAndThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if len(v.Gates) != 17 {
+	if len(v.Gates) != 18 {
 		t.Fatalf("%d gates", len(v.Gates))
 	}
 	for _, g := range v.Gates {

@@ -31,7 +31,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ALLOWED  fraud-scorer@sha256:",
-		"ALLOWED: 17 gates passed",
+		"ALLOWED: 18 gates passed",
 		"FAIL     explanation      MG-EXPLAIN     prohibited feature region is #1 of the model's top 2 attributions (permutation, mean |attribution| ",
 		"PASS    shadow           MG-SHADOW      shadowed champion sha256:4876646220fed532e64f05f6ba3c9b714028bbd457a3a86fbd0e18fd61628100 for 7199s on 12000 requests, agreeing on 100%",
 		"FAIL     slices           MG-SLICES      slice new_customers: metric auc_roc",

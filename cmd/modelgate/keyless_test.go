@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +127,99 @@ func TestProvenanceShownInTheDecision(t *testing.T) {
 	code, d, _ = r.verify(r.p.Envelopes(nil))
 	if code != 0 || len(d.Provenance) != 0 {
 		t.Fatalf("without provenance: exit %d %+v", code, d.Provenance)
+	}
+}
+
+// An OpenSSF model signature over a generated model directory, key-signed
+// and keyless: verify --subject DIR accepts it where the tier requires one,
+// and rejects it, naming the file, when one byte changed, a file was added
+// or one removed.
+func TestModelSignatures(t *testing.T) {
+	r := newRun(t, "medium")
+	ss := testkit.NewSigstore(t)
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
+	var trust map[string]any
+	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	yaml.Unmarshal(raw, &trust)
+	trust["sigstore"] = map[string]any{"sct_threshold": 0}
+	raw, _ = yaml.Marshal(trust)
+	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "release=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":training"); code != 0 {
+		t.Fatal(stderr)
+	}
+	// The medium tier requires the signature.
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ = os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+
+	model := filepath.Join(r.dir, "fraud-scorer")
+	os.MkdirAll(filepath.Join(model, "tokenizer"), 0o755)
+	os.WriteFile(filepath.Join(model, "weights.bin"), []byte("the weights"), 0o644)
+	os.WriteFile(filepath.Join(model, "config.json"), []byte(`{"threshold": 0.5}`), 0o644)
+	os.WriteFile(filepath.Join(model, "tokenizer", "vocab.txt"), []byte("a\nb\n"), 0o644)
+	statement := testkit.ModelSignatureStatement(t, model)
+
+	// The pipeline's evidence is about the directory's digest as it is now.
+	verifyDir := func(sig []byte) (int, *decision.Decision, string) {
+		code, out, stderr := runCLI("digest", model, "--format", "json")
+		if code != 0 {
+			t.Fatal(stderr)
+		}
+		p := *r.p
+		p.Subject.SHA256 = out[strings.Index(out, `"sha256": "`)+11:][:64]
+		envs := p.Envelopes(nil)
+		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json"}
+		for name, e := range envs {
+			path := filepath.Join(r.dir, name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		if sig != nil {
+			path := filepath.Join(r.dir, "model.sig")
+			os.WriteFile(path, sig, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		var o, e bytes.Buffer
+		code = execute(args, &o, &e)
+		d, _ := decision.Parse(o.Bytes())
+		return code, d, e.String()
+	}
+	if code, d, stderr := verifyDir(nil); code != 1 || len(failing(d)) != 1 || !strings.HasPrefix(failing(d)[0], "signed: no model signature over the model's files") {
+		t.Fatalf("without a signature: exit %d %v %s", code, failing(d), stderr)
+	}
+	for name, sig := range map[string][]byte{
+		"key-signed": r.p.Training.KeySignedBundle(statement),
+		"keyless":    ss.AttestStatement(t, trainWorkflow, testkit.GitHubIssuer, statement, testkit.Options{}),
+	} {
+		code, d, stderr := verifyDir(sig)
+		if code != 0 || !d.Allow {
+			t.Fatalf("%s: exit %d %s %v %s", name, code, stderr, failing(d), rejectedReasons(d))
+		}
+	}
+
+	// One byte changed, one file added, one removed: each named.
+	sig := r.p.Training.KeySignedBundle(statement)
+	for _, c := range []struct {
+		edit func()
+		undo func()
+		want string
+	}{
+		{func() { os.WriteFile(filepath.Join(model, "weights.bin"), []byte("the weighTs"), 0o644) },
+			func() { os.WriteFile(filepath.Join(model, "weights.bin"), []byte("the weights"), 0o644) },
+			"model signature does not match the model's files: changed: weights.bin"},
+		{func() { os.WriteFile(filepath.Join(model, "extra.py"), []byte("import os"), 0o644) },
+			func() { os.Remove(filepath.Join(model, "extra.py")) },
+			"model signature does not match the model's files: not signed (added): extra.py"},
+		{func() { os.Remove(filepath.Join(model, "tokenizer", "vocab.txt")) },
+			func() { os.WriteFile(filepath.Join(model, "tokenizer", "vocab.txt"), []byte("a\nb\n"), 0o644) },
+			"model signature does not match the model's files: missing (removed): tokenizer/vocab.txt"},
+	} {
+		c.edit()
+		_, d, stderr := verifyDir(sig)
+		if d == nil || d.Allow || !strings.Contains(rejectedReasons(d), c.want) {
+			t.Errorf("want %q; got %s %s", c.want, rejectedReasons(d), stderr)
+		}
+		c.undo()
 	}
 }

@@ -305,7 +305,7 @@ func TestVSABecomesTheNextChampion(t *testing.T) {
 	json.Unmarshal(pj, &pred)
 	if f.Type != attest.VSAType || pred.Verifier.ID != vsa.VerifierID || pred.ResourceURI != "modelgate://production/fraud-scorer" ||
 		pred.VerificationResult != "PASSED" || strings.Join(pred.VerifiedLevels, ",") != "MODELGATE_PRODUCTION_TIER_HIGH" ||
-		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 10 || len(pred.Modelgate.Gates) != 17 {
+		"sha256:"+pred.Policy.Digest["sha256"] != d.Policy.Digest || len(pred.InputAttestations) != 10 || len(pred.Modelgate.Gates) != 18 {
 		t.Fatalf("VSA %s", pj)
 	}
 

@@ -17,6 +17,7 @@ types := {
 	"shadow": "https://modelgate.dev/attestation/shadow/v1",
 	"explanation": "https://modelgate.dev/attestation/explanation/v1",
 	"provenance": "https://slsa.dev/provenance/v1",
+	"model-signature": "https://model_signing/signature/v1.0",
 }
 
 # The role a signer must hold for each predicate type to count.
@@ -32,6 +33,7 @@ role_for_type := {
 	"https://modelgate.dev/attestation/shadow/v1": "canary",
 	"https://modelgate.dev/attestation/explanation/v1": "evaluation",
 	"https://slsa.dev/provenance/v1": "training",
+	"https://model_signing/signature/v1.0": "training",
 }
 
 # The predicate field that dates each type, for freshness and ordering.

@@ -7,8 +7,8 @@ test_all_good_allows if {
 	d := modelgate.decision with input as f.base
 	d.allow
 	d.tier == "high"
-	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
-	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "explanation", "fairness", "freshness", "latency", "lineage", "metrics", "promotion", "regression", "revoked", "shadow", "slices", "smoke_test", "training"]
+	[g.status | some g in d.gates] == ["pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass"]
+	[g.id | some g in d.gates] == ["approvals", "authorisation", "canary", "data_validation", "explanation", "fairness", "freshness", "latency", "lineage", "metrics", "promotion", "regression", "revoked", "shadow", "signed", "slices", "smoke_test", "training"]
 	d.waivers == []
 }
 
@@ -117,7 +117,7 @@ test_gate_without_metadata_denies if {
 	d := modelgate.decision with input as f.base
 		with data.modelgate.gates.training.metadata as null
 	not d.allow
-	count(d.gates) == 16
+	count(d.gates) == 17
 }
 
 test_decision_lists_evidence_and_rejected if {

@@ -609,3 +609,23 @@ test_explanation_required_where_the_tier_names_it if {
 	count(gates.explanation.deny) == 0 with input as low
 	gates.explanation.info == {"the low tier asks for no explanation"} with input as low
 }
+
+# model signatures
+
+oms := f.fact("ms", "model-signature", "training", {"serialization": {"method": "files", "hash_type": "sha256"}, "resources": [{"name": "weights.bin", "algorithm": "sha256", "digest": "ab"}, {"name": "config.json", "algorithm": "sha256", "digest": "cd"}]})
+
+signed_oms := object.union(oms, {"type": "https://model_signing/signature/v1.0"})
+
+test_signed_required_where_the_tier_says if {
+	gates.signed.deny == {{"msg": "no model signature over the model's files; sign the model directory with OpenSSF model signing (model_signing sign) by a key or identity with the training role, give the signature with --evidence and the model's directory as --subject"}} with input as f.base
+		with data.modelgate.thresholds.tiers.high.signature as {"required": true}
+	count(gates.signed.deny) == 0 with input as f.plus([signed_oms])
+		with data.modelgate.thresholds.tiers.high.signature as {"required": true}
+	gates.signed.info == {"the model's 2 file(s) are signed by training@example.com"} with input as f.plus([signed_oms])
+		with data.modelgate.thresholds.tiers.high.signature as {"required": true}
+}
+
+test_signed_not_required_by_default if {
+	count(gates.signed.deny) == 0 with input as f.base
+	gates.signed.info == {"the high tier does not require a model signature"} with input as f.base
+}
