@@ -39,15 +39,22 @@ mg bundle init policy \
   --signer waiver=keys/waiver.pub:risk-office@example.com:waiver \
   --signer gate=keys/gate.pub:gate@example.com:gate
 
-# attest_run RUN TRAINER: each stage signs its predicate about the model in RUN.
+# attest_run RUN TRAINER [keyless]: each stage signs its predicate about the
+# model in RUN; with keyless, the explanation is signed by the CI workflow's
+# OIDC identity instead of a key (a virtual Sigstore, examples/pipeline).
 attest_run() {
-  local run=$1 trainer=${2:-training} ref
+  local run=$1 trainer=${2:-training} how=${3:-key} ref
   ref=fraud-scorer@sha256:$(mg digest "$run/model" --format json | sed -n 's/.*"sha256": "\([0-9a-f]*\)".*/\1/p' | sed -n 1p)
   mg attest --type data-validation --subject "$ref" --predicate "$run/dv-training.json" --key keys/data.key --store "$store" 2>/dev/null
   mg attest --type data-validation --subject "$ref" --predicate "$run/dv-evaluation.json" --key keys/data.key --store "$store" 2>/dev/null
   mg attest --type training --subject "$ref" --predicate "$run/training.json" --key "keys/$trainer.key" --store "$store" 2>/dev/null
   mg attest --type evaluation --subject "$ref" --predicate "$run/evaluation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
-  mg attest --type explanation --subject "$ref" --predicate "$run/explanation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
+  if [ "$how" = keyless ]; then
+    ./pipeline -out "$run" -keyless "$ref" -trusted-root policy/modelgate/trust/trusted_root.json >&2
+    mg evidence add --store "$store" "$run/explanation.sigstore.json" >/dev/null
+  else
+    mg attest --type explanation --subject "$ref" --predicate "$run/explanation.json" --key keys/evaluation.key --store "$store" 2>/dev/null
+  fi
   echo "$ref"
 }
 # approve REF ENV WHO: a person signs off.
@@ -59,8 +66,13 @@ approve() {
 
 step "version 1: generate data, validate it, train, evaluate, explain (every number computed)"
 ./pipeline -out v1 -seed 1
-v1=$(attest_run v1)
-say "model $v1; data validation, training, evaluation and explanation attested, each with its stage's key"
+v1=$(attest_run v1 training keyless)
+say "model $v1; data validation, training and evaluation attested, each with its stage's key;"
+say "the explanation signed keylessly by the CI workflow's identity (a Sigstore bundle)"
+
+step "trust the CI workflow by its identity, with the Sigstore trusted root its signature verifies against"
+printf 'sigstore:\n  sct_threshold: 0   # the virtual Fulcio embeds no signed certificate timestamps\n' >> policy/modelgate/trust/data.yaml
+mg bundle signer add policy --signer "ci=keyless:https://token.actions.githubusercontent.com:https://github.com/acme/churn/.github/workflows/explain.yml@refs/heads/main:evaluation"
 
 step "v1 → staging: one approval (high tier), decision signed as a VSA into the ledger"
 approve "$v1" staging alice

@@ -32,6 +32,8 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"ALLOWED  fraud-scorer@sha256:",
 		"ALLOWED: 18 gates passed",
+		"explanation signed keylessly as https://github.com/acme/churn/.github/workflows/explain.yml@refs/heads/main (issuer https://token.actions.githubusercontent.com), logged and timestamped",
+		"policy now trusts 11 signer(s)",
 		"FAIL     explanation      MG-EXPLAIN     prohibited feature region is #1 of the model's top 2 attributions (permutation, mean |attribution| ",
 		"PASS    shadow           MG-SHADOW      shadowed champion sha256:4876646220fed532e64f05f6ba3c9b714028bbd457a3a86fbd0e18fd61628100 for 7199s on 12000 requests, agreeing on 100%",
 		"FAIL     slices           MG-SLICES      slice new_customers: metric auc_roc",
@@ -50,6 +52,13 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(text, "\x1b[") {
 		t.Error("the demo writes colour when not on a terminal")
+	}
+	// The keyless stage: v1's explanation counted as the CI workflow's.
+	prod, _ := os.ReadFile(filepath.Join(dir, "demo", "v1-production.json"))
+	if !strings.Contains(string(prod), `"type": "https://modelgate.dev/attestation/explanation/v1",
+      "signer": "https://github.com/acme/churn/.github/workflows/explain.yml@refs/heads/main",
+      "signer_id": "ci",`) {
+		t.Error("v1's keyless explanation is not in its production decision as the CI workflow's")
 	}
 	runDocs(t, bin, filepath.Join(dir, "demo"))
 	for _, page := range []string{"v1-production.html", "v4-production.html", "policy.html"} {

@@ -23,6 +23,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/internal/testkit"
 )
 
 // row is one customer.
@@ -292,6 +296,8 @@ func main() {
 	smoke := flag.Bool("smoke", false, "smoke-test the model in -out: time predictions on fresh requests, write smoke.json")
 	slowMS := flag.Int("slow-ms", 0, "with -smoke: make one request in fifty this slow (a cold cache, a bad build)")
 	canary := flag.String("canary", "", "canary analysis: the champion's run folder as control, -out's model as canary; writes canary.json")
+	keyless := flag.String("keyless", "", "sign -out's explanation.json keylessly about this model (NAME@sha256:HEX), as a CI job's OIDC identity would, with a virtual Sigstore; writes explanation.sigstore.json and the Sigstore trusted root to -trusted-root")
+	trustedRoot := flag.String("trusted-root", "", "with -keyless: where to write the virtual Sigstore's trusted root")
 	shadow := flag.String("shadow", "", "shadow deployment: -out's model scores mirrored traffic beside the champion in this run folder (its digest in -champion-digest); writes shadow.json")
 	flag.Parse()
 	var err error
@@ -300,6 +306,8 @@ func main() {
 		err = smokeTest(*out, *seed, *slowMS)
 	case *canary != "":
 		err = canaryAnalysis(*out, *canary, *seed)
+	case *keyless != "":
+		err = keylessSign(*out, *keyless, *trustedRoot)
 	case *shadow != "":
 		err = shadowAnalysis(*out, *shadow, *championDigest, *seed)
 	default:
@@ -648,4 +656,43 @@ func shadowAnalysis(run, champion, championDigest string, seed uint64) error {
 		"champion": map[string]any{"digest": map[string]any{"sha256": championDigest}, "metrics": m(cm)}, "shadow": map[string]any{"metrics": m(sm)},
 		"agreement_rate": agreement, "latency_ms": percentiles(lat), "error_rate": errorRate, "passed": passed,
 		"analyzed_at": time.Now().UTC().Add(-20 * time.Minute).Format(time.RFC3339)})
+}
+
+// CIIdentity is the workflow the demo's keyless signature speaks for.
+const CIIdentity = "https://github.com/acme/churn/.github/workflows/explain.yml@refs/heads/main"
+
+// keylessSign signs the run's explanation as the CI workflow's OIDC
+// identity: a virtual Fulcio certificate, a virtual Rekor entry and an RFC
+// 3161 timestamp, in a Sigstore bundle, beside the trusted root that
+// verifies it. The virtual Sigstore lives for this process alone, so both
+// are written at once.
+func keylessSign(run, ref, rootPath string) error {
+	subject, err := digest.ParseRef(ref)
+	if err != nil {
+		return fmt.Errorf("-keyless: %w", err)
+	}
+	if rootPath == "" {
+		return fmt.Errorf("-keyless needs -trusted-root")
+	}
+	pred, err := os.ReadFile(filepath.Join(run, "explanation.json"))
+	if err != nil {
+		return err
+	}
+	st, err := attest.NewStatement(subject, attest.TypeURI("explanation"), pred)
+	if err != nil {
+		return err
+	}
+	ss, err := testkit.NewVirtualSigstore()
+	if err != nil {
+		return err
+	}
+	bundle, err := ss.Bundle(CIIdentity, testkit.GitHubIssuer, st, testkit.Options{})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(rootPath, ss.TrustedRoot, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("explanation signed keylessly as %s (issuer %s), logged and timestamped\n", CIIdentity, testkit.GitHubIssuer)
+	return os.WriteFile(filepath.Join(run, "explanation.sigstore.json"), bundle, 0o644)
 }

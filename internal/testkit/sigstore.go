@@ -38,19 +38,28 @@ const (
 // NewSigstore starts a virtual Sigstore.
 func NewSigstore(t testing.TB) *Sigstore {
 	t.Helper()
-	vs, err := ca.NewVirtualSigstore()
+	s, err := NewVirtualSigstore()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return s
+}
+
+// NewVirtualSigstore starts a virtual Sigstore outside a test (the demo's).
+func NewVirtualSigstore() (*Sigstore, error) {
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		return nil, err
 	}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), rawIDs(vs.CTLogs()), vs.TimestampingAuthorities(), rawIDs(vs.RekorLogs()))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	raw, err := tr.MarshalJSON()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &Sigstore{VS: vs, TrustedRoot: raw}
+	return &Sigstore{VS: vs, TrustedRoot: raw}, nil
 }
 
 // rawIDs gives the virtual logs the ids a real trusted root carries: the
@@ -92,13 +101,23 @@ func (s *Sigstore) Attest(t testing.TB, identity, issuer string, subject digest.
 // AttestStatement signs raw statement bytes keylessly.
 func (s *Sigstore) AttestStatement(t testing.TB, identity, issuer string, statement []byte, o Options) []byte {
 	t.Helper()
+	out, err := s.Bundle(identity, issuer, statement, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Bundle signs raw statement bytes keylessly as identity (from issuer) and
+// returns the Sigstore bundle.
+func (s *Sigstore) Bundle(identity, issuer string, statement []byte, o Options) ([]byte, error) {
 	at := o.At
 	if at.IsZero() {
 		at = time.Now().Add(time.Minute)
 	}
 	e, err := s.VS.AttestAtTime(identity, issuer, statement, at, true)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	vc, _ := e.VerificationContent()
 	sc, _ := e.SignatureContent()
@@ -112,7 +131,11 @@ func (s *Sigstore) AttestStatement(t testing.TB, identity, issuer string, statem
 	}
 	if !o.NoTlog {
 		for _, entry := range entries {
-			vm.TlogEntries = append(vm.TlogEntries, s.withPromise(t, entry, o))
+			tle, err := s.withPromise(entry, o)
+			if err != nil {
+				return nil, err
+			}
+			vm.TlogEntries = append(vm.TlogEntries, tle)
 		}
 	}
 	if !o.NoTimestamp {
@@ -128,16 +151,12 @@ func (s *Sigstore) AttestStatement(t testing.TB, identity, issuer string, statem
 			Payload: payload, PayloadType: env.PayloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
 		}},
 	}
-	out, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return protojson.Marshal(pb)
 }
 
 // withPromise is the log entry as Rekor returns it: with its signed entry
 // timestamp, without which its integrated time is not a verified time.
-func (s *Sigstore) withPromise(t testing.TB, entry *tlog.Entry, o Options) *protorekor.TransparencyLogEntry {
+func (s *Sigstore) withPromise(entry *tlog.Entry, o Options) (*protorekor.TransparencyLogEntry, error) {
 	tle := entry.TransparencyLogEntry()
 	tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
 	if !o.NoPromise {
@@ -146,12 +165,12 @@ func (s *Sigstore) withPromise(t testing.TB, entry *tlog.Entry, o Options) *prot
 			IntegratedTime: tle.IntegratedTime, LogIndex: tle.LogIndex, LogID: hex.EncodeToString(tle.LogId.KeyId),
 		})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
 	}
 	if o.TamperTlog {
 		tle.IntegratedTime-- // what the promise signed no longer holds
 	}
-	return tle
+	return tle, nil
 }
