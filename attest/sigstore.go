@@ -60,6 +60,15 @@ func (b *sigstoreBundle) keyless() bool {
 	return len(b.VerificationMaterial.Certificate) > 0 || len(b.VerificationMaterial.X509CertificateChain) > 0
 }
 
+// SigstoreMediaType is the media type of a Sigstore bundle ("" for anything else).
+func SigstoreMediaType(data []byte) string {
+	b, ok, err := readSigstoreBundle(data)
+	if !ok || err != nil {
+		return ""
+	}
+	return b.MediaType
+}
+
 // IsKeyless reports whether data is a Sigstore bundle signed with a
 // short-lived certificate rather than a key.
 func IsKeyless(data []byte) bool {

@@ -123,6 +123,12 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 	if record {
 		views = append(views, ledgerView)
 	}
+	if mt := attest.SigstoreMediaType(data); mt != "" {
+		// A Sigstore bundle is stored as cosign stores one: a referrer
+		// whose artifact type and layer are the bundle's media type.
+		blob = content.NewDescriptorFromBytes(mt, data)
+		views = []ociView{{artifactType: mt, tagPrefix: evidenceView.tagPrefix}}
+	}
 	for _, view := range views {
 		for _, s := range subjects {
 			if err := o.refer(ctx, view, s, id, blob); err != nil {
@@ -131,6 +137,13 @@ func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
 		}
 	}
 	return id, !exists, nil
+}
+
+// evidenceLayer reports whether a referrer's layer is evidence this view
+// reads: a DSSE envelope, or (for the evidence, not the ledger) a Sigstore
+// bundle as modelgate or cosign pushed it.
+func (o *OCI) evidenceLayer(mediaType string) bool {
+	return mediaType == EnvelopeMedia || o.view == evidenceView && strings.HasPrefix(mediaType, attest.SigstoreBundleType)
 }
 
 // refer pushes an artifact of the view's type that refers to the subject
@@ -171,8 +184,19 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
 	ctx = registry.CountPages(ctx)
-	err := o.repo.Referrers(ctx, subject, o.view.artifactType, func(refs []ocispec.Descriptor) error {
-		if manifests = append(manifests, refs...); len(manifests) > MaxPerSubject {
+	// The evidence view reads every referrer and keeps its own and Sigstore
+	// bundles (cosign's); the ledger view asks for its own type alone.
+	filter := o.view.artifactType
+	if o.view == evidenceView {
+		filter = ""
+	}
+	err := o.repo.Referrers(ctx, subject, filter, func(refs []ocispec.Descriptor) error {
+		for _, r := range refs {
+			if r.ArtifactType == o.view.artifactType || o.evidenceLayer(r.ArtifactType) {
+				manifests = append(manifests, r)
+			}
+		}
+		if len(manifests) > MaxPerSubject {
 			return fmt.Errorf("%w: more than %d envelopes refer to sha256:%s", ErrLimit, MaxPerSubject, hex)
 		}
 		return nil
@@ -212,7 +236,7 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 			continue
 		}
 		var man ocispec.Manifest
-		if err := json.Unmarshal(raw, &man); err != nil || len(man.Layers) != 1 || man.Layers[0].MediaType != EnvelopeMedia {
+		if err := json.Unmarshal(raw, &man); err != nil || len(man.Layers) != 1 || !o.evidenceLayer(man.Layers[0].MediaType) {
 			problems = append(problems, Problem{Source: source, Reason: "not a modelgate evidence manifest; skipped"})
 			continue
 		}

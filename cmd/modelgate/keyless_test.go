@@ -7,6 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	godigest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 	"sigs.k8s.io/yaml"
 
 	"github.com/modelgate/modelgate/decision"
@@ -221,5 +226,81 @@ func TestModelSignatures(t *testing.T) {
 			t.Errorf("want %q; got %s %s", c.want, rejectedReasons(d), stderr)
 		}
 		c.undo()
+	}
+}
+
+// In a registry, a Sigstore bundle is stored as cosign stores one (a
+// referrer whose artifact type is the bundle's media type), and one that
+// cosign pushed is read back as evidence.
+func TestSigstoreBundlesInARegistry(t *testing.T) {
+	r := newRun(t, "medium")
+	ss := testkit.NewSigstore(t)
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
+	var trust map[string]any
+	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	yaml.Unmarshal(raw, &trust)
+	trust["sigstore"] = map[string]any{"sct_threshold": 0}
+	raw, _ = yaml.Marshal(trust)
+	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "ci=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":evaluation"); code != 0 {
+		t.Fatal(stderr)
+	}
+	reg := testkit.StartRegistry(t)
+	store := "oci://" + reg + "/models/evidence"
+	envs := r.p.Envelopes(nil)
+	delete(envs, "evaluation")
+	for name, e := range envs {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		if code, _, stderr := runCLI("evidence", "add", "--store", store, path); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	bundle := ss.Attest(t, trainWorkflow, testkit.GitHubIssuer, r.p.Subject, "evaluation", r.p.Predicates()["evaluation"], testkit.Options{})
+	verify := func() (int, string) {
+		code, out, stderr := runCLI("verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy, "--store", store)
+		return code, out + stderr
+	}
+	// Without the keyless evaluation: denied.
+	if code, out := verify(); code != 1 {
+		t.Fatalf("without the evaluation: exit %d %s", code, out)
+	}
+
+	// As cosign pushes it: a referrer of the bundle's media type, no tag of ours.
+	repo, err := remote.NewRepository(reg + "/models/evidence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	const bundleType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	blob := content.NewDescriptorFromBytes(bundleType, bundle)
+	if err := repo.Blobs().Push(t.Context(), blob, bytes.NewReader(bundle)); err != nil {
+		t.Fatal(err)
+	}
+	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: godigest.NewDigestFromEncoded(godigest.SHA256, r.p.Subject.SHA256)}
+	if _, err := oras.PackManifest(t.Context(), repo, oras.PackManifestVersion1_1, bundleType, oras.PackManifestOptions{Subject: &subject, Layers: []ocispec.Descriptor{blob}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(); code != 0 {
+		t.Fatalf("with cosign's referrer: exit %d %s", code, out)
+	}
+
+	// evidence add stores one the same way.
+	other := ss.Attest(t, trainWorkflow, testkit.GitHubIssuer, r.p.Subject, "explanation", r.p.Predicates()["explanation"], testkit.Options{})
+	path := filepath.Join(r.dir, "explanation.sigstore.json")
+	os.WriteFile(path, other, 0o644)
+	if code, _, stderr := runCLI("evidence", "add", "--store", store, path); code != 0 {
+		t.Fatal(stderr)
+	}
+	var types []string
+	repo.Referrers(t.Context(), subject, bundleType, func(refs []ocispec.Descriptor) error {
+		for _, r := range refs {
+			types = append(types, r.ArtifactType)
+		}
+		return nil
+	})
+	if len(types) != 2 {
+		t.Fatalf("referrers of the bundle type: %v", types)
 	}
 }
