@@ -57,6 +57,9 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest) error {
 		if r.Algorithm != "sha256" || !digest.IsHex64(r.Digest) {
 			return fmt.Errorf("model signature: file %q has no sha256 digest", r.Name)
 		}
+		if _, dup := signed[r.Name]; dup {
+			return fmt.Errorf("model signature: it lists file %q twice", r.Name)
+		}
 		raw, _ := hex.DecodeString(r.Digest)
 		h.Write(raw)
 		signed[r.Name] = r.Digest

@@ -9,8 +9,9 @@ package importers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ func GreatExpectations(raw []byte, opts Options) (map[string]any, error) {
 	docs, prefix := []map[string]any{doc}, ""
 	if rr, ok := doc["run_results"].(map[string]any); ok {
 		docs = docs[:0]
-		for _, key := range sortedKeys(rr) {
+		for _, key := range slices.Sorted(maps.Keys(rr)) {
 			r, _ := rr[key].(map[string]any)
 			if r == nil {
 				return nil, missing(tool, "run_results", key)
@@ -252,15 +253,6 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func field2s(doc map[string]any, path ...string) (string, bool) {
 	v, ok := field(doc, path...)
 	s, isStr := v.(string)
@@ -404,7 +396,7 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 	// two values cannot be told apart, and is refused.
 	metricsOn := func(what string, keep func(name, mlflowDigest string) bool) (map[string]any, error) {
 		out := map[string]any{}
-		for _, k := range sortedKeys(metricsAt) {
+		for _, k := range slices.Sorted(maps.Keys(metricsAt)) {
 			m := metricsAt[k]
 			key, _, _ := strings.Cut(k, "\x00")
 			if m.dataset != "" && !keep(m.dataset, m.dhash) {
@@ -458,7 +450,7 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		}
 		// The loss as logged for no dataset, else for the first it names.
 		lm, found := metricsAt[lossKey]
-		for _, k := range sortedKeys(metricsAt) {
+		for _, k := range slices.Sorted(maps.Keys(metricsAt)) {
 			if key, _, _ := strings.Cut(k, "\x00"); !found && key == lossKey {
 				lm, found = metricsAt[k], true
 			}

@@ -28,25 +28,11 @@ const trainWorkflow = "https://github.com/acme/churn/.github/workflows/train.yml
 func TestKeylessEvidenceEndToEnd(t *testing.T) {
 	r := newRun(t, "medium")
 	ss := testkit.NewSigstore(t)
-	trustDir := filepath.Join(r.policy, "modelgate", "trust")
-	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
-	// The virtual Fulcio embeds no SCTs: this root asks for none.
-	var trust map[string]any
-	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
-	yaml.Unmarshal(raw, &trust)
-	trust["sigstore"] = map[string]any{"sct_threshold": 0}
-	raw, _ = yaml.Marshal(trust)
-	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
-	code, out, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "ci=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":evaluation")
-	if code != 0 {
-		t.Fatalf("signer add: %s", stderr)
-	}
-	data, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	trustKeyless(t, r, ss, "ci", "evaluation")
+	data, _ := os.ReadFile(filepath.Join(r.policy, "modelgate", "trust", "data.yaml"))
 	if !strings.Contains(string(data), "sct_threshold: 0") || !strings.Contains(string(data), "issuer: "+testkit.GitHubIssuer) {
 		t.Fatalf("the trust list lost or lacks something:\n%s", data)
 	}
-	_ = out
-
 	envs := r.p.Envelopes(nil)
 	delete(envs, "evaluation")
 	envs["evaluation-keyless"] = ss.Attest(t, trainWorkflow, testkit.GitHubIssuer, r.p.Subject, "evaluation", r.p.Predicates()["evaluation"], testkit.Options{})
@@ -94,7 +80,7 @@ func TestKeylessEvidenceEndToEnd(t *testing.T) {
 	}
 
 	// inspect names the keyless signer by what it trusts.
-	code, out, _ = runCLI("bundle", "inspect", r.policy)
+	code, out, _ := runCLI("bundle", "inspect", r.policy)
 	if code != 0 || !strings.Contains(out, "keyless: issuer "+testkit.GitHubIssuer+", subject "+trainWorkflow) {
 		t.Fatalf("inspect:\n%s", out)
 	}
@@ -142,20 +128,10 @@ func TestProvenanceShownInTheDecision(t *testing.T) {
 func TestModelSignatures(t *testing.T) {
 	r := newRun(t, "medium")
 	ss := testkit.NewSigstore(t)
-	trustDir := filepath.Join(r.policy, "modelgate", "trust")
-	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
-	var trust map[string]any
-	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
-	yaml.Unmarshal(raw, &trust)
-	trust["sigstore"] = map[string]any{"sct_threshold": 0}
-	raw, _ = yaml.Marshal(trust)
-	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
-	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "release=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":training"); code != 0 {
-		t.Fatal(stderr)
-	}
+	trustKeyless(t, r, ss, "release", "training")
 	// The medium tier requires the signature.
 	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
-	raw, _ = os.ReadFile(th)
+	raw, _ := os.ReadFile(th)
 	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
 
 	model := filepath.Join(r.dir, "fraud-scorer")
@@ -235,17 +211,7 @@ func TestModelSignatures(t *testing.T) {
 func TestSigstoreBundlesInARegistry(t *testing.T) {
 	r := newRun(t, "medium")
 	ss := testkit.NewSigstore(t)
-	trustDir := filepath.Join(r.policy, "modelgate", "trust")
-	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
-	var trust map[string]any
-	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
-	yaml.Unmarshal(raw, &trust)
-	trust["sigstore"] = map[string]any{"sct_threshold": 0}
-	raw, _ = yaml.Marshal(trust)
-	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
-	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "ci=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":evaluation"); code != 0 {
-		t.Fatal(stderr)
-	}
+	trustKeyless(t, r, ss, "ci", "evaluation")
 	reg := testkit.StartRegistry(t)
 	store := "oci://" + reg + "/models/evidence"
 	envs := r.p.Envelopes(nil)
@@ -302,5 +268,23 @@ func TestSigstoreBundlesInARegistry(t *testing.T) {
 	})
 	if len(types) != 2 {
 		t.Fatalf("referrers of the bundle type: %v", types)
+	}
+}
+
+// trustKeyless makes the run's bundle trust trainWorkflow's keyless
+// identity in role, with the virtual Sigstore's trusted root, whose Fulcio
+// embeds no SCTs (so the bundle asks for none).
+func trustKeyless(t *testing.T, r *pipelineRun, ss *testkit.Sigstore, id, role string) {
+	t.Helper()
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
+	var trust map[string]any
+	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	yaml.Unmarshal(raw, &trust)
+	trust["sigstore"] = map[string]any{"sct_threshold": 0}
+	raw, _ = yaml.Marshal(trust)
+	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", id+"=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":"+role); code != 0 {
+		t.Fatalf("signer add: %s", stderr)
 	}
 }
