@@ -2,6 +2,8 @@ package facts_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
@@ -169,5 +173,24 @@ func TestModelSignatureNeedsTheFiles(t *testing.T) {
 	_, err := tr.Verify(context.Background(), subject.SHA256, env(p.KeySignedBundle(testkit.ModelSignatureStatement(t, dir))), time.Now())
 	if err == nil || err.Error() != "a model signature is checked against the model's files: give the model's directory (or file) as the subject, not NAME@sha256" {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A model signature that lists one file twice is refused, whatever its
+// digests: the file list must say one thing per file.
+func TestModelSignatureListingAFileTwice(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "w.bin"), []byte("w"), 0o644)
+	m, _ := digest.Dir(dir, digest.Options{})
+	d := m.Files[0].SHA256
+	raw, _ := hex.DecodeString(d)
+	root := sha256.Sum256(append(append([]byte{}, raw...), raw...))
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m","digest":{"sha256":"` + hex.EncodeToString(root[:]) + `"}}],"predicateType":"https://model_signing/signature/v1.0","predicate":{"serialization":{"method":"files","hash_type":"sha256"},"resources":[{"name":"w.bin","algorithm":"sha256","digest":"` + d + `"},{"name":"w.bin","algorithm":"sha256","digest":"` + d + `"}]}}`
+	p := testkit.NewParty("release", "ecdsa-p256", "training")
+	tr, _ := facts.NewTrust([]keys.Signer{p.TrustEntry()})
+	sub, _ := digest.Resolve(dir, digest.Options{})
+	res := facts.CollectFor(context.Background(), tr, sub, []evidence.Envelope{env(p.KeySignedBundle([]byte(st)))}, time.Now())
+	if len(res.Rejected) != 1 || res.Rejected[0].Reason != `model signature: it lists file "w.bin" twice` {
+		t.Fatalf("%+v", res)
 	}
 }
