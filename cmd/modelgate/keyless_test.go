@@ -288,3 +288,50 @@ func trustKeyless(t *testing.T, r *pipelineRun, ss *testkit.Sigstore, id, role s
 		t.Fatalf("signer add: %s", stderr)
 	}
 }
+
+// People approve with their SSO identity: one trust-list entry with a
+// subject pattern admits each person as their own approver; one person
+// under two spellings counts once; and the identity that signed training
+// may not approve it.
+func TestKeylessApprovals(t *testing.T) {
+	r := newRun(t, "high")
+	ss := testkit.NewSigstore(t)
+	const sso = "https://accounts.google.com"
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
+	var trust map[string]any
+	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	yaml.Unmarshal(raw, &trust)
+	trust["sigstore"] = map[string]any{"sct_threshold": 0}
+	trust["signers"] = append(trust["signers"].([]any), map[string]any{"id": "people", "identity": "acme people", "roles": []string{"approver", "training"},
+		"keyless": map[string]any{"issuer": sso, "subject_regexp": `(?i)[a-z]+@acme\.com`}})
+	raw, _ = yaml.Marshal(trust)
+	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+
+	preds := r.p.Predicates()
+	approve := func(who string) []byte {
+		return ss.Attest(t, who, sso, r.p.Subject, "approval", preds["approval-alice"], testkit.Options{})
+	}
+	run := func(edit func(map[string][]byte)) (int, *decision.Decision, string) {
+		envs := r.p.Envelopes(nil)
+		delete(envs, "approval-alice")
+		delete(envs, "approval-bob")
+		edit(envs)
+		return r.verify(envs)
+	}
+	code, d, stderr := run(func(e map[string][]byte) { e["a1"], e["a2"] = approve("alice@acme.com"), approve("bob@acme.com") })
+	if code != 0 || !d.Allow {
+		t.Fatalf("two people: exit %d %s %v %s", code, stderr, failing(d), rejectedReasons(d))
+	}
+	code, d, _ = run(func(e map[string][]byte) { e["a1"], e["a2"] = approve("alice@acme.com"), approve("ALICE@acme.com") })
+	if code != 1 || !strings.Contains(strings.Join(failing(d), " "), "2 approval(s) for production from distinct approvers needed, 1 counted") {
+		t.Fatalf("one person twice: exit %d %v", code, failing(d))
+	}
+	code, d, _ = run(func(e map[string][]byte) {
+		e["training"] = ss.Attest(t, "alice@acme.com", sso, r.p.Subject, "training", preds["training"], testkit.Options{})
+		e["a1"], e["a2"] = approve("alice@acme.com"), approve("bob@acme.com")
+	})
+	if code != 1 || !strings.Contains(strings.Join(failing(d), " "), "(self-approval by alice@acme.com, who signed training or evaluation)") {
+		t.Fatalf("self-approval: exit %d %v", code, failing(d))
+	}
+}
