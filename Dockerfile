@@ -6,9 +6,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/modelgate ./cmd/modelgate
+# modelgate and, beside it, the KMS plugins its cloud keys sign through.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/...
 
 FROM gcr.io/distroless/static:nonroot
-COPY --from=build /out/modelgate /modelgate
+COPY --from=build /out/ /
 USER 65532:65532
 ENTRYPOINT ["/modelgate"]

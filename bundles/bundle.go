@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -41,6 +42,9 @@ type Bundle struct {
 	Revision string
 	b        bundle.Bundle
 	files    map[string][]byte // every file as given, tests included
+
+	checked  sync.Once // CheckData, once: a bundle does not change
+	checkErr error
 }
 
 // Options say what a bundle must be to be used.
@@ -65,15 +69,10 @@ func Load(spec string) (*Bundle, error) { return Open(context.Background(), spec
 // revision.
 func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 	uri := spec
-	var files map[string][]byte // the bundle's files as given, for integrity
-	var newLoader func() bundle.DirectoryLoader
+	var files map[string][]byte // the bundle's files as given
 	switch {
 	case spec == "" || spec == Embedded:
 		uri = Embedded
-		newLoader = func() bundle.DirectoryLoader {
-			l, _ := bundle.NewFSLoader(policies.FS)
-			return l
-		}
 		files = embeddedFiles()
 	case strings.HasPrefix(spec, "oci://"):
 		data, err := Pull(ctx, spec, opts.PlainHTTP)
@@ -83,42 +82,29 @@ func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 		if files, err = readTar(data); err != nil {
 			return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 		}
-		newLoader = func() bundle.DirectoryLoader { return bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "") }
 	default:
 		info, err := os.Lstat(spec)
 		if err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
 		if info.IsDir() {
-			if files, err = readTree(spec); err != nil {
-				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
-			}
-			newLoader = memLoader(files)
+			files, err = readTree(spec)
 		} else {
-			data, err := safeio.ReadFile(spec, MaxBundleSize)
-			if err != nil {
-				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
+			var data []byte
+			if data, err = safeio.ReadFile(spec, MaxBundleSize); err == nil {
+				files, err = readTar(data)
 			}
-			if files, err = readTar(data); err != nil {
-				return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
-			}
-			newLoader = func() bundle.DirectoryLoader { return bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(data), "") }
+		}
+		if err != nil {
+			return nil, fmt.Errorf("policy bundle %s: %w", spec, err)
 		}
 	}
-	if err := checkIntegrity(files); err != nil {
+	if err := checkSignature(files, opts.Keys); err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", uri, err)
 	}
-	var b bundle.Bundle
-	var err error
-	if len(opts.Keys) > 0 {
-		b, err = verifySigned(newLoader, opts.Keys)
-	} else {
-		b, err = bundle.NewCustomReader(newLoader()).
-			WithSizeLimitBytes(MaxBundleSize).
-			WithProcessAnnotations(true).
-			WithSkipBundleVerification(true).
-			Read()
-	}
+	// What is parsed is what was checked. Policy tests travel with the
+	// source, not with the bundle that decides: they are not even parsed.
+	b, err := readFiles(withoutTests(files))
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %s: %w", uri, err)
 	}
@@ -131,15 +117,19 @@ func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
 			return nil, fmt.Errorf("policy bundle %s has revision %q, older than the minimum revision %q: use a newer bundle", uri, b.Manifest.Revision, opts.MinRevision)
 		}
 	}
-	// Policy tests travel with the source, not with the bundle that decides.
-	mods := b.Modules[:0]
-	for _, m := range b.Modules {
-		if !strings.HasSuffix(m.Path, "_test.rego") {
-			mods = append(mods, m)
+	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b, files: files}, nil
+}
+
+// withoutTests are a bundle's files less its Rego tests and its
+// signatures (checked already).
+func withoutTests(files map[string][]byte) map[string][]byte {
+	kept := make(map[string][]byte, len(files))
+	for name, data := range files {
+		if !strings.HasSuffix(name, "_test.rego") && name != ".signatures.json" {
+			kept[name] = data
 		}
 	}
-	b.Modules = mods
-	return &Bundle{URI: uri, Digest: contentDigest(&b), Revision: b.Manifest.Revision, b: b, files: files}, nil
+	return kept
 }
 
 // embeddedFiles are the files of the bundle built into the binary.

@@ -67,6 +67,11 @@ type Environment struct {
 // declared environments, and requires names declared environments without
 // a cycle. A fault is an error naming the file and the JSON path.
 func (b *Bundle) CheckData() error {
+	b.checked.Do(func() { b.checkErr = b.checkData() })
+	return b.checkErr
+}
+
+func (b *Bundle) checkData() error {
 	schemas, err := compileDataSchemas()
 	if err != nil {
 		return err

@@ -56,19 +56,18 @@ func TrustOf(b *bundles.Bundle) (*facts.Trust, error) {
 
 // New parses the bundle's trust list and starts compiling its policy.
 func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
-	trust, err := TrustOf(b)
-	if err != nil {
-		return nil, err
-	}
-	view, err := b.View()
-	if err != nil {
-		return nil, err
-	}
-	g := &Gate{Bundle: b, Trust: trust, view: view, compiled: make(chan struct{})}
+	g := &Gate{Bundle: b, compiled: make(chan struct{})}
 	go func() {
 		g.engine, g.engineErr = policy.NewEngine(ctx, b.URI, b.Raw())
 		close(g.compiled)
 	}()
+	var err error
+	if g.Trust, err = TrustOf(b); err != nil {
+		return nil, err
+	}
+	if g.view, err = b.View(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -101,6 +100,10 @@ type Request struct {
 	// InputsOnly judges Extra alone, the store serving only as the ledger
 	// (a replay of a recorded decision on its recorded inputs).
 	InputsOnly bool
+	// WriteInput, when set, receives the input judged, encoded as JSON,
+	// while the policy evaluates it: encoding and writing take the other
+	// core. Its error ends the decision.
+	WriteInput func(input []byte) error
 }
 
 // Outcome is a decision with what it was made from.
@@ -126,9 +129,6 @@ func (o *Outcome) Approvers() []string {
 	sort.Strings(approvers)
 	return approvers
 }
-
-// InputJSON is the exact input judged, to replay with opa eval or conftest.
-func (o *Outcome) InputJSON() ([]byte, error) { return json.Marshal(o.Input) }
 
 // Decide gathers and verifies evidence, then evaluates the policy.
 func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
@@ -192,8 +192,23 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	written := make(chan error, 1)
+	if req.WriteInput != nil {
+		go func() {
+			data, err := json.Marshal(in)
+			if err == nil {
+				err = req.WriteInput(data)
+			}
+			written <- err
+		}()
+	} else {
+		written <- nil
+	}
 	out, err := engine.Eval(ctx, value, req.Now)
 	if err != nil {
+		return nil, err
+	}
+	if err := <-written; err != nil {
 		return nil, err
 	}
 	d, err := decision.Parse(out)

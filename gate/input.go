@@ -1,7 +1,10 @@
 package gate
 
 import (
+	"runtime"
+
 	"github.com/open-policy-agent/opa/v1/ast"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/facts"
@@ -114,12 +117,22 @@ func (in *Input) Value() (ast.Value, error) {
 }
 
 func factTerms(fs []facts.Fact) ([]*ast.Term, error) {
+	// Predicates are converted on every core: they are most of the input.
+	preds := make([]ast.Value, len(fs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range fs {
+		g.Go(func() (err error) {
+			preds[i], err = ast.InterfaceToValue(fs[i].Predicate)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	out := make([]*ast.Term, len(fs))
 	for i, f := range fs {
-		pred, err := ast.InterfaceToValue(f.Predicate)
-		if err != nil {
-			return nil, err
-		}
+		pred := preds[i]
 		fields := [][2]*ast.Term{
 			item("id", ast.StringTerm(f.ID)),
 			item("type", ast.StringTerm(f.Type)),

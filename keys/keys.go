@@ -18,13 +18,6 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
-	"github.com/sigstore/sigstore/pkg/signature/kms"
-
-	// KMS providers register themselves with sigstore's kms package.
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/aws"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/azure"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/gcp"
-	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
 )
 
 // PasswordEnv names the environment variable that holds the private key password.
@@ -64,14 +57,7 @@ func Generate(algorithm string, password []byte) (privPEM, pubPEM []byte, err er
 }
 
 // IsKMS reports whether ref names a key held by a KMS provider.
-func IsKMS(ref string) bool {
-	for _, p := range kms.SupportedProviders() {
-		if strings.HasPrefix(ref, p) {
-			return true
-		}
-	}
-	return false
-}
+func IsKMS(ref string) bool { return kmsScheme(ref) != "" }
 
 // LoadSigner returns a signer for a PEM private key file or a KMS URI.
 // The password for an encrypted PEM key comes from MODELGATE_KEY_PASSWORD.
@@ -80,11 +66,7 @@ func LoadSigner(ctx context.Context, ref string) (signature.SignerVerifier, erro
 		if err := CheckCredentials(ref); err != nil {
 			return nil, err
 		}
-		sv, err := kms.Get(ctx, ref, crypto.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", ref, err)
-		}
-		return sv, nil
+		return loadKMS(ctx, ref)
 	}
 	data, err := os.ReadFile(ref)
 	if err != nil {

@@ -1,9 +1,18 @@
 package keys
 
 import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/kms/cliplugin"
 )
 
 // MissingCredentialsError is a KMS key whose provider has no credentials to
@@ -72,4 +81,54 @@ func CheckCredentials(ref string) error {
 		return &MissingCredentialsError{Provider: strings.TrimSuffix(s.prefix, "://"), Set: s.set}
 	}
 	return nil
+}
+
+// KMSSchemes are the KMS providers modelgate signs with, each through its
+// plugin program sigstore-kms-NAME (cmd/sigstore-kms-NAME in this module).
+var KMSSchemes = []string{"awskms", "gcpkms", "azurekms", "hashivault"}
+
+func kmsScheme(ref string) string {
+	for _, s := range KMSSchemes {
+		if strings.HasPrefix(ref, s+"://") {
+			return s
+		}
+	}
+	return ""
+}
+
+// MissingPluginError is a KMS key whose plugin program is nowhere to run.
+type MissingPluginError struct {
+	Scheme string
+}
+
+func (e *MissingPluginError) Error() string {
+	return fmt.Sprintf("%s:// keys sign through the program %s%s, which is neither beside modelgate nor on PATH: install it beside modelgate with 'go install github.com/modelgate/modelgate/cmd/%[2]s%[3]s@latest' (the container image carries it)",
+		e.Scheme, cliplugin.PluginBinaryPrefix, e.Scheme)
+}
+
+// loadKMS returns a signer that runs the provider's plugin program for each
+// operation: the copy beside this executable first (built with it), then
+// one on PATH. The cloud SDKs live in those programs, so that they cost no
+// modelgate command their start-up.
+func loadKMS(ctx context.Context, ref string) (signature.SignerVerifier, error) {
+	scheme := kmsScheme(ref)
+	program := cliplugin.PluginBinaryPrefix + scheme
+	if self, err := os.Executable(); err == nil {
+		if self, err = filepath.EvalSymlinks(self); err == nil {
+			dir := filepath.Dir(self)
+			if info, err := os.Stat(filepath.Join(dir, program)); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
+				if path := os.Getenv("PATH"); !slices.Contains(filepath.SplitList(path), dir) {
+					os.Setenv("PATH", dir+string(os.PathListSeparator)+path)
+				}
+			}
+		}
+	}
+	sv, err := cliplugin.LoadSignerVerifier(ctx, ref, crypto.SHA256)
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, &MissingPluginError{Scheme: scheme}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", ref, err)
+	}
+	return sv, nil
 }

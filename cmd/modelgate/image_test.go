@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/keys"
 )
 
 // make image builds the container image without a daemon and pushes it to
 // a real registry on loopback; its config says entrypoint /modelgate and a
-// non-root user, and the binary in its one layer runs on its own.
+// non-root user, and the binaries in its one layer run on their own:
+// modelgate, and the KMS plugins its cloud keys sign through.
 func TestMakeImage(t *testing.T) {
 	crane := testkit.Tool(t, "crane")
 	ref := testkit.StartRegistry(t) + "/modelgate:test"
@@ -36,7 +38,7 @@ func TestMakeImage(t *testing.T) {
 		t.Fatalf("image config: %v %s", err, out)
 	}
 	dir := t.TempDir()
-	export := exec.Command("bash", "-c", `"$0" export --insecure "$1" - | tar -x -C "$2" modelgate`, crane, ref, dir)
+	export := exec.Command("bash", "-c", `"$0" export --insecure "$1" - | tar -x -C "$2"`, crane, ref, dir)
 	if out, err := export.CombinedOutput(); err != nil {
 		t.Fatalf("export: %v %s", err, out)
 	}
@@ -46,5 +48,13 @@ func TestMakeImage(t *testing.T) {
 	}
 	if info, err := os.Stat(filepath.Join(dir, "modelgate")); err != nil || info.Mode().Perm()&0o111 == 0 {
 		t.Fatalf("the binary is not executable: %v", err)
+	}
+	for _, scheme := range keys.KMSSchemes {
+		// Called without the protocol's arguments, a plugin answers in the
+		// protocol's JSON that it could not parse them.
+		out, err := exec.Command(filepath.Join(dir, "sigstore-kms-"+scheme)).Output()
+		if err != nil || !strings.Contains(string(out), `"errorMessage":"error parsing plugin args: expected at least 3 args, got 1"`) {
+			t.Fatalf("the image's %s plugin: %v %q", scheme, err, out)
+		}
 	}
 }

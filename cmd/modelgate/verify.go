@@ -140,24 +140,25 @@ past time and writes nothing (no VSA, nothing to the store).`,
 					return fmt.Errorf("--vsa-key: %w", err)
 				}
 			}
+			var writeInput func([]byte) error
+			if inputOut != "" {
+				writeInput = func(input []byte) error {
+					if err := safeio.WriteFile(ctx, inputOut, append(input, '\n'), 0o644); err != nil {
+						return fmt.Errorf("--input-out: %w", err)
+					}
+					return nil
+				}
+			}
 			out, err := g.Decide(ctx, gate.Request{
 				Subject: subject, Environment: env, RequestedTier: tier,
 				Store: store, Extra: extra, Champion: champion, Now: now,
+				WriteInput: writeInput,
 			})
 			if err != nil {
 				if ctx.Err() != nil {
 					return fmt.Errorf("%w (the decision's deadline of %s passed; raise --timeout)", err, timeout)
 				}
 				return err
-			}
-			if inputOut != "" {
-				input, err := out.InputJSON()
-				if err != nil {
-					return fmt.Errorf("--input-out: %w", err)
-				}
-				if err := safeio.WriteFile(ctx, inputOut, append(input, '\n'), 0o644); err != nil {
-					return fmt.Errorf("--input-out: %w", err)
-				}
 			}
 			d := out.Decision
 			if vsaSigner != nil {
