@@ -3,7 +3,6 @@ package bundles
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -25,18 +24,10 @@ func Build(dir string, opts BuildOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
-	delete(files, ".signatures.json")
-	b, err := readFiles(files)
+	b, err := readFiles(withoutTests(files))
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
-	mods := b.Modules[:0]
-	for _, m := range b.Modules {
-		if !strings.HasSuffix(m.Path, "_test.rego") {
-			mods = append(mods, m)
-		}
-	}
-	b.Modules = mods
 	if opts.Revision != "" {
 		b.Manifest.Revision = opts.Revision
 	}

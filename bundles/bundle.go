@@ -68,6 +68,9 @@ func Load(spec string) (*Bundle, error) { return Open(context.Background(), spec
 // opts.Keys) or its integrity (when it carries .signatures.json), and its
 // revision.
 func Open(ctx context.Context, spec string, opts Options) (*Bundle, error) {
+	// Every use of a bundle checks its data: compile the data schemas while
+	// the bundle is read and parsed.
+	go compileDataSchemas()
 	uri := spec
 	var files map[string][]byte // the bundle's files as given
 	switch {
