@@ -31,7 +31,7 @@ func WriteDiff(w io.Writer, d *bundles.DiffResult, format string, replay *gate.R
 		}
 		return replayMarkdown(w, replay)
 	case "html":
-		return Page.ExecuteTemplate(w, "diff.html", struct {
+		return page().ExecuteTemplate(w, "diff.html", struct {
 			Title  string
 			CSS    template.CSS
 			Diff   *bundles.DiffResult

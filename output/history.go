@@ -93,7 +93,7 @@ func WriteHistory(w io.Writer, h *History, format string) error {
 		cw.Flush()
 		return cw.Error()
 	case "html":
-		return Page.ExecuteTemplate(w, "history.html", struct {
+		return page().ExecuteTemplate(w, "history.html", struct {
 			Title string
 			CSS   template.CSS
 			H     *History

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/modelgate/modelgate/decision"
 )
@@ -15,21 +16,24 @@ import (
 //go:embed page.css page.html report.html inspect.html diff.html history.html
 var pageFS embed.FS
 
-// Page is the look a decision report and a bundle's inspection share: one
+// page is the look a decision report and a bundle's inspection share: one
 // self-contained HTML page, its style inline, no script and no external
-// asset, so it opens offline and from an artefact store alike.
-var Page = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"clean":   Clean,
-	"status":  statusClass,
-	"short":   shortID,
-	"bar":     Bar,
-	"num":     num,
-	"inc":     func(i int) int { return i + 1 },
-	"join":    strings.Join,
-	"typeOf":  shortType,
-	"present": func(s string) bool { return s != "" },
-	"upper":   strings.ToUpper,
-}).ParseFS(pageFS, "page.html", "report.html", "inspect.html", "diff.html", "history.html"))
+// asset, so it opens offline and from an artefact store alike. Parsed at
+// first use, so that a command that writes no page does not pay for it.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page.html").Funcs(template.FuncMap{
+		"clean":   Clean,
+		"status":  statusClass,
+		"short":   shortID,
+		"bar":     Bar,
+		"num":     num,
+		"inc":     func(i int) int { return i + 1 },
+		"join":    strings.Join,
+		"typeOf":  shortType,
+		"present": func(s string) bool { return s != "" },
+		"upper":   strings.ToUpper,
+	}).ParseFS(pageFS, "page.html", "report.html", "inspect.html", "diff.html", "history.html"))
+})
 
 // CSS is the pages' shared style.
 func CSS() template.CSS {
@@ -60,7 +64,7 @@ func HTML(w io.Writer, d *decision.Decision) error {
 	for _, e := range d.Evidence {
 		byID[e.ID] = e
 	}
-	return Page.ExecuteTemplate(w, "report.html", reportView{
+	return page().ExecuteTemplate(w, "report.html", reportView{
 		Title: fmt.Sprintf("modelgate: %s %s → %s", verdict(d), d.Ref(), d.Environment),
 		CSS:   CSS(), D: d, Verdict: verdict(d), ByID: byID, Champion: championText(d),
 	})

@@ -34,7 +34,7 @@ func WriteInspection(w io.Writer, in *bundles.Inspection, format string) error {
 
 // inspectHTML writes a bundle's inspection in the reports' look.
 func inspectHTML(w io.Writer, in *bundles.Inspection) error {
-	return Page.ExecuteTemplate(w, "inspect.html", struct {
+	return page().ExecuteTemplate(w, "inspect.html", struct {
 		Title string
 		CSS   template.CSS
 		In    *bundles.Inspection
