@@ -17,9 +17,7 @@ import (
 // sigstore's own provider against Vault: the signature verifies with the
 // key Vault holds, and a wrong token is Vault's refusal, said.
 func TestVaultKeySignsThroughThePlugin(t *testing.T) {
-	vault := testkit.StartVault(t)
-	testkit.KMSPlugin(t, "hashivault")
-	vault.Use(t)
+	vault := testkit.VaultKey(t)
 
 	sv, err := keys.LoadSigner(context.Background(), "hashivault://gate")
 	if err != nil {

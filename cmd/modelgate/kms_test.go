@@ -15,9 +15,7 @@ import (
 // envelope verifies with the key Vault holds, about the model named. Without
 // the plugin, the same command is exit 2 saying what to install.
 func TestAttestWithAVaultKey(t *testing.T) {
-	vault := testkit.StartVault(t)
-	testkit.KMSPlugin(t, "hashivault")
-	vault.Use(t)
+	vault := testkit.VaultKey(t)
 	dir := t.TempDir()
 	pred := filepath.Join(dir, "p.json")
 	os.WriteFile(pred, []byte(`{"decision":"approved","environment":"production","justification":"ok","approved_at":"2026-01-02T03:04:05Z"}`), 0o644)

@@ -75,10 +75,15 @@ func (v *Vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Use points VAULT_ADDR and VAULT_TOKEN at this Vault for the test.
-func (v *Vault) Use(t testing.TB) {
+// VaultKey is what a hashivault://gate key needs in a test: a Vault,
+// VAULT_ADDR and VAULT_TOKEN pointing at it, and the plugin program first
+// on PATH.
+func VaultKey(t testing.TB) *Vault {
+	v := StartVault(t)
+	KMSPlugin(t, "hashivault")
 	t.Setenv("VAULT_ADDR", v.URL)
 	t.Setenv("VAULT_TOKEN", v.Token)
+	return v
 }
 
 // KMSPlugin builds the plugin program for a KMS scheme (e.g. hashivault)
