@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,19 +14,21 @@ import (
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
-// BenchmarkVerify200 runs the whole 'modelgate verify' process over a store
-// holding 200 envelopes about the model, and 'opa eval' over the input that
-// verify judged, alternately, and reports both times per run and their ratio.
+// BenchmarkVerify200 runs the whole 'modelgate verify' process over 200
+// envelopes about the model, and 'opa eval' over the input that verify
+// judged, alternately, and reports both times per run and their ratio.
 // Both are given the same bundle directory: a copy of policies/ as it is
 // (opa loads its Rego tests, modelgate leaves them out), and the same copy
-// without the tests. It needs opa on PATH
+// without the tests. The envelopes are in a store, or given as 200
+// --evidence files. It needs opa on PATH
 // (go install github.com/open-policy-agent/opa@v1.22.2).
 func BenchmarkVerify200(b *testing.B) {
-	b.Run("bundle=policies", func(b *testing.B) { benchVerify200(b, true) })
-	b.Run("bundle=without-tests", func(b *testing.B) { benchVerify200(b, false) })
+	b.Run("bundle=policies", func(b *testing.B) { benchVerify200(b, true, false) })
+	b.Run("bundle=policies/evidence=files", func(b *testing.B) { benchVerify200(b, true, true) })
+	b.Run("bundle=without-tests", func(b *testing.B) { benchVerify200(b, false, false) })
 }
 
-func benchVerify200(b *testing.B, withTests bool) {
+func benchVerify200(b *testing.B, withTests, files bool) {
 	opa, err := exec.LookPath("opa")
 	if err != nil {
 		b.Skip("opa is not on PATH: go install github.com/open-policy-agent/opa@v1.22.2")
@@ -55,20 +58,27 @@ func benchVerify200(b *testing.B, withTests bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The passing pipeline, and 19 earlier rounds of it, a minute apart: 200 envelopes.
-	for round := 0; round < 20; round++ {
-		earlier := *p
-		earlier.Now = p.Now.Add(-time.Duration(round) * time.Minute)
-		for _, env := range earlier.Envelopes(nil) {
-			if _, _, err := store.Add(context.Background(), env); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 	input := filepath.Join(dir, "input.json")
 	verify := []string{"verify", "--subject", p.Subject.String(), "--env", "production", "--policy", policy,
 		"--store", "dir:" + filepath.Join(dir, "store"), "--format", "json", "--effective-time", p.Now.Format(time.RFC3339),
 		"--input-out", input}
+	// The passing pipeline, and 19 earlier rounds of it, a minute apart: 200
+	// envelopes, in the store or as files beside an empty one.
+	for round := 0; round < 20; round++ {
+		earlier := *p
+		earlier.Now = p.Now.Add(-time.Duration(round) * time.Minute)
+		for name, env := range earlier.Envelopes(nil) {
+			if files {
+				path := filepath.Join(dir, fmt.Sprintf("%02d-%s.json", round, name))
+				if err := os.WriteFile(path, env, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				verify = append(verify, "--evidence", path)
+			} else if _, _, err := store.Add(context.Background(), env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	out, err := exec.Command(bin, verify...).Output()
 	if err != nil || !strings.Contains(string(out), `"allow": true`) || strings.Count(string(out), `"signer_id"`) != 200 {
 		b.Fatalf("verify: %v\n%.400s", err, out)

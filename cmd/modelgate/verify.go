@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
 	"github.com/modelgate/modelgate/attest"
@@ -101,13 +103,9 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 				champion = &c
 			}
-			extra := make([]evidence.Envelope, 0, len(evidenceFiles))
-			for _, path := range evidenceFiles {
-				data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, cmd.InOrStdin())
-				if err != nil {
-					return fmt.Errorf("--evidence %s: %w", path, err)
-				}
-				extra = append(extra, evidence.Envelope{ID: attest.EnvelopeID(data), Source: path, Data: data})
+			extra, err := readEvidence(evidenceFiles, cmd.InOrStdin())
+			if err != nil {
+				return err
 			}
 			store, err := sf.open(ctx, false)
 			if err != nil {
@@ -191,6 +189,39 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f.StringVar(&effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "deadline for the whole decision")
 	return cmd
+}
+
+// readEvidence reads the --evidence files several at a time, standard input
+// ("-") in its turn; the envelopes keep the order given, and so does the
+// error reported: the first file's that fails.
+func readEvidence(paths []string, stdin io.Reader) ([]evidence.Envelope, error) {
+	envs := make([]evidence.Envelope, len(paths))
+	errs := make([]error, len(paths))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, path := range paths {
+		read := func() error {
+			data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, stdin)
+			if err != nil {
+				errs[i] = fmt.Errorf("--evidence %s: %w", path, err)
+			} else {
+				envs[i] = evidence.Envelope{ID: attest.EnvelopeID(data), Source: path, Data: data}
+			}
+			return nil
+		}
+		if path == "-" {
+			read()
+			continue
+		}
+		g.Go(read)
+	}
+	g.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return envs, nil
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

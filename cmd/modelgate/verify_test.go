@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -449,5 +450,39 @@ func TestWaiverTurnsAFailIntoWaived(t *testing.T) {
 	envs["waiver"] = waiver("staging")
 	if code, d, _ := r.verify(envs); code != 1 || failing(d)[0] != "training: training run run-1 detected NaN loss" {
 		t.Fatalf("exit %d, failing %q", code, failing(d))
+	}
+}
+
+// --evidence files are read several at a time, but the envelopes keep the
+// order given, standard input is read in its turn, and the error reported
+// is the first failing file's.
+func TestReadEvidenceKeepsOrder(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := 0; i < 40; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("%02d.json", i))
+		os.WriteFile(p, []byte(fmt.Sprintf(`{"n":%d}`, i)), 0o644)
+		paths = append(paths, p)
+	}
+	paths = append(paths[:20:20], append([]string{"-"}, paths[20:]...)...)
+	envs, err := readEvidence(paths, strings.NewReader(`{"n":"stdin"}`))
+	if err != nil || len(envs) != 41 {
+		t.Fatalf("%d envelopes, %v", len(envs), err)
+	}
+	for i, e := range envs {
+		want := fmt.Sprintf(`{"n":%d}`, i)
+		switch {
+		case i == 20:
+			want = `{"n":"stdin"}`
+		case i > 20:
+			want = fmt.Sprintf(`{"n":%d}`, i-1)
+		}
+		if string(e.Data) != want || e.Source != paths[i] {
+			t.Fatalf("envelope %d is %s from %s", i, e.Data, e.Source)
+		}
+	}
+	missing := []string{paths[0], filepath.Join(dir, "a-missing.json"), dir, filepath.Join(dir, "z-missing.json")}
+	if _, err := readEvidence(missing, strings.NewReader("")); err == nil || !strings.HasPrefix(err.Error(), "--evidence "+missing[1]+": ") {
+		t.Fatalf("got %v, want the first failing file's error", err)
 	}
 }
