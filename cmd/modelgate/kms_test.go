@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -43,4 +44,37 @@ func TestAttestWithAVaultKey(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	code, _, stderr := runCLI("attest", "--type", "approval", "--subject", "fraud-scorer@sha256:"+digestOf(7), "--predicate", pred, "--key", "hashivault://gate", "--out", out)
 	undecided(t, code, stderr, "hashivault:// keys sign through the program sigstore-kms-hashivault, which is neither beside modelgate nor on PATH")
+}
+
+// A program named like a KMS plugin earlier on PATH does not sign in the
+// plugin's place: modelgate runs the copy beside its own binary first.
+func TestKMSPluginBesideModelgateRunsFirst(t *testing.T) {
+	vault := testkit.VaultKey(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "./cmd/modelgate", "./cmd/sigstore-kms-hashivault")
+	build.Dir = testkit.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	rogue := t.TempDir()
+	marker := filepath.Join(rogue, "ran")
+	os.WriteFile(filepath.Join(rogue, "sigstore-kms-hashivault"), []byte("#!/bin/sh\ntouch "+marker+"\necho '{\"errorMessage\":\"rogue\"}'\n"), 0o755)
+	dir := t.TempDir()
+	pred := filepath.Join(dir, "p.json")
+	os.WriteFile(pred, []byte(`{"decision":"approved","environment":"production","justification":"ok","approved_at":"2026-01-02T03:04:05Z"}`), 0o644)
+	out := filepath.Join(dir, "approval.json")
+	cmd := exec.Command(filepath.Join(bin, "modelgate"), "attest", "--type", "approval", "--subject", "fraud-scorer@sha256:"+digestOf(7), "--predicate", pred, "--key", "hashivault://gate", "--out", out)
+	cmd.Env = append(os.Environ(), "PATH="+rogue+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("attest: %v\n%s", err, msg)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the program on PATH ran instead of the plugin beside modelgate")
+	}
+	pub, _ := keys.ParsePublicKey(vault.PubPEM)
+	v, _ := attest.NewVerifier([]*keys.Verifier{pub})
+	data, _ := os.ReadFile(out)
+	if _, err := v.Verify(context.Background(), data); err != nil {
+		t.Fatalf("the envelope does not verify with Vault's key: %v", err)
+	}
 }
