@@ -155,7 +155,8 @@ func TestThreeDoorsAgree(t *testing.T) {
 
 	// Each review is one JSON line in the audit log.
 	var audited int
-	for _, line := range strings.Split(w.log.String(), "\n") {
+	log := w.logUntil(func(log string) bool { return strings.Count(log, `"msg":"review"`) >= len(rows) })
+	for _, line := range strings.Split(log, "\n") {
 		var entry struct {
 			Msg, UID, Kind, Environment, Reason string
 			Models                              []string
@@ -180,7 +181,7 @@ func TestThreeDoorsAgree(t *testing.T) {
 		}
 	}
 	if audited != len(rows) {
-		t.Errorf("%d audit lines for %d reviews:\n%s", audited, len(rows), w.log.String())
+		t.Errorf("%d audit lines for %d reviews:\n%s", audited, len(rows), log)
 	}
 
 	// verify for edge: MG-PROMOTION passes exactly when production admits.

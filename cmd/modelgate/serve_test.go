@@ -83,6 +83,17 @@ type webhook struct {
 	cmd    *exec.Cmd
 }
 
+// logUntil returns serve's log once ok holds of it, or after ten seconds:
+// a line serve has written may still be on its way through the pipe.
+func (w *webhook) logUntil(ok func(log string) bool) string {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if log := w.log.String(); ok(log) {
+			return log
+		}
+	}
+	return w.log.String()
+}
+
 func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
