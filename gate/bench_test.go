@@ -13,8 +13,9 @@ import (
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
-// typical prepares a gate and a request over a typical evidence set: the 8
-// stage envelopes of a passing pipeline plus a risk attestation and a waiver.
+// typical prepares a gate and a request over a typical evidence set: the
+// stage envelopes of a passing pipeline (10 of them) plus a risk
+// attestation and a waiver.
 func typical(b *testing.B) (*gate.Gate, gate.Request) {
 	p := testkit.NewPipeline("fraud-scorer")
 	dir := filepath.Join(b.TempDir(), "policy")
@@ -58,7 +59,7 @@ func BenchmarkDecide10(b *testing.B) {
 func BenchmarkEvaluate10(b *testing.B) {
 	g, req := typical(b)
 	out, err := g.Decide(context.Background(), req)
-	if err != nil || !out.Decision.Allow || len(out.Facts.Facts) != 10 {
+	if err != nil || !out.Decision.Allow || len(out.Facts.Facts) != len(req.Extra) {
 		b.Fatalf("%v %+v", err, out)
 	}
 	input, err := out.Input.Value()

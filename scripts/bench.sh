@@ -33,3 +33,7 @@ run go test -run '^$' -bench Replay1000 -benchtime 1x -count 3 ./gate
   echo '```'
 } > BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
+if grep -q '^FAIL' "$out"; then
+  echo "make bench: a benchmark failed; its output is in BENCHMARKS.md" >&2
+  exit 1
+fi

@@ -121,12 +121,15 @@ func BenchmarkCompliance(b *testing.B) {
 	}
 	root := testkit.RepoRoot()
 	policies := filepath.Join(root, "policies")
+	officer := testkit.NewParty("officer", "ecdsa-p256")
+	key := officer.WriteKey(dir)
+	pub := filepath.Join(dir, "officer.pub")
+	os.WriteFile(pub, officer.PubPEM, 0o644)
 	other := filepath.Join(dir, "other")
-	if err := exec.Command(bin, "bundle", "init", other).Run(); err != nil {
-		b.Fatal(err)
+	if out, err := exec.Command(bin, "bundle", "init", other, "--signer", "officer="+pub+":officer@example.com:gate").CombinedOutput(); err != nil {
+		b.Fatalf("bundle init: %v\n%s", err, out)
 	}
 	os.WriteFile(filepath.Join(other, "modelgate", "tiers", "data.yaml"), []byte("default: high\ninventory: {fraud-scorer: medium}\n"), 0o644)
-	key := testkit.NewParty("officer", "ecdsa-p256").WriteKey(dir)
 	for _, c := range []struct {
 		name string
 		args []string
