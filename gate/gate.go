@@ -205,10 +205,12 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		written <- nil
 	}
 	out, err := engine.Eval(ctx, value, req.Now)
-	if err != nil {
-		return nil, err
+	// The write ends before the decision does, whatever the evaluation's
+	// outcome: nothing is left half-written behind a returned error.
+	if werr := <-written; err == nil {
+		err = werr
 	}
-	if err := <-written; err != nil {
+	if err != nil {
 		return nil, err
 	}
 	d, err := decision.Parse(out)
