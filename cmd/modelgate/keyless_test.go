@@ -271,19 +271,29 @@ func TestSigstoreBundlesInARegistry(t *testing.T) {
 	}
 }
 
-// trustKeyless makes the run's bundle trust trainWorkflow's keyless
-// identity in role, with the virtual Sigstore's trusted root, whose Fulcio
-// embeds no SCTs (so the bundle asks for none).
-func trustKeyless(t *testing.T, r *pipelineRun, ss *testkit.Sigstore, id, role string) {
-	t.Helper()
-	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+// trustSigstore gives a bundle directory the virtual Sigstore's trusted
+// root, whose Fulcio embeds no SCTs (so the bundle asks for none), and lets
+// edit change the rest of its trust list.
+func trustSigstore(policy string, ss *testkit.Sigstore, edit func(trust map[string]any)) {
+	trustDir := filepath.Join(policy, "modelgate", "trust")
 	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
 	var trust map[string]any
 	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
 	yaml.Unmarshal(raw, &trust)
 	trust["sigstore"] = map[string]any{"sct_threshold": 0}
+	if edit != nil {
+		edit(trust)
+	}
 	raw, _ = yaml.Marshal(trust)
 	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+}
+
+// trustKeyless makes the run's bundle trust trainWorkflow's keyless
+// identity in role, with the virtual Sigstore's trusted root, whose Fulcio
+// embeds no SCTs (so the bundle asks for none).
+func trustKeyless(t *testing.T, r *pipelineRun, ss *testkit.Sigstore, id, role string) {
+	t.Helper()
+	trustSigstore(r.policy, ss, nil)
 	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", id+"=keyless:"+testkit.GitHubIssuer+":"+trainWorkflow+":"+role); code != 0 {
 		t.Fatalf("signer add: %s", stderr)
 	}
@@ -297,16 +307,10 @@ func TestKeylessApprovals(t *testing.T) {
 	r := newRun(t, "high")
 	ss := testkit.NewSigstore(t)
 	const sso = "https://accounts.google.com"
-	trustDir := filepath.Join(r.policy, "modelgate", "trust")
-	os.WriteFile(filepath.Join(trustDir, "trusted_root.json"), ss.TrustedRoot, 0o644)
-	var trust map[string]any
-	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
-	yaml.Unmarshal(raw, &trust)
-	trust["sigstore"] = map[string]any{"sct_threshold": 0}
-	trust["signers"] = append(trust["signers"].([]any), map[string]any{"id": "people", "identity": "acme people", "roles": []string{"approver", "training"},
-		"keyless": map[string]any{"issuer": sso, "subject_regexp": `(?i)[a-z]+@acme\.com`}})
-	raw, _ = yaml.Marshal(trust)
-	os.WriteFile(filepath.Join(trustDir, "data.yaml"), raw, 0o644)
+	trustSigstore(r.policy, ss, func(trust map[string]any) {
+		trust["signers"] = append(trust["signers"].([]any), map[string]any{"id": "people", "identity": "acme people", "roles": []string{"approver", "training"},
+			"keyless": map[string]any{"issuer": sso, "subject_regexp": `(?i)[a-z]+@acme\.com`}})
+	})
 
 	preds := r.p.Predicates()
 	approve := func(who string) []byte {
