@@ -40,10 +40,11 @@ type Alert struct {
 
 // AlertResult is what was done about one model named by a notification.
 type AlertResult struct {
-	Model   string `json:"model"`
-	Outcome string `json:"outcome"` // rolled-back, resolved, outside-window, already-rolled-back, refused, error
-	Detail  string `json:"detail"`
-	Record  string `json:"record,omitempty"`
+	Model   string  `json:"model"`
+	Outcome string  `json:"outcome"` // rolled-back, resolved, outside-window, already-rolled-back, refused, error
+	Detail  string  `json:"detail"`
+	Record  string  `json:"record,omitempty"`
+	Index   *uint64 `json:"index,omitempty"` // the record's place in the ledger's log
 }
 
 // AlertReceiver turns firing alerts about a model promoted within Window
@@ -178,12 +179,12 @@ func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Ale
 		res.Outcome, res.Detail = "refused", err.Error()
 		return res
 	}
-	id, err := a.Ledger.Rollback(ctx, a.Signer, plan, model, env, reason(alerts), now)
+	appended, err := a.Ledger.Rollback(ctx, a.Signer, plan, model, env, reason(alerts), now)
 	if err != nil {
 		res.Outcome, res.Detail = "error", err.Error()
 		return res
 	}
-	res.Outcome, res.Record = "rolled-back", id
+	res.Outcome, res.Record, res.Index = "rolled-back", appended.Record.ID, &appended.Index
 	res.Detail = fmt.Sprintf("rolled %s back in %s from sha256:%s to sha256:%s", model, env, plan.From.Subject.SHA256, plan.To.Subject.SHA256)
 	if a.Rolled != nil {
 		a.Rolled()

@@ -14,6 +14,12 @@ type Metrics struct {
 	Cache       *prometheus.CounterVec
 	StoreErrors prometheus.Counter
 	Alerts      *prometheus.CounterVec
+	// The followed ledger: how old its verified state is, how many entries
+	// it holds, and how often a reading found the log rewritten.
+	LedgerAge       prometheus.Gauge
+	LedgerSize      prometheus.Gauge
+	LedgerRewritten prometheus.Counter
+	LedgerErrors    prometheus.Counter
 }
 
 // NewMetrics registers the series.
@@ -39,8 +45,20 @@ func NewMetrics() *Metrics {
 		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelgate_alerts_total", Help: "Alertmanager notifications received, by environment and outcome (rolled-back, resolved, repeat, outside-window, already-rolled-back, refused, error, unauthorised, …).",
 		}, []string{"environment", "outcome"}),
+		LedgerAge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "modelgate_ledger_age_seconds", Help: "Seconds since the followed ledger's checkpoint was last verified: how stale the state reviews are answered from is.",
+		}),
+		LedgerSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "modelgate_ledger_entries", Help: "Entries of the ledger's log under the checkpoint followed.",
+		}),
+		LedgerRewritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "modelgate_ledger_rewritten_total", Help: "Readings of the ledger's log that found it rewritten (a smaller or inconsistent checkpoint, entries or tiles that do not match): each a deny until the log is restored.",
+		}),
+		LedgerErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "modelgate_ledger_read_errors_total", Help: "Polls of the ledger's log that failed.",
+		}),
 	}
-	m.Registry.MustRegister(m.Requests, m.Decisions, m.Latency, m.Cache, m.StoreErrors, m.Alerts,
+	m.Registry.MustRegister(m.Requests, m.Decisions, m.Latency, m.Cache, m.StoreErrors, m.Alerts, m.LedgerAge, m.LedgerSize, m.LedgerRewritten, m.LedgerErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -35,6 +35,9 @@ type Server struct {
 	// a pod whose store is gone, or whose registry forgot the repository,
 	// would deny every model, so it is taken out of service instead.
 	Check func(context.Context) error
+	// LedgerAge, when set, says how old the ledger state answering reviews
+	// is; every audit line carries it.
+	LedgerAge func() time.Duration
 	// Alerts, when set, receives Alertmanager webhooks at POST /alerts/{environment}.
 	Alerts *AlertReceiver
 	certs  *CertReloader
@@ -130,7 +133,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Audit.Info("review", "uid", string(req.UID), "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
 			"operation", string(req.Operation), "environment", env, "models", outcome.Models, "allowed", resp.Allowed,
-			"reason", outcome.Reason, "message", msg, "latency_ms", float64(time.Since(start).Microseconds())/1000)
+			"reason", outcome.Reason, "message", msg, "latency_ms", float64(time.Since(start).Microseconds())/1000, "ledger_age_s", s.ledgerAge())
 	}
 	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
 	if err != nil {
@@ -192,4 +195,11 @@ func (c *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 		}
 	}
 	return c.cert, nil
+}
+
+func (s *Server) ledgerAge() float64 {
+	if s.LedgerAge == nil {
+		return 0
+	}
+	return s.LedgerAge().Round(time.Millisecond).Seconds()
 }

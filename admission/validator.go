@@ -13,12 +13,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/modelgate/modelgate/bundles"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
 // Validator judges admission reviews from the promotion ledger.
 type Validator struct {
-	Ledger       *vsa.Ledger   // the store's ledger, as the bundle trusts it (narrowed to the gate keys)
+	Ledger       *vsa.Ledger   // the ledger as the bundle trusts it (narrowed to the gate keys), read from the log it follows
 	View         *bundles.View // tiers, thresholds, environments and their order
 	Cache        *Cache
 	TTL          time.Duration // how long a verdict is kept at most
@@ -152,11 +153,15 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("no answer within %s", v.StoreTimeout)
 		}
-		var broken *vsa.BrokenError
-		if errors.As(err, &broken) {
-			return Verdict{Reason: "ledger-broken", Message: "modelgate: " + err.Error()}
+		var rewritten *tlog.RewrittenError
+		if errors.As(err, &rewritten) {
+			return Verdict{Reason: "ledger-rewritten", Message: "modelgate: " + err.Error()}
 		}
-		return Verdict{Reason: "store", Message: fmt.Sprintf("modelgate: the ledger in %s could not be read for %s (%v); modelgate fails closed: check the store, then retry", v.Ledger.Store, r.Subject, err)}
+		var stale *vsa.StaleError
+		if errors.As(err, &stale) {
+			return Verdict{Reason: "ledger-stale", Message: "modelgate: " + err.Error()}
+		}
+		return Verdict{Reason: "ledger", Message: fmt.Sprintf("modelgate: the ledger could not be read for %s (%v); modelgate fails closed: check the ledger, then retry", r.Subject, err)}
 	}
 	if limit := now.Add(v.TTL); expires.IsZero() || expires.After(limit) {
 		expires = limit

@@ -262,7 +262,7 @@ func (b *Bundle) Data(path ...string) (any, bool) {
 }
 
 // Roles are the roles a signer may hold in a trust list.
-var Roles = []string{"data", "training", "evaluation", "approver", "risk", "deploy", "canary", "waiver", "gate"}
+var Roles = []string{"data", "training", "evaluation", "approver", "risk", "deploy", "canary", "waiver", "gate", "ledger"}
 
 // Signer is a trusted identity from the bundle's trust list.
 type Signer = keys.Signer

@@ -3,6 +3,7 @@ package bundles
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -199,6 +200,8 @@ func (b *Bundle) View() (*View, error) {
 		info := SignerInfo{Signer: s}
 		if s.Keyless != nil {
 			info.KeyID = KeylessWords(s.Keyless)
+		} else if slices.Contains(s.Roles, "ledger") {
+			info.KeyID = "log " + strings.TrimSpace(s.PublicKey)
 		} else if pk, err := keys.ParsePublicKey([]byte(s.PublicKey)); err == nil {
 			info.KeyID = pk.KeyID
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/tlog"
 )
 
 // SignerRef is the part of a signer that policy sees.
@@ -76,7 +77,16 @@ type Trust struct {
 	keyless  *attest.KeylessVerifier
 	// identities are the keyless signers, in trust-list order.
 	identities []keylessSigner
+	// logs are the ledger's transparency logs the bundle trusts, by origin.
+	logs tlog.Verifiers
 }
+
+// LedgerRole is the role of a transparency log's key: it signs the
+// ledger's checkpoints, and nothing else.
+const LedgerRole = "ledger"
+
+// Logs are the ledger logs the trust list trusts, by origin.
+func (t *Trust) Logs() tlog.Verifiers { return t.logs }
 
 // keylessSigner is a trust-list entry known by its certificate identity.
 type keylessSigner struct {
@@ -95,7 +105,7 @@ func NewTrust(signers []keys.Signer) (*Trust, error) { return NewTrustWithRoot(s
 // NewTrustWithRoot parses the signers' public keys and keyless identities;
 // root (nil: none) is what keyless signatures are verified against.
 func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, error) {
-	t := &Trust{byKeyID: map[string]SignerRef{}}
+	t := &Trust{byKeyID: map[string]SignerRef{}, logs: tlog.Verifiers{}}
 	if err := CheckIdentities(signers); err != nil {
 		return nil, err
 	}
@@ -116,6 +126,20 @@ func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, 
 				return nil, fmt.Errorf("trust: signer %s: %w", s.ID, err)
 			}
 			t.identities = append(t.identities, keylessSigner{ref: SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles}, id: id, exact: s.Keyless.Subject != ""})
+			continue
+		}
+		if slices.Contains(s.Roles, LedgerRole) {
+			if len(s.Roles) != 1 {
+				return nil, fmt.Errorf("trust: signer %s: a ledger key signs the log's checkpoints and nothing else: give it the ledger role alone", s.ID)
+			}
+			lv, err := tlog.ParseVerifier(s.PublicKey)
+			if err != nil {
+				return nil, fmt.Errorf("trust: signer %s: %w", s.ID, err)
+			}
+			if s.Identity != lv.Name() {
+				return nil, fmt.Errorf("trust: signer %s: the ledger key is the log %s's, but its identity says %s: the identity of a ledger signer is its log's origin", s.ID, lv.Name(), s.Identity)
+			}
+			t.logs[lv.Name()] = lv
 			continue
 		}
 		v, err := keys.ParsePublicKey([]byte(s.PublicKey))

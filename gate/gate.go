@@ -94,6 +94,7 @@ type Request struct {
 	Environment   string
 	RequestedTier string
 	Store         evidence.Store      // may be nil
+	Ledger        vsa.Source          // the ledger's records; nil: none
 	Extra         []evidence.Envelope // loose --evidence files
 	Champion      *digest.Subject     // used only where the store knows none
 	Now           time.Time
@@ -160,7 +161,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 		return nil, fmt.Errorf("deadline: %w", err)
 	}
 
-	l := g.Ledger(req.Store)
+	l := g.Ledger(req.Ledger)
 	champ, st, err := g.champion(ctx, l, req)
 	if err != nil {
 		return nil, err
@@ -222,9 +223,9 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 	return &Outcome{Decision: d, Input: in, Facts: res, Previous: previous}, nil
 }
 
-// Ledger is the promotion ledger of a store as this bundle trusts it.
-func (g *Gate) Ledger(store evidence.Store) *vsa.Ledger {
-	return &vsa.Ledger{Store: store, Trust: g.Trust, View: g.view}
+// Ledger is the promotion ledger read from src as this bundle trusts it.
+func (g *Gate) Ledger(src vsa.Source) *vsa.Ledger {
+	return &vsa.Ledger{Source: src, Trust: g.Trust, View: g.view}
 }
 
 // NameError is a model asked about under another name than the one its
@@ -336,7 +337,7 @@ func quoteAll(ss []string) []string {
 // as its previous, and the revocations.
 func (g *Gate) champion(ctx context.Context, l *vsa.Ledger, req Request) (*Champion, *vsa.State, error) {
 	var st *vsa.State
-	if req.Store != nil {
+	if req.Ledger != nil {
 		a, state, err := l.Champion(ctx, req.Subject.Name, req.Environment, req.Subject.SHA256, req.Now)
 		if err != nil {
 			return nil, nil, err
@@ -365,7 +366,7 @@ func (g *Gate) promotions(ctx context.Context, l *vsa.Ledger, req Request) (map[
 	out := map[string]Promotion{}
 	for _, env := range envs[req.Environment].Requires {
 		p := Promotion{}
-		if req.Store != nil {
+		if req.Ledger != nil {
 			a, err := l.Admits(ctx, req.Subject, env, req.Now)
 			if err != nil {
 				return nil, err

@@ -56,7 +56,7 @@ type ReplayResult struct {
 // bundles, each prepared once, and lists each verdict that flips with the
 // gate codes whose status differs. Records whose inputs the store lacks
 // are a *MissingInputs error, after every other record is judged.
-func Replay(ctx context.Context, old, new *Gate, store evidence.Store, records []*vsa.Record) (*ReplayResult, error) {
+func Replay(ctx context.Context, old, new *Gate, store evidence.Store, ledger vsa.Source, records []*vsa.Record) (*ReplayResult, error) {
 	var decisions []*vsa.Record
 	for _, r := range records {
 		if r.Kind == vsa.KindDecision {
@@ -79,7 +79,7 @@ func Replay(ctx context.Context, old, new *Gate, store evidence.Store, records [
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i].flip, results[i].missing, results[i].err = judgeAgain(ctx, old, new, store, decisions[i])
+				results[i].flip, results[i].missing, results[i].err = judgeAgain(ctx, old, new, store, ledger, decisions[i])
 			}
 		}()
 	}
@@ -112,7 +112,7 @@ func Replay(ctx context.Context, old, new *Gate, store evidence.Store, records [
 
 // judgeAgain decides one recorded decision under both bundles: the flip,
 // or nil; or the inputs the store lacks.
-func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, r *vsa.Record) (*Flip, []string, error) {
+func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledger vsa.Source, r *vsa.Record) (*Flip, []string, error) {
 	var inputs []evidence.Envelope
 	var missing []string
 	for _, id := range r.Inputs {
@@ -126,7 +126,7 @@ func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, r *vs
 	if len(missing) > 0 {
 		return nil, missing, nil
 	}
-	req := Request{Subject: r.Ref(), Environment: r.Environment, Store: store, Extra: inputs, Now: r.Time, InputsOnly: true}
+	req := Request{Subject: r.Ref(), Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}
 	a, err := old.Decide(ctx, req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("record %s under the old bundle: %w", r.ID, err)

@@ -27,6 +27,7 @@ type HistoryRow struct {
 	Record      string   `json:"record"`
 	Previous    string   `json:"previous,omitempty"`
 	VSA         string   `json:"vsa"`
+	Index       uint64   `json:"index"` // the record's place in the ledger's log
 }
 
 // What says what the record did, in a few words.

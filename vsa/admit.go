@@ -88,16 +88,7 @@ var tierRank = map[string]int{"low": 1, "medium": 2, "high": 3}
 //
 // An error (an unreadable or broken ledger) is never an admission.
 func (l *Ledger) Admits(ctx context.Context, s digest.Subject, env string, at time.Time) (*Admission, error) {
-	newest := func(st *State) *Record {
-		std := st.Standing(s.SHA256)
-		for _, r := range []*Record{std.Withdrawn, std.Admitting} {
-			if r != nil {
-				return r
-			}
-		}
-		return nil
-	}
-	st, err := l.State(ctx, s.Name, env, at, newest)
+	st, err := l.state(ctx, s.Name, env, at)
 	if err != nil {
 		return nil, err
 	}
@@ -165,20 +156,10 @@ func (l *Ledger) admits(ctx context.Context, st *State, s digest.Subject, env st
 // decision needs: the newest record (the next one's previous) and every
 // revocation, rollbacks and revocations being read whole.
 func (l *Ledger) Champion(ctx context.Context, model, env, except string, at time.Time) (*Admission, *State, error) {
-	st, err := l.State(ctx, model, env, at, func(s *State) *Record { return s.ChampionOtherThan(except) })
+	st, err := l.state(ctx, model, env, at)
 	if err != nil {
 		return nil, nil, err
 	}
 	a, _, err := l.championOf(ctx, st, model, env, except, at)
-	if err != nil || a != nil || len(st.candidates()) == 0 {
-		return a, st, err
-	}
-	// The newest candidates do not pass the whole rule (expired, or not
-	// promoted in order): an older one may, so read it all.
-	rs, _, err := l.Records(ctx, model, env, at)
-	if err != nil {
-		return nil, nil, err
-	}
-	a, _, err = l.championOf(ctx, Replay(rs, env, at), model, env, except, at)
 	return a, st, err
 }

@@ -2,15 +2,15 @@ package vsa
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
 
-	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/tlog"
 )
 
 // MayRecord says which roles may sign each kind of record: decisions and
@@ -21,135 +21,57 @@ var MayRecord = map[string][]string{
 	KindRevocation: {"gate", "waiver"},
 }
 
-// Ledger reads a model's records from a store's ledger index, verified
-// against the bundle's trust list. Evidence about a digest never reaches
-// it: only VSAs are indexed there.
+// Ledger is the promotion ledger as a bundle trusts it: the records of
+// its transparency log, read through Source, and, for writers, the log's
+// Appender. Every door asks it the same question through Admits.
 type Ledger struct {
-	Store evidence.Store
-	Trust *facts.Trust
+	Source Source
+	// Appender appends records; nil for a ledger only read.
+	Appender tlog.Appender
+	Trust    *facts.Trust
 	// View gives the tiers, thresholds and environments Admits applies.
 	View *bundles.View
 	// Admitters, when set, narrows who may admit: PASSED decisions and
 	// rollbacks count only when signed by one of these key ids. Records that
 	// restrict (FAILED decisions, revocations) count from every signer the
-	// bundle trusts for them: narrowing never admits more.
+	// bundle trusts for them: narrowing never admits more. The Source's
+	// Reader applies it.
 	Admitters map[string]bool
 }
 
-// Skipped is a ledger envelope that does not count, and why.
+// Skipped is a ledger entry that does not count, and why.
 type Skipped struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
 }
 
-// BrokenError is a ledger whose chain names a record the store lacks: a
-// record was deleted, or the store lost it.
-type BrokenError struct {
-	Store   string
-	Record  *Record
-	Missing string
-}
-
-func (e *BrokenError) Error() string {
-	return fmt.Sprintf("ledger broken: record %s (%s of %s in %s, %s) names the record %s before it, which is missing from %s; restore it from a backup before trusting this ledger",
-		e.Record.ID, e.Record.Kind, e.Record.Ref(), e.Record.Environment, attest.NormalTime(e.Record.Time), e.Missing, e.Store)
+// Book is the ledger's records as of the checkpoint its source read.
+func (l *Ledger) Book(ctx context.Context) (*Book, error) {
+	if l.Source == nil {
+		return nil, errors.New("the ledger has no log to read")
+	}
+	return l.Source.Book(ctx)
 }
 
 // Records returns a model's verified records in an environment (every
-// environment when env is ""), oldest first, as of now, each once however
-// many envelopes carry it. Records dated in the future, signed by a key
-// without the role, or not modelgate's are skipped, with the reason. A
-// record whose previous record is missing is a *BrokenError.
+// environment when env is ""), in log order, each once however many times
+// it was appended; and the entries of the log that do not count.
 func (l *Ledger) Records(ctx context.Context, model, env string, now time.Time) ([]*Record, []Skipped, error) {
-	k := ModelKey(model)
-	if env != "" {
-		k = ChampionKey(model, env)
-	}
-	envs, problems, err := l.Store.Ledger().Subject(ctx, k.SHA256)
+	b, err := l.Book(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	var skipped []Skipped
-	for _, p := range problems {
-		skipped = append(skipped, Skipped{ID: p.Source, Reason: p.Reason})
-	}
-	out, more := l.records(ctx, k.SHA256, envs, now, model, env)
-	skipped = append(skipped, more...)
-	Order(out)
-	if err := l.checkChain(out, out, nil); err != nil {
-		return nil, nil, err
-	}
-	return out, skipped, nil
+	return slices.Clone(b.Of(model, env)), b.Skipped, nil
 }
 
 // ByDigest returns the verified records that name a digest, under any
 // model name and in any environment: what the ledger knows of it.
 func (l *Ledger) ByDigest(ctx context.Context, sha string, now time.Time) ([]*Record, error) {
-	envs, _, err := l.Store.Ledger().Subject(ctx, sha)
+	b, err := l.Book(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res := facts.Collect(ctx, l.Trust, sha, envs, now)
-	out, _ := l.fromFacts(res.Facts, "", "")
-	Order(out)
-	return dedupe(out), nil
-}
-
-// records verifies envelopes indexed under a key into records of a model
-// (in env, unless ""), and says why the others do not count.
-func (l *Ledger) records(ctx context.Context, keyHex string, envs []evidence.Envelope, now time.Time, model, env string) ([]*Record, []Skipped) {
-	res := facts.Collect(ctx, l.Trust, keyHex, envs, now)
-	var skipped []Skipped
-	for _, r := range res.Rejected {
-		skipped = append(skipped, Skipped{ID: r.ID, Reason: r.Reason})
-	}
-	out, more := l.fromFacts(res.Facts, model, env)
-	return dedupe(out), append(skipped, more...)
-}
-
-// dedupe keeps one record per statement id.
-func dedupe(rs []*Record) []*Record {
-	seen := make(map[string]bool, len(rs))
-	out := rs[:0]
-	for _, r := range rs {
-		if !seen[r.ID] {
-			seen[r.ID] = true
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// fromFacts reads the ledger records of a model (any model when ""; in
-// env, unless "") among verified facts, each signed by a holder of the
-// role its kind needs.
-func (l *Ledger) fromFacts(fs []facts.Fact, model, env string) ([]*Record, []Skipped) {
-	var out []*Record
-	var skipped []Skipped
-	for _, f := range fs {
-		if f.Type != attest.VSAType {
-			continue
-		}
-		r, err := ParseRaw(f.Raw, f.Subjects)
-		if err != nil {
-			skipped = append(skipped, Skipped{ID: f.ID, Reason: err.Error()})
-			continue
-		}
-		if (model != "" && r.Model != model) || (env != "" && r.Environment != env) {
-			continue
-		}
-		if !slices.ContainsFunc(MayRecord[r.Kind], func(role string) bool { return slices.Contains(f.Signer.Roles, role) }) {
-			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s may not sign a %s record (needs role %v)", f.Signer.ID, r.Kind, MayRecord[r.Kind])})
-			continue
-		}
-		if l.Admitters != nil && r.Admits() && !l.Admitters[f.Signer.KeyID] {
-			skipped = append(skipped, Skipped{ID: f.ID, Reason: fmt.Sprintf("signer %s is not among the gate keys this reader accepts", f.Signer.ID)})
-			continue
-		}
-		r.ID, r.Envelope, r.Signer, r.SignerRoles = f.StatementID, f.ID, f.Signer.Identity, f.Signer.Roles
-		out = append(out, r)
-	}
-	return out, skipped
+	return slices.Clone(b.byDigest[sha]), nil
 }
 
 // Admits reports whether a record can admit a digest (a PASSED decision
@@ -158,130 +80,55 @@ func (r *Record) Admits() bool {
 	return r.Kind == KindRollback || (r.Kind == KindDecision && r.Result == Passed)
 }
 
-// checkChain finds, among the records to check, one whose previous record
-// is not among those read; nil when every link holds.
-func (l *Ledger) checkChain(check, read []*Record, extra map[string]bool) error {
-	ids := make(map[string]bool, len(read))
-	for _, r := range read {
-		ids[r.ID] = true
-	}
-	for _, r := range check {
-		if r.Previous != "" && !ids[r.Previous] && !extra[r.Previous] {
-			return &BrokenError{Store: l.Store.String(), Record: r, Missing: r.Previous}
-		}
-	}
-	return nil
-}
-
-// Skew is how far apart two writers' clocks may be: a record is taken to
-// be appended to the ledger no more than this after records it is older
-// than by its signed time.
-const Skew = 10 * time.Minute
-
-// window is how many records State verifies at a time from the newest end.
-const window = 64
-
-// State replays a model's ledger in an environment as of now, reading no
-// more of it than settle needs: the rollbacks and revocations whole (they
-// are few), and the decisions from the newest end, a window at a time,
-// until settle names a record, the oldest record read is older than it by
-// more than Skew, and every record from it on finds the record it names as
-// previous. A store that cannot list ids is read whole. The time this
-// takes stays flat as the ledger grows.
-func (l *Ledger) State(ctx context.Context, model, env string, now time.Time, settle func(*State) *Record) (*State, error) {
-	ledger := l.Store.Ledger()
-	lister, ok := ledger.(evidence.Lister)
-	if !ok {
-		rs, _, err := l.Records(ctx, model, env, now)
-		if err != nil {
-			return nil, err
-		}
-		return Replay(rs, env, now), nil
-	}
-	control, err := l.Control(ctx, model, env, now)
+// state replays a model's ledger in an environment as of a time.
+func (l *Ledger) state(ctx context.Context, model, env string, at time.Time) (*State, error) {
+	b, err := l.Book(ctx)
 	if err != nil {
 		return nil, err
 	}
-	k := ChampionKey(model, env).SHA256
-	ids, err := lister.IDs(ctx, k)
+	return Replay(b.Of(model, env), env, at), nil
+}
+
+// Appended is a record in the ledger: where it is in the log, and the
+// signed checkpoint that covers it.
+type Appended struct {
+	Record     *Record
+	Index      uint64
+	Checkpoint []byte
+	// Duplicate: the record was in the log already (a retry), at Index.
+	Duplicate bool
+}
+
+// Append is the one way a record enters the ledger: it must verify
+// against the bundle with a role that may write its kind; a record
+// already in the log is not appended again. It returns once the entry is
+// integrated and a signed checkpoint covers it: until then nothing is
+// admitted by it, and on an error nothing is.
+func (l *Ledger) Append(ctx context.Context, signed []byte) (*Appended, error) {
+	if l.Appender == nil {
+		return nil, errors.New("this ledger is opened only to read it")
+	}
+	rec, err := Verify(ctx, l.Trust, signed, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: the record does not verify against the policy bundle: %v", tlog.ErrRefused, err)
+	}
+	if l.Source != nil {
+		if b, err := l.Source.Book(ctx); err == nil {
+			if have := b.Find(rec.ID); have != nil {
+				rec.Index = have.Index
+				return &Appended{Record: have, Index: have.Index, Checkpoint: b.Checkpoint, Duplicate: true}, nil
+			}
+		}
+	}
+	a, err := l.Appender.Append(ctx, signed)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{} // envelope ids read
-	all := append([]*Record(nil), control...)
-	for _, r := range control {
-		seen[r.Envelope] = true
+	if _, err := l.Trust.Logs().Verify(a.Checkpoint); err != nil {
+		return nil, fmt.Errorf("the record was appended at %d, but the log's checkpoint does not verify: %w", a.Index, err)
 	}
-	for end := len(ids); ; end -= window {
-		start := max(end-window, 0)
-		var envs []evidence.Envelope
-		for _, id := range ids[start:end] {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			e, err := lister.Envelope(ctx, id)
-			if err != nil {
-				continue // unreadable: as Subject, it does not count
-			}
-			envs = append(envs, e)
-		}
-		tail, _ := l.records(ctx, k, envs, now, model, env)
-		oldest := now
-		for _, r := range tail {
-			all = append(all, r)
-			if r.Time.Before(oldest) {
-				oldest = r.Time
-			}
-		}
-		all = dedupe(all)
-		Order(all)
-		if start == 0 {
-			if err := l.checkChain(all, all, nil); err != nil {
-				return nil, err
-			}
-			return Replay(all, env, now), nil
-		}
-		s := Replay(all, env, now)
-		if r := settle(s); r != nil && oldest.Before(r.Time.Add(-Skew)) {
-			from := slices.IndexFunc(all, func(c *Record) bool { return !c.Time.Before(r.Time) })
-			if l.checkChain(all[from:], all, nil) == nil {
-				return s, nil
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// Control reads a model's rollbacks and revocations in an environment. A
-// file of them the store cannot read is an error, not a skip: a revocation
-// could be the one that is missing. (An envelope that reads but does not
-// verify is nobody's record and is left out.)
-func (l *Ledger) Control(ctx context.Context, model, env string, now time.Time) ([]*Record, error) {
-	keyHex := ControlKey(model, env).SHA256
-	envs, problems, err := l.Store.Ledger().Subject(ctx, keyHex)
-	if err != nil {
-		return nil, err
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("the rollbacks and revocations of %s in %s cannot all be read (%s: %s); one could be a revocation: repair the store", model, env, problems[0].Source, problems[0].Reason)
-	}
-	rs, _ := l.records(ctx, keyHex, envs, now, model, env)
-	return rs, nil
-}
-
-// Order sorts records by their signed time; records with one time by the
-// digest of their signed predicate, which nobody can choose without
-// signing another record.
-func Order(rs []*Record) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		if !rs[i].Time.Equal(rs[j].Time) {
-			return rs[i].Time.Before(rs[j].Time)
-		}
-		return rs[i].Tie < rs[j].Tie
-	})
+	rec.Index = a.Index
+	return &Appended{Record: rec, Index: a.Index, Checkpoint: a.Checkpoint, Duplicate: a.Duplicate}, nil
 }
 
 // Standing is where one digest stands in an environment, from its records.
@@ -422,4 +269,16 @@ func (s *State) Admitted(sha string) (*Record, bool) {
 		return nil, false
 	}
 	return st.Admitting, true
+}
+
+// OrderByTime sorts records as the ledger's readers ordered them before it
+// was a log: by signed time, ties by the digest of the signed predicate.
+// Only 'ledger import' needs it; the log's order is the ledger's order.
+func OrderByTime(rs []*Record) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if !rs[i].Time.Equal(rs[j].Time) {
+			return rs[i].Time.Before(rs[j].Time)
+		}
+		return rs[i].Tie < rs[j].Tie
+	})
 }

@@ -24,11 +24,10 @@ type RollbackPlan struct {
 // must be admitted by the one rule, apart from having been rolled back
 // from; the error says why not.
 func (l *Ledger) PlanRollback(ctx context.Context, model, env, to string, at time.Time) (*RollbackPlan, error) {
-	rs, _, err := l.Records(ctx, model, env, at)
+	st, err := l.state(ctx, model, env, at)
 	if err != nil {
 		return nil, err
 	}
-	st := Replay(rs, env, at)
 	from, _, err := l.championOf(ctx, st, model, env, "", at)
 	if err != nil {
 		return nil, err
@@ -92,7 +91,7 @@ func (l *Ledger) championOf(ctx context.Context, st *State, model, env, except s
 // Last is the newest record of a model in an environment (nil for none):
 // the record a new one names as its previous.
 func (l *Ledger) Last(ctx context.Context, model, env string, at time.Time) (*Record, error) {
-	st, err := l.State(ctx, model, env, at, func(s *State) *Record { return s.Last })
+	st, err := l.state(ctx, model, env, at)
 	if err != nil {
 		return nil, err
 	}
@@ -118,10 +117,9 @@ func (l *Ledger) NamesOf(ctx context.Context, sha string, at time.Time) ([]strin
 }
 
 // Rollback carries out a plan: it signs, with sv, the rollback record that
-// makes plan.To the champion of model in env again, stores it in the
-// ledger's store, and returns the stored envelope's id. The command and
-// the alert receiver both write it through here.
-func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan *RollbackPlan, model, env, reason string, at time.Time) (string, error) {
+// makes plan.To the champion of model in env again, and appends it to the
+// ledger. The command and the alert receiver both write it through here.
+func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan *RollbackPlan, model, env, reason string, at time.Time) (*Appended, error) {
 	passed := plan.To.Decision
 	previous := ""
 	if plan.Last != nil {
@@ -133,22 +131,21 @@ func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan
 		Entry{Kind: KindRollback, Tier: passed.Tier, TierSource: passed.TierSource, Approvers: passed.Approvers, Previous: previous,
 			Rollback: &RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: reason, VSA: passed.ID}}, at)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return l.Write(ctx, sv, st, "rollback")
 }
 
-// Write signs a record's statement with sv and stores it in the ledger's
-// store, returning the stored envelope's id; what names the record in an
-// error ("rollback", "revocation").
-func (l *Ledger) Write(ctx context.Context, sv signature.SignerVerifier, statement []byte, what string) (string, error) {
+// Write signs a record's statement with sv and appends it to the ledger;
+// what names the record in an error ("rollback", "revocation").
+func (l *Ledger) Write(ctx context.Context, sv signature.SignerVerifier, statement []byte, what string) (*Appended, error) {
 	signed, err := Sign(ctx, sv, statement)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	id, _, err := l.Store.Add(ctx, signed)
+	a, err := l.Append(ctx, signed)
 	if err != nil {
-		return "", fmt.Errorf("storing the %s: %w", what, err)
+		return nil, fmt.Errorf("appending the %s: %w", what, err)
 	}
-	return id, nil
+	return a, nil
 }

@@ -207,6 +207,8 @@ func SignDecision(ctx context.Context, sv signature.SignerVerifier, d *decision.
 // Record is one verified ledger entry.
 type Record struct {
 	ID          string   // sha256:HEX of its signed statement: re-encoded copies are one record
+	Index       uint64   // its place in the log (the first, if appended twice)
+	signerKey   string   // the key id that signed it
 	Envelope    string   // the id of the envelope it was read from
 	Tie         string   // sha256 of the signed predicate: orders records with one time, and no one can steer it without signing
 	Signer      string   // the identity that signed it

@@ -16,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/policies"
 )
@@ -280,6 +281,19 @@ func parseSignerFlag(s string) (bundles.Signer, error) {
 	pem, err := safeio.ReadInput(pubPath, 64<<10, nil)
 	if err != nil {
 		return bundles.Signer{}, fmt.Errorf("--signer %s: %w", id, err)
+	}
+	if slices.Contains(roles, "ledger") || tlog.IsVerifierKey(string(pem)) {
+		v, err := tlog.ParseVerifier(string(pem))
+		if err != nil {
+			return bundles.Signer{}, fmt.Errorf("--signer %s: %s: the ledger role is a log's verifier key: %w", id, pubPath, err)
+		}
+		if len(roles) != 1 || roles[0] != "ledger" {
+			return bundles.Signer{}, fmt.Errorf("--signer %s: %s is a log's verifier key: give it the ledger role alone (ID=PREFIX.ledger.pub:%s:ledger)", id, pubPath, v.Name())
+		}
+		if identity != v.Name() {
+			return bundles.Signer{}, fmt.Errorf("--signer %s: the log's origin is %s, not %s: use %s=%s:%s:ledger", id, v.Name(), identity, id, pubPath, v.Name())
+		}
+		return bundles.Signer{ID: id, PublicKey: strings.TrimSpace(string(pem)), Identity: identity, Roles: roles}, nil
 	}
 	if _, err := keys.ParsePublicKey(pem); err != nil {
 		return bundles.Signer{}, fmt.Errorf("--signer %s: %s: %w", id, pubPath, err)

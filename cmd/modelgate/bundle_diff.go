@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/vsa"
@@ -24,6 +22,7 @@ type bundleDiffOptions struct {
 	format       string
 	replay       bool
 	store        storeFlags
+	ledger       logFlags
 	model, since string
 }
 
@@ -55,6 +54,7 @@ Exits 0 when equal, 1 when different (or any verdict flips), 2 on error
 	f.StringVar(&o.format, "format", "text", "output format: "+strings.Join(output.DiffFormats, "|"))
 	f.BoolVar(&o.replay, "replay", false, "judge every recorded decision again under both bundles")
 	o.store.register(cmd)
+	o.ledger.register(cmd, false)
 	f.StringVar(&o.model, "model", "", "replay only this model's decisions")
 	f.StringVar(&o.since, "since", "", "replay only decisions at or after this RFC 3339 time")
 	return cmd
@@ -122,12 +122,26 @@ func runReplay(cmd *cobra.Command, bs [2]*bundles.Bundle, o bundleDiffOptions) (
 			return nil, err
 		}
 	}
-	l := gates[0].Ledger(store)
+	src, err := o.ledger.source(o.store.spec, gates[0].Trust)
+	if err != nil {
+		return nil, err
+	}
+	l := gates[0].Ledger(src)
 	models := []string{o.model}
 	if o.model == "" {
-		if models, err = ledgerModels(cmd, store); err != nil {
+		book, err := l.Book(ctx)
+		if err != nil {
 			return nil, err
 		}
+		models = nil
+		seen := map[string]bool{}
+		for _, r := range book.Records {
+			if !seen[r.Model] {
+				seen[r.Model] = true
+				models = append(models, r.Model)
+			}
+		}
+		sort.Strings(models)
 	}
 	now := time.Now().UTC()
 	var records []*vsa.Record
@@ -142,33 +156,6 @@ func runReplay(cmd *cobra.Command, bs [2]*bundles.Bundle, o bundleDiffOptions) (
 			}
 		}
 	}
-	return gate.Replay(ctx, gates[0], gates[1], store, records)
+	return gate.Replay(ctx, gates[0], gates[1], store, src, records)
 }
 
-// ledgerModels lists the models the store's ledger holds records of (by
-// the records' own words; each is verified when read).
-func ledgerModels(cmd *cobra.Command, store evidence.Store) ([]string, error) {
-	envs, _, err := store.Ledger().All(cmd.Context())
-	if err != nil {
-		return nil, fmt.Errorf("%w; give --model NAME", err)
-	}
-	seen := map[string]bool{}
-	for _, e := range envs {
-		st, err := peekStatement(e.Data)
-		if err != nil || st.PredicateType != attest.VSAType {
-			continue
-		}
-		var p struct {
-			Modelgate struct{ Model string }
-		}
-		if json.Unmarshal(st.Predicate, &p) == nil && p.Modelgate.Model != "" {
-			seen[p.Modelgate.Model] = true
-		}
-	}
-	models := make([]string, 0, len(seen))
-	for m := range seen {
-		models = append(models, m)
-	}
-	sort.Strings(models)
-	return models, nil
-}

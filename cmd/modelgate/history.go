@@ -42,7 +42,7 @@ found again in the store and verified).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runHistory(cmd, o) },
 	}
-	o.ledger.register(cmd)
+	o.ledger.register(cmd, false)
 	f := cmd.Flags()
 	f.StringVar(&o.model, "model", "", "the model's name")
 	f.StringVar(&o.env, "env", "", "only this environment")
@@ -53,7 +53,7 @@ found again in the store and verified).`,
 
 func rowOf(r *vsa.Record) output.HistoryRow {
 	row := output.HistoryRow{Time: attest.NormalTime(r.Time), Environment: r.Environment, Kind: r.Kind, Result: r.Result, Subject: r.Ref().String(), Digest: "sha256:" + r.Digest,
-		Tier: r.Tier, Revision: r.Policy.Revision, Approvers: r.Approvers, SignedBy: r.Signer, Record: r.ID, Previous: r.Previous, VSA: r.Envelope}
+		Tier: r.Tier, Revision: r.Policy.Revision, Approvers: r.Approvers, SignedBy: r.Signer, Record: r.ID, Previous: r.Previous, VSA: r.Envelope, Index: r.Index}
 	switch {
 	case r.Rollback != nil:
 		row.Reason, row.From = r.Rollback.Reason, r.Rollback.From
@@ -94,9 +94,17 @@ func runHistory(cmd *cobra.Command, o historyOptions) error {
 		if err != nil {
 			return fmt.Errorf("--at: %w", err)
 		}
-		return championAt(ctx, w, l, o.model, o.env, t, o.format)
+		store, err := o.ledger.sf.open(ctx, false)
+		if err != nil {
+			return err
+		}
+		return championAt(ctx, w, l, store, o.model, o.env, t, o.format)
 	}
-	h := &output.History{Model: o.model, Environment: o.env, Store: l.Store.String()}
+	book, err := l.Book(ctx)
+	if err != nil {
+		return err
+	}
+	h := &output.History{Model: o.model, Environment: o.env, Store: book.Log}
 	for i := len(records) - 1; i >= 0; i-- {
 		h.Records = append(h.Records, rowOf(records[i]))
 	}
@@ -115,7 +123,7 @@ func short(id string) string {
 
 // championAt shows, for each environment (or env), the champion at a
 // time by the ledger's one rule, and what its decision rested on.
-func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env string, at time.Time, format string) error {
+func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, store evidence.Store, model, env string, at time.Time, format string) error {
 	envs := []string{env}
 	if env == "" {
 		envs = l.View.Order
@@ -149,7 +157,7 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, model, env stri
 			a.Gates = basis.Gates
 			var envs []evidence.Envelope
 			for _, id := range basis.Inputs {
-				data, err := l.Store.Get(ctx, id)
+				data, err := store.Get(ctx, id)
 				if err != nil {
 					a.Missing = append(a.Missing, id)
 					continue

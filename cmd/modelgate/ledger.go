@@ -3,51 +3,148 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
+// logFlags name the ledger's transparency log and, for commands that
+// append to a dir: or mysql:// log, its signing key.
+type logFlags struct {
+	spec, key string
+	write     bool
+}
+
+func (l *logFlags) register(cmd *cobra.Command, write bool) {
+	l.write = write
+	cmd.Flags().StringVar(&l.spec, "ledger", "", "the ledger's log: dir:PATH, mysql://USER@HOST:PORT/DB or https://HOST/PREFIX (default $MODELGATE_LEDGER, else dir:STORE/tlog beside a dir: store)")
+	if write {
+		cmd.Flags().StringVar(&l.key, "ledger-key", "", "the log's signing key, to append to a dir: or mysql:// log (default $MODELGATE_LEDGER_KEY)")
+	}
+}
+
+// resolve names the log: the flag, $MODELGATE_LEDGER, or beside a dir: store.
+func (l *logFlags) resolve(storeSpec string) (tlog.Spec, error) {
+	spec := l.spec
+	if spec == "" {
+		spec = os.Getenv("MODELGATE_LEDGER")
+	}
+	if spec == "" {
+		if storeSpec == "" {
+			storeSpec = evidence.DefaultStore
+		}
+		dir, ok := strings.CutPrefix(storeSpec, "dir:")
+		if !ok {
+			return tlog.Spec{}, fmt.Errorf("the ledger is kept beside a dir: store, and %s is not one: give --ledger dir:PATH|mysql://…|https://… (or set MODELGATE_LEDGER)", storeSpec)
+		}
+		spec = "dir:" + strings.TrimSuffix(dir, "/") + "/tlog"
+	}
+	return tlog.ParseSpec(spec)
+}
+
+// source is the ledger's log read once, whole, verified, and checked
+// against the checkpoints this user has seen.
+func (l *logFlags) source(storeSpec string, trust *facts.Trust) (*vsa.LogSource, error) {
+	spec, err := l.resolve(storeSpec)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := tlog.DefaultSeenDir()
+	if err != nil {
+		return nil, err
+	}
+	return &vsa.LogSource{Spec: spec, Reader: &vsa.Reader{Trust: trust}, Seen: seen}, nil
+}
+
+// appender opens the log to append to it.
+func (l *logFlags) appender(ctx context.Context, spec tlog.Spec, trust *facts.Trust) (tlog.Appender, error) {
+	var signer note.Signer
+	if spec.Kind != "https" {
+		path := l.key
+		if path == "" {
+			path = os.Getenv(tlog.KeyEnv)
+		}
+		if path == "" {
+			return nil, fmt.Errorf("appending to ledger %s needs its signing key: give --ledger-key PREFIX.ledger.key (or set %s), or append through its server with --ledger https://…", spec, tlog.KeyEnv)
+		}
+		s, err := tlog.LoadSigner(path)
+		if err != nil {
+			return nil, fmt.Errorf("--ledger-key %w", err)
+		}
+		if trust.Logs()[s.Name()] == nil {
+			return nil, fmt.Errorf("--ledger-key signs for the log %s, which the policy bundle does not trust: add its verifier key with 'modelgate bundle signer add DIR --signer log=PREFIX.ledger.pub:%s:ledger'", s.Name(), s.Name())
+		}
+		signer = s
+	}
+	return tlog.OpenAppender(ctx, spec, signer, tlog.Options{Verifiers: trust.Logs()})
+}
+
+// open gives a ledger as the bundle trusts it; with write, one that
+// appends (the caller closes it with closeLedger).
+func (l *logFlags) open(ctx context.Context, storeSpec string, trust *facts.Trust, view *bundles.View, write bool) (*vsa.Ledger, error) {
+	src, err := l.source(storeSpec, trust)
+	if err != nil {
+		return nil, err
+	}
+	led := &vsa.Ledger{Source: src, Trust: trust, View: view}
+	if write {
+		if led.Appender, err = l.appender(ctx, src.Spec, trust); err != nil {
+			return nil, err
+		}
+	}
+	return led, nil
+}
+
+// closeLedger flushes a ledger's appender, if it has one.
+func closeLedger(ctx context.Context, l *vsa.Ledger) {
+	if l != nil && l.Appender != nil {
+		l.Appender.Close(ctx)
+	}
+}
+
 // ledgerFlags are what the ledger commands share: the bundle whose trust
-// list says who may sign records, and the store that holds them.
+// list says who may sign records, the store that holds evidence, and the
+// log that holds the records.
 type ledgerFlags struct {
 	sf storeFlags
 	pf policyFlags
+	lf logFlags
 }
 
-func (l *ledgerFlags) register(cmd *cobra.Command) {
+func (l *ledgerFlags) register(cmd *cobra.Command, write bool) {
 	l.sf.register(cmd)
 	l.pf.register(cmd)
+	l.lf.register(cmd, write)
 }
 
-// open loads the bundle and its trust list, and the store.
-func (l *ledgerFlags) open(ctx context.Context, create bool) (*bundles.Bundle, *facts.Trust, evidence.Store, error) {
+// bundle loads the bundle and its trust list.
+func (l *ledgerFlags) bundle(ctx context.Context) (*bundles.Bundle, *facts.Trust, error) {
 	l.pf.plainHTTP = l.sf.plainHTTP
 	opts, err := l.pf.options()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	b, err := bundles.Open(ctx, l.pf.spec, opts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	trust, err := gate.TrustOf(b)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	store, err := l.sf.open(ctx, create)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return b, trust, store, nil
+	return b, trust, nil
 }
 
 // requireFlags refuses a command line that lacks a required flag, naming
@@ -61,10 +158,10 @@ func requireFlags(cmd *cobra.Command, flags ...[2]string) error {
 	return nil
 }
 
-// openSigner opens the ledger for a record about env, with a key that must
-// hold one of roles in the bundle's trust list.
+// openSigner opens the ledger to append a record about env, with a key
+// that must hold one of roles in the bundle's trust list.
 func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, roles ...string) (*vsa.Ledger, signature.SignerVerifier, error) {
-	b, ledger, err := l.openLedger(ctx)
+	b, trust, err := l.bundle(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,16 +176,24 @@ func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	if _, err := ledger.Trust.SignerOfKey(pub, roles...); err != nil {
+	if _, err := trust.SignerOfKey(pub, roles...); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	v, err := b.View()
+	if err != nil {
+		return nil, nil, err
+	}
+	ledger, err := l.lf.open(ctx, l.sf.spec, trust, v, true)
+	if err != nil {
+		return nil, nil, err
 	}
 	return ledger, sv, nil
 }
 
-// openLedger loads the bundle and opens the store's ledger as the bundle
-// trusts it.
+// openLedger loads the bundle and opens the ledger as the bundle trusts
+// it, to read it.
 func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Ledger, error) {
-	b, trust, store, err := l.open(ctx, false)
+	b, trust, err := l.bundle(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +201,11 @@ func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Led
 	if err != nil {
 		return nil, nil, err
 	}
-	return b, &vsa.Ledger{Store: store, Trust: trust, View: v}, nil
+	ledger, err := l.lf.open(ctx, l.sf.spec, trust, v, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, ledger, nil
 }
 
 // hiddenAlias adds a hidden flag that sets the same value as the one named

@@ -62,6 +62,7 @@ func newRootCmd() *cobra.Command {
 		newRollbackCmd(),
 		newRevokeCmd(),
 		newServeCmd(),
+		newLedgerCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())

@@ -46,7 +46,7 @@ the recorded verdict gate by gate (else exit 2: give the bundle that decided).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runReport(cmd, args, o) },
 	}
-	o.ledger.register(cmd)
+	o.ledger.register(cmd, false)
 	f := cmd.Flags()
 	f.StringVar(&o.out, "out", "", "the HTML file to write")
 	f.StringVar(&o.subject, "subject", "", "the model, NAME@sha256:HEX, to report from the ledger")
@@ -115,9 +115,14 @@ func decisionFromLedger(cmd *cobra.Command, o reportOptions, s digest.Subject) (
 		}
 	}
 	if rec == nil {
-		return nil, fmt.Errorf("the ledger in %s holds no decision of %s in %s", l.Store, s, o.env)
+		book, _ := l.Book(ctx)
+		return nil, fmt.Errorf("the ledger %s holds no decision of %s in %s", book.Log, s, o.env)
 	}
-	return judgedAgain(cmd, b, l.Store, rec)
+	store, err := o.ledger.sf.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return judgedAgain(cmd, b, store, rec)
 }
 
 func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, rec *vsa.Record) (*decision.Decision, error) {

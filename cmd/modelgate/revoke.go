@@ -32,7 +32,7 @@ is refused, verify denies it (MG-REVOKED), and admission denies it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRevoke(cmd, o) },
 	}
-	o.ledger.register(cmd)
+	o.ledger.register(cmd, true)
 	f := cmd.Flags()
 	f.StringVar(&o.subject, "subject", "", "the model: NAME@sha256:HEX")
 	f.StringVar(&o.env, "env", "", "the environment")
@@ -55,6 +55,11 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer closeLedger(ctx, l)
+	book, err := l.Book(ctx)
+	if err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	names, err := l.NamesOf(ctx, subject.SHA256, now)
 	if err != nil {
@@ -62,7 +67,7 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	}
 	switch {
 	case len(names) == 0:
-		return fmt.Errorf("--subject: the ledger in %s holds no record of sha256:%s; revoke a digest that was decided, under the name it was decided as", l.Store, subject.SHA256)
+		return fmt.Errorf("--subject: the ledger %s holds no record of sha256:%s; revoke a digest that was decided, under the name it was decided as", book.Log, subject.SHA256)
 	case !slices.Contains(names, subject.Name):
 		return fmt.Errorf("--subject: the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s@sha256:%s", subject.SHA256, strings.Join(quote(names), " and "), subject.Name, names[0], subject.SHA256)
 	}
@@ -81,11 +86,11 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	id, err := l.Write(ctx, sv, st, "revocation")
+	a, err := l.Write(ctx, sv, st, "revocation")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s (record %s)\n", subject, o.env, id)
+	fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s (record %s, ledger index %d)\n", subject, o.env, a.Record.ID, a.Index)
 	return nil
 }
 

@@ -33,7 +33,7 @@ max_vsa_age_days, or it was revoked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRollback(cmd, o) },
 	}
-	o.ledger.register(cmd)
+	o.ledger.register(cmd, true)
 	f := cmd.Flags()
 	f.StringVar(&o.model, "model", "", "the model's name")
 	f.StringVar(&o.env, "env", "", "the environment")
@@ -60,16 +60,17 @@ func runRollback(cmd *cobra.Command, o rollbackOptions) error {
 	if err != nil {
 		return err
 	}
+	defer closeLedger(ctx, l)
 	now := time.Now().UTC()
 	plan, err := l.PlanRollback(ctx, o.model, o.env, target, now)
 	if err != nil {
 		return err
 	}
-	id, err := l.Rollback(ctx, sv, plan, o.model, o.env, o.reason, now)
+	a, err := l.Rollback(ctx, sv, plan, o.model, o.env, o.reason, now)
 	if err != nil {
 		return err
 	}
 	from, to := plan.From.Subject.SHA256, plan.To.Subject.SHA256
-	fmt.Fprintf(cmd.OutOrStdout(), "rolled back %s in %s from sha256:%s to sha256:%s (record %s)\n", o.model, o.env, from, to, id)
+	fmt.Fprintf(cmd.OutOrStdout(), "rolled back %s in %s from sha256:%s to sha256:%s (record %s, ledger index %d)\n", o.model, o.env, from, to, a.Record.ID, a.Index)
 	return nil
 }

@@ -17,15 +17,16 @@ import (
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
 func newServeCmd() *cobra.Command {
 	var lf ledgerFlags
-	var listen, certFile, keyFile string
+	var listen, certFile, keyFile, stateDir string
 	var gateKeys []string
 	var rollbackKey, tokenFile string
-	var cacheTTL, storeTimeout, rollbackWindow time.Duration
+	var cacheTTL, storeTimeout, rollbackWindow, poll, maxStaleness time.Duration
 	var cacheSize int
 	cmd := &cobra.Command{
 		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE] [--rollback-key KEY --alert-token-file FILE [--rollback-window D]]",
@@ -39,9 +40,17 @@ KServe oci:// storageUri) is allowed only when the ledger admits that name
 and digest in the environment: a PASSED or rollback decision signed by a
 --gate-key, within the tier's max_vsa_age_days, at a tier at least the
 model's, not revoked, and promoted through the environments it requires.
-Anything else, an unreadable store included, is denied with what to do.
-Verdicts are cached for at most --cache-ttl, so a revocation or rollback
-takes effect within it. The certificate files are re-read when they change.
+Anything else is denied with what to do.
+
+serve follows the ledger's transparency log (--ledger): it polls the
+checkpoint every --ledger-poll, verifies the new entries against it and the
+tiles, and answers reviews from the state it replayed, with no I/O. A log
+that cannot be read is answered from the last verified state for at most
+--max-staleness, then every review is denied; a log found rewritten (a
+smaller or inconsistent checkpoint than one seen, kept in --state-dir
+across restarts) is denied at once. /readyz, the modelgate_ledger_age_seconds
+metric and every audit line say how old the state is. The certificate
+files are re-read when they change.
 
 With --rollback-key and --alert-token-file it also receives Prometheus
 Alertmanager webhooks at POST /alerts/{environment}, authenticated by the
@@ -62,9 +71,12 @@ answered with what was done, logged and counted.`,
 			if cacheTTL <= 0 || storeTimeout <= 0 {
 				return errors.New("--cache-ttl and --store-timeout must be positive durations")
 			}
+			if poll <= 0 || maxStaleness <= 0 {
+				return errors.New("--ledger-poll and --max-staleness must be positive durations")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			b, trust, store, err := lf.open(ctx, false)
+			b, trust, err := lf.bundle(ctx)
 			if err != nil {
 				return err
 			}
@@ -76,24 +88,104 @@ answered with what was done, logged and counted.`,
 			if err != nil {
 				return err
 			}
-			ledger := &vsa.Ledger{Store: store, Trust: trust, View: v, Admitters: admitters}
+			spec, err := lf.lf.resolve(lf.sf.spec)
+			if err != nil {
+				return err
+			}
+			var seen tlog.Seen
+			if stateDir != "" {
+				seen = &tlog.SeenDir{Dir: stateDir}
+			} else if seen, err = tlog.DefaultSeenDir(); err != nil {
+				return err
+			}
+			metrics := admission.NewMetrics()
+			follower := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust, Admitters: admitters}, Seen: seen, MaxStaleness: maxStaleness}
+			if err := follower.Update(ctx); err != nil {
+				return err
+			}
+			ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v, Admitters: admitters}
 			validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(cacheSize),
-				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: admission.NewMetrics(), Now: time.Now}
+				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: metrics, Now: time.Now}
 			var alerts *admission.AlertReceiver
 			if rollbackKey != "" || tokenFile != "" {
 				if alerts, err = alertReceiver(ctx, ledger, rollbackKey, tokenFile, rollbackWindow); err != nil {
 					return err
 				}
+				if ledger.Appender, err = lf.lf.appender(ctx, spec, trust); err != nil {
+					return err
+				}
+				defer closeLedger(ctx, ledger)
 				alerts.Timeout, alerts.Now, alerts.Metrics = 4*storeTimeout, time.Now, validator.Metrics
-				alerts.Rolled = validator.Cache.Purge
+				alerts.Rolled = func() {
+					follower.Update(ctx)
+					validator.Cache.Purge()
+				}
 			}
+			audit := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			var lastSize uint64
+			lastErr := ""
+			observe := func(err error) {
+				book, _ := follower.Current()
+				if book != nil {
+					metrics.LedgerSize.Set(float64(book.Size))
+					if book.Size != lastSize {
+						lastSize = book.Size
+						validator.Cache.Purge()
+					}
+				}
+				if err != nil {
+					metrics.LedgerErrors.Inc()
+					var rw *tlog.RewrittenError
+					if errors.As(err, &rw) {
+						metrics.LedgerRewritten.Inc()
+					}
+					if err.Error() != lastErr {
+						audit.Warn("ledger", "log", spec.String(), "error", err.Error())
+					}
+					lastErr = err.Error()
+				} else if lastErr != "" {
+					audit.Info("ledger", "log", spec.String(), "recovered", true, "entries", lastSize)
+					lastErr = ""
+				}
+			}
+			observe(nil)
+			ledgerAge := func() time.Duration {
+				book, _ := follower.Current()
+				if book == nil {
+					return 0
+				}
+				return time.Since(book.Read)
+			}
+			go follower.Follow(ctx, poll, observe)
+			go func() {
+				t := time.NewTicker(time.Second)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						metrics.LedgerAge.Set(ledgerAge().Seconds())
+					}
+				}
+			}()
 			srv, err := admission.NewServer(validator, certFile, keyFile)
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
 			// One JSON line per review on stderr, for the audit trail.
-			srv.Audit = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-			srv.Check = store.Check
+			srv.Audit = audit
+			srv.LedgerAge = ledgerAge
+			srv.Check = func(ctx context.Context) error {
+				book, err := follower.Book(ctx)
+				if err != nil {
+					return err
+				}
+				if age := time.Since(book.Read); age > poll+5*time.Second {
+					return fmt.Errorf("the ledger's state is %s old (%s entries); reviews are answered from it until --max-staleness %s", age.Round(time.Second), fmt.Sprint(book.Size), maxStaleness)
+				}
+				return nil
+			}
 			if alerts != nil {
 				alerts.Audit = srv.Audit
 				srv.Alerts = alerts
@@ -102,12 +194,15 @@ answered with what was done, logged and counted.`,
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, store %s\n", l.Addr(), joinOrder(v.Order), b.URI, b.Revision, store)
+			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, ledger %s\n", l.Addr(), joinOrder(v.Order), b.URI, b.Revision, spec)
 			return srv.Serve(ctx, l)
 		},
 	}
-	lf.register(cmd)
+	lf.register(cmd, true)
 	f := cmd.Flags()
+	f.DurationVar(&poll, "ledger-poll", time.Second, "how often to read the ledger's checkpoint")
+	f.DurationVar(&maxStaleness, "max-staleness", 5*time.Minute, "answer from the last verified ledger state at most this long while the log cannot be read, then deny")
+	f.StringVar(&stateDir, "state-dir", "", "where to remember the largest checkpoint seen across restarts (default: the user cache)")
 	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8443")
 	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
 	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")

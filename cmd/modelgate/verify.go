@@ -23,6 +23,7 @@ import (
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/vsa"
 )
 
 var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -31,6 +32,7 @@ func newVerifyCmd() *cobra.Command {
 	var (
 		sf                                              storeFlags
 		pf                                              policyFlags
+		lf                                              logFlags
 		subjectArg, env, tier, championArg              string
 		format, vsaKey, vsaOut, inputOut, effectiveTime string
 		evidenceFiles                                   []string
@@ -48,9 +50,12 @@ policy bundle, print the decision, and exit:
 
 The tier is the highest of the bundle's inventory, a valid signed risk
 attestation, and --tier: a flag can raise the tier, never lower it.
-With --vsa-key the decision is signed as a SLSA VSA v1 and stored next to the
-evidence, together with the verified --evidence files it rests on; the key
-must belong to a signer with the gate role in the bundle.
+With --vsa-key the decision is signed as a SLSA VSA v1 and appended to the
+ledger's transparency log (--ledger), and the verified --evidence files it
+rests on are stored in the evidence store; the key must belong to a signer
+with the gate role in the bundle. verify exits only once the log has
+integrated the record under a signed checkpoint: a failed append is exit 2
+and admits nothing.
 
 The model's name is the one its signed evidence names: a --subject whose
 name differs cannot be decided. --effective-time replays a decision as of a
@@ -138,6 +143,21 @@ past time and writes nothing (no VSA, nothing to the store).`,
 					return fmt.Errorf("--vsa-key: %w", err)
 				}
 			}
+			src, err := lf.source(sf.spec, g.Trust)
+			if err != nil {
+				return err
+			}
+			var ledger *vsa.Ledger
+			if vsaSigner != nil {
+				// Open the appender before deciding, so a missing ledger key
+				// costs nothing; read the log meanwhile.
+				go src.Book(ctx)
+				ledger = g.Ledger(src)
+				if ledger.Appender, err = lf.appender(ctx, src.Spec, g.Trust); err != nil {
+					return err
+				}
+				defer closeLedger(ctx, ledger)
+			}
 			var writeInput func([]byte) error
 			if inputOut != "" {
 				writeInput = func(input []byte) error {
@@ -149,7 +169,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 			}
 			out, err := g.Decide(ctx, gate.Request{
 				Subject: subject, Environment: env, RequestedTier: tier,
-				Store: store, Extra: extra, Champion: champion, Now: now,
+				Store: store, Ledger: src, Extra: extra, Champion: champion, Now: now,
 				WriteInput: writeInput,
 			})
 			if err != nil {
@@ -160,7 +180,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 			}
 			d := out.Decision
 			if vsaSigner != nil {
-				if err := storeVSA(ctx, cmd, store, out, extra, vsaSigner, vsaOut, now); err != nil {
+				if err := storeVSA(ctx, cmd, store, ledger, out, extra, vsaSigner, vsaOut, now); err != nil {
 					return err
 				}
 			}
@@ -179,6 +199,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f.StringVar(&env, "env", "", "target environment, e.g. staging or production")
 	pf.register(cmd)
 	sf.register(cmd)
+	lf.register(cmd, true)
 	f.StringArrayVar(&evidenceFiles, "evidence", nil, "envelope file to judge besides the store's (repeatable)")
 	f.StringVar(&tier, "tier", "", "raise the model's tier: low|medium|high (never lowers it)")
 	f.StringVar(&championArg, "champion", "", "champion NAME@sha256:HEX, used only where the store knows none")

@@ -14,9 +14,10 @@ import (
 	"github.com/modelgate/modelgate/vsa"
 )
 
-// storeVSA signs the decision, writes it to --vsa-out and the store, and
-// stores the verified --evidence files so the VSA's inputs can be found again.
-func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out *gate.Outcome, extra []evidence.Envelope, sv signature.SignerVerifier, vsaOut string, now time.Time) error {
+// storeVSA signs the decision, stores the verified --evidence files so the
+// VSA's inputs can be found again, appends the VSA to the ledger, and
+// writes it to --vsa-out.
+func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, ledger *vsa.Ledger, out *gate.Outcome, extra []evidence.Envelope, sv signature.SignerVerifier, vsaOut string, now time.Time) error {
 	inputs := make([]string, len(out.Facts.Facts))
 	verified := map[string]bool{}
 	for i, f := range out.Facts.Facts {
@@ -27,11 +28,6 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 	if err != nil {
 		return fmt.Errorf("VSA: %w", err)
 	}
-	if vsaOut != "" {
-		if err := safeio.WriteFile(ctx, vsaOut, append(env, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--vsa-out: %w", err)
-		}
-	}
 	for _, e := range extra {
 		if verified[e.ID] {
 			if _, _, err := store.Add(ctx, e.Data); err != nil {
@@ -39,10 +35,20 @@ func storeVSA(ctx context.Context, cmd *cobra.Command, store evidence.Store, out
 			}
 		}
 	}
-	id, _, err := store.Add(ctx, env)
+	a, err := ledger.Append(ctx, env)
 	if err != nil {
-		return fmt.Errorf("storing the VSA: %w", err)
+		return fmt.Errorf("the decision is not recorded, and admits nothing: %w", err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "VSA %s (%s) stored in %s\n", id, out.Decision.Result(), store)
+	book, _ := ledger.Book(ctx)
+	name := ""
+	if book != nil {
+		name = book.Log
+	}
+	if vsaOut != "" {
+		if err := safeio.WriteFile(ctx, vsaOut, append(env, '\n'), 0o644); err != nil {
+			return fmt.Errorf("--vsa-out: %w", err)
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "VSA %s (%s) appended to the ledger %s at index %d\n", a.Record.ID, out.Decision.Result(), name, a.Index)
 	return nil
 }

@@ -174,3 +174,9 @@ func atomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// WriteFileAtomic replaces path with data whole: a temporary file beside
+// it, synced, then renamed over it.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return atomic(path, data, mode)
+}

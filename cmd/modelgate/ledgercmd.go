@@ -1,0 +1,544 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/fsck"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/modelgate/modelgate/admission"
+	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/tlog"
+	"github.com/modelgate/modelgate/vsa"
+)
+
+func newLedgerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ledger",
+		Short: "The promotion ledger's transparency log: create, serve, audit, prove, import",
+		Long: `The ledger's records are the entries of a C2SP tlog-tiles transparency log
+(Tessera): one order every writer and reader shares, an append that happened
+or did not, and no record deleted or rewritten unseen. LEDGER is dir:PATH
+(the default, dir:STORE/tlog beside a dir: store), mysql://USER@HOST:PORT/DB
+(password in $MODELGATE_LEDGER_PASSWORD) or https://HOST/PREFIX (a ledger
+served by 'modelgate ledger serve').`,
+	}
+	cmd.AddCommand(newLedgerInitCmd(), newLedgerServeCmd(), newLedgerVerifyCmd(), newLedgerCheckpointCmd(), newLedgerProofCmd(), newLedgerImportCmd())
+	return cmd
+}
+
+func newLedgerInitCmd() *cobra.Command {
+	var origin, out string
+	cmd := &cobra.Command{
+		Use:   "init LEDGER --origin ORIGIN --out PREFIX",
+		Short: "Create a new log and its Ed25519 signed-note key",
+		Long: `Create an empty log at LEDGER (dir:PATH or mysql://…) under a signed
+checkpoint, and write its signing key to PREFIX.ledger.key (mode 0600; keep it
+where only the writers are) and its verifier key to PREFIX.ledger.pub
+(ORIGIN+HASH+KEY). Then trust the log in the policy bundle:
+
+  modelgate bundle signer add DIR --signer log=PREFIX.ledger.pub:ORIGIN:ledger`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlags(cmd, [2]string{"--origin", origin}, [2]string{"--out", out}); err != nil {
+				return err
+			}
+			spec, err := tlog.ParseSpec(args[0])
+			if err != nil {
+				return err
+			}
+			skey, vkey, err := tlog.GenerateKey(origin)
+			if err != nil {
+				return fmt.Errorf("--origin: %w", err)
+			}
+			keyPath, pubPath := out+".ledger.key", out+".ledger.pub"
+			for _, p := range []string{keyPath, pubPath} {
+				if _, err := os.Lstat(p); err == nil {
+					return fmt.Errorf("%s exists: a log's key is made once; choose another --out", p)
+				}
+			}
+			signer, err := noteSigner(skey)
+			if err != nil {
+				return err
+			}
+			if err := tlog.Init(cmd.Context(), spec, signer); err != nil {
+				return err
+			}
+			if err := safeio.WriteFileAtomic(keyPath, []byte(skey+"\n"), 0o600); err != nil {
+				return err
+			}
+			if err := safeio.WriteFileAtomic(pubPath, []byte(vkey+"\n"), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created the log %s at %s\nsigning key %s (keep it with the writers), verifier key %s\ntrust it: modelgate bundle signer add DIR --signer log=%s:%s:ledger\n", origin, spec, keyPath, pubPath, pubPath, origin)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&origin, "origin", "", "the log's name, e.g. ledger.acme.example/models")
+	cmd.Flags().StringVar(&out, "out", "", "write PREFIX.ledger.key and PREFIX.ledger.pub")
+	return cmd
+}
+
+// ledgerReadFlags are what the auditors' commands share.
+type ledgerReadFlags struct {
+	ledgerFlags
+	format string
+}
+
+func (l *ledgerReadFlags) register(cmd *cobra.Command) {
+	l.ledgerFlags.register(cmd, false)
+	cmd.Flags().StringVar(&l.format, "format", "text", "text|json")
+}
+
+// read reads the whole log, verified, with the bundle's trust.
+func (l *ledgerReadFlags) read(ctx context.Context) (*vsa.LogSource, *vsa.Book, error) {
+	if l.format != "text" && l.format != "json" {
+		return nil, nil, fmt.Errorf("--format %q: use text or json", l.format)
+	}
+	_, trust, err := l.bundle(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := l.lf.source(l.sf.spec, trust)
+	if err != nil {
+		return nil, nil, err
+	}
+	book, err := src.Book(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if book.Checkpoint == nil {
+		return nil, nil, fmt.Errorf("ledger %s %v: create it with 'modelgate ledger init'", src.Spec, tlog.ErrNoLog)
+	}
+	return src, book, nil
+}
+
+func printJSON(cmd *cobra.Command, v any) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newLedgerCheckpointCmd() *cobra.Command {
+	var o ledgerReadFlags
+	cmd := &cobra.Command{
+		Use:   "checkpoint [--ledger LEDGER]",
+		Short: "Print the log's signed checkpoint, after verifying the log under it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, book, err := o.read(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if o.format == "json" {
+				return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "checkpoint": string(book.Checkpoint)})
+			}
+			_, err = cmd.OutOrStdout().Write(book.Checkpoint)
+			return err
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func newLedgerVerifyCmd() *cobra.Command {
+	var o ledgerReadFlags
+	cmd := &cobra.Command{
+		Use:   "verify [--ledger LEDGER]",
+		Short: "Audit the whole log: checkpoint, every entry and tile, every record's signature and role",
+		Long: `Read the whole log and check it: the checkpoint is signed by a log key the
+policy bundle trusts; every entry hashes into the root it signs; every tile
+agrees with the entries; the checkpoint is consistent with the largest one
+this user has seen of the log; and every entry is a record signed by a
+signer whose role may write it. Tessera's own fsck then checks the log
+again. Exit 0 when all holds, 1 when an entry is not a valid record, 2 when
+the log cannot be read or was rewritten.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			src, book, err := o.read(ctx)
+			if err != nil {
+				return err
+			}
+			if err := runFsck(ctx, src); err != nil {
+				return err
+			}
+			if o.format == "json" {
+				if err := printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "records": len(book.Records), "invalid": book.Skipped, "checkpoint": string(book.Checkpoint)}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "ledger %s (%s): %d entries under the checkpoint, every entry and tile verified, consistent with every checkpoint seen; Tessera's fsck agrees\n", book.Log, tlog.Origin(book.Checkpoint), book.Size)
+				fmt.Fprintf(cmd.OutOrStdout(), "%d records, each signed by a signer whose role may write it\n", len(book.Records))
+				for _, s := range book.Skipped {
+					fmt.Fprintf(cmd.OutOrStdout(), "INVALID %s: %s\n", s.ID, s.Reason)
+				}
+			}
+			if len(book.Skipped) > 0 {
+				return errDenied
+			}
+			return nil
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+// runFsck runs Tessera's fsck library over the log, under a deadline (its
+// command hangs or exits 0 on a tampered log; its library reports it).
+func runFsck(ctx context.Context, src *vsa.LogSource) error {
+	opened, err := tlog.Open(ctx, src.Spec, nil)
+	if err != nil {
+		return err
+	}
+	defer opened.Close()
+	cp, err := opened.Fetcher.ReadCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	origin := tlog.Origin(cp)
+	v := src.Reader.Trust.Logs()[origin]
+	if v == nil {
+		return fmt.Errorf("ledger %s: the policy bundle trusts no log %s", src.Spec, origin)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	f := fsck.New(origin, v, opened.Fetcher, leafHashes, fsck.Opts{N: 2})
+	if err := f.Check(ctx); err != nil {
+		return &tlog.RewrittenError{Log: src.Spec.String(), Detail: "Tessera's fsck: " + err.Error()}
+	}
+	return nil
+}
+
+// leafHashes hashes an entry bundle's entries as the log's leaves.
+func leafHashes(bundle []byte) ([][]byte, error) {
+	var eb api.EntryBundle
+	if err := eb.UnmarshalText(bundle); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(eb.Entries))
+	for i, e := range eb.Entries {
+		out[i] = rfc6962.DefaultHasher.HashLeaf(e)
+	}
+	return out, nil
+}
+
+func newLedgerProofCmd() *cobra.Command {
+	var o ledgerReadFlags
+	cmd := &cobra.Command{
+		Use:   "proof RECORD [--ledger LEDGER] [--format text|json]",
+		Short: "A record's inclusion proof against the current checkpoint",
+		Long: `Prove that a record is in the log: RECORD is its id (sha256:HEX of its
+signed statement, as history and verify print it) or its index. The proof
+is built from the log's tiles and checked against the signed checkpoint
+before it is printed; an auditor checks it again with any tlog client.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			src, book, err := o.read(ctx)
+			if err != nil {
+				return err
+			}
+			var rec *vsa.Record
+			if n, err := strconv.ParseUint(args[0], 10, 64); err == nil {
+				i := slices.IndexFunc(book.Records, func(r *vsa.Record) bool { return r.Index == n })
+				if i < 0 {
+					return fmt.Errorf("entry %d of %s is not a record that counts (the log has %d entries)", n, book.Log, book.Size)
+				}
+				rec = book.Records[i]
+			} else if rec = book.Find(args[0]); rec == nil {
+				return fmt.Errorf("the ledger %s holds no record %s: give a record id (sha256:HEX, as history prints it) or an index", book.Log, args[0])
+			}
+			opened, err := tlog.Open(ctx, src.Spec, nil)
+			if err != nil {
+				return err
+			}
+			defer opened.Close()
+			p, err := tlog.InclusionProof(ctx, opened.Fetcher, rec.Index, book.Size)
+			if err != nil {
+				return err
+			}
+			cp, err := src.Reader.Trust.Logs().Verify(book.Checkpoint)
+			if err != nil {
+				return err
+			}
+			entry, err := entryAt(ctx, opened.Fetcher, rec.Index, book.Size)
+			if err != nil {
+				return err
+			}
+			leaf := rfc6962.DefaultHasher.HashLeaf(entry)
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, rec.Index, cp.Size, leaf, p, cp.Hash); err != nil {
+				return &tlog.RewrittenError{Log: book.Log, Detail: fmt.Sprintf("the inclusion proof of entry %d does not verify: %v", rec.Index, err)}
+			}
+			hexes := make([]string, len(p))
+			b64 := make([]string, len(p))
+			for i, h := range p {
+				hexes[i], b64[i] = hex.EncodeToString(h), base64.StdEncoding.EncodeToString(h)
+			}
+			if o.format == "json" {
+				return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": cp.Origin, "record": rec.ID, "index": rec.Index,
+					"leaf_hash": base64.StdEncoding.EncodeToString(leaf), "tree_size": cp.Size, "root_hash": base64.StdEncoding.EncodeToString(cp.Hash),
+					"inclusion_proof": b64, "checkpoint": string(book.Checkpoint)})
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "record %s (%s of %s in %s, %s) is entry %d of %s\n", rec.ID, rec.Kind, rec.Ref(), rec.Environment, attest.NormalTime(rec.Time), rec.Index, cp.Origin)
+			fmt.Fprintf(w, "leaf hash %s\ntree size %d, root %s\ninclusion proof (%d hashes):\n", hex.EncodeToString(leaf), cp.Size, hex.EncodeToString(cp.Hash), len(p))
+			for _, h := range hexes {
+				fmt.Fprintf(w, "  %s\n", h)
+			}
+			fmt.Fprintf(w, "verified against the checkpoint:\n%s", book.Checkpoint)
+			return nil
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+// entryAt reads one entry of the log.
+func entryAt(ctx context.Context, f tlog.Fetcher, index, size uint64) ([]byte, error) {
+	bundleIndex := index / 256
+	var p uint8
+	if last := size / 256; bundleIndex == last {
+		p = uint8(size % 256)
+	}
+	raw, err := f.ReadEntryBundle(ctx, bundleIndex, p)
+	if err != nil {
+		return nil, err
+	}
+	var eb api.EntryBundle
+	if err := eb.UnmarshalText(raw); err != nil {
+		return nil, err
+	}
+	if int(index%256) >= len(eb.Entries) {
+		return nil, fmt.Errorf("entry %d is missing from its bundle", index)
+	}
+	return eb.Entries[index%256], nil
+}
+
+func newLedgerImportCmd() *cobra.Command {
+	var o ledgerFlags
+	var from string
+	cmd := &cobra.Command{
+		Use:   "import --from STORE [--ledger LEDGER] [--ledger-key KEY]",
+		Short: "Append the records of an evidence store's old ledger index to the log, in their order",
+		Long: `Move the ledger of a store written before the ledger was a log: every
+record in its ledger index that verifies against the policy bundle, ordered
+by signed time as the old readers ordered them, each record's previous
+checked to come before it, appended in that order. Records already in the
+log are not appended again, so an import that stopped can be run again.
+Nothing reads the old index afterwards.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return errors.New("--from STORE is required: the store whose old ledger index to import")
+			}
+			ctx := cmd.Context()
+			b, trust, err := o.bundle(ctx)
+			if err != nil {
+				return err
+			}
+			v, err := b.View()
+			if err != nil {
+				return err
+			}
+			store, err := evidence.Open(from, evidence.Options{})
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			envs, problems, err := store.Ledger().All(ctx)
+			if err != nil {
+				return fmt.Errorf("--from %s: %w", from, err)
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("--from %s: %s cannot be read (%s); repair the store before importing: a missing record could be a revocation", from, problems[0].Source, problems[0].Reason)
+			}
+			storeSpec := o.sf.spec
+			if o.lf.spec == "" && os.Getenv("MODELGATE_LEDGER") == "" {
+				storeSpec = from
+			}
+			ledger, err := o.lf.open(ctx, storeSpec, trust, v, true)
+			if err != nil {
+				return err
+			}
+			defer closeLedger(ctx, ledger)
+			var recs []*vsa.Record
+			raw := map[string][]byte{}
+			skipped := 0
+			for _, e := range envs {
+				r, err := vsa.Verify(ctx, trust, e.Data, time.Now())
+				if err != nil {
+					skipped++
+					fmt.Fprintf(cmd.ErrOrStderr(), "not imported: %s: %v\n", e.ID, err)
+					continue
+				}
+				if _, dup := raw[r.ID]; dup {
+					continue
+				}
+				raw[r.ID] = e.Data
+				recs = append(recs, r)
+			}
+			vsa.OrderByTime(recs)
+			pos := map[string]int{}
+			for i, r := range recs {
+				pos[r.ID] = i
+			}
+			for i, r := range recs {
+				if r.Previous == "" {
+					continue
+				}
+				j, ok := pos[r.Previous]
+				switch {
+				case !ok:
+					return fmt.Errorf("--from %s: record %s (%s of %s in %s) names the record %s before it, which the store lacks; restore it from a backup before importing", from, r.ID, r.Kind, r.Ref(), r.Environment, r.Previous)
+				case j > i:
+					return fmt.Errorf("--from %s: record %s names %s before it, which is dated after it; the store's records disagree with their own order", from, r.ID, r.Previous)
+				}
+			}
+			added, dups := 0, 0
+			for _, r := range recs {
+				a, err := ledger.Append(ctx, raw[r.ID])
+				if err != nil {
+					return fmt.Errorf("importing record %s: %w (%d imported so far; run the import again to go on)", r.ID, err, added)
+				}
+				if a.Duplicate {
+					dups++
+				} else {
+					added++
+				}
+			}
+			book, _ := ledger.Book(ctx)
+			name := ""
+			if book != nil {
+				name = book.Log
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d records from %s into %s (%d were there already, %d did not verify)\n", added, from, name, dups, skipped)
+			return nil
+		},
+	}
+	o.register(cmd, true)
+	cmd.Flags().StringVar(&from, "from", "", "the store whose old ledger index to import")
+	return cmd
+}
+
+func newLedgerServeCmd() *cobra.Command {
+	var o ledgerFlags
+	var listen, certFile, keyFile string
+	cmd := &cobra.Command{
+		Use:   "serve --ledger dir:…|mysql://… --ledger-key KEY --policy BUNDLE --listen ADDR --tls-cert FILE --tls-key FILE",
+		Short: "Serve the log over HTTPS: its tlog-tiles read paths, and POST /add for CI jobs",
+		Long: `Serve the ledger's log so readers and writers need no access to where it is
+kept: GET /checkpoint, /tile/… and /tile/entries/… (tlog-tiles, static and
+cacheable), and POST /add, which takes one signed record, verifies it
+against the policy bundle (a signer whose role may write its kind), appends
+it, and answers with its index, the checkpoint that covers it and an
+inclusion proof. CI jobs then append with --ledger https://HOST/ without
+holding the ledger key.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, [2]string{"--listen", listen}, [2]string{"--tls-cert", certFile}, [2]string{"--tls-key", keyFile}); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			b, trust, err := o.bundle(ctx)
+			if err != nil {
+				return err
+			}
+			v, err := b.View()
+			if err != nil {
+				return err
+			}
+			spec, err := o.lf.resolve(o.sf.spec)
+			if err != nil {
+				return err
+			}
+			if spec.Kind == "https" {
+				return errors.New("--ledger: serve a log where it is kept (dir: or mysql://), not another server's")
+			}
+			seen, err := tlog.DefaultSeenDir()
+			if err != nil {
+				return err
+			}
+			follower := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust}, Seen: seen, MaxStaleness: time.Minute}
+			if err := follower.Update(ctx); err != nil {
+				return err
+			}
+			go follower.Follow(ctx, time.Second, nil)
+			ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v}
+			if ledger.Appender, err = o.lf.appender(ctx, spec, trust); err != nil {
+				return err
+			}
+			defer closeLedger(ctx, ledger)
+			opened, err := tlog.Open(ctx, spec, nil)
+			if err != nil {
+				return err
+			}
+			defer opened.Close()
+			certs, err := admission.NewCertReloader(certFile, keyFile)
+			if err != nil {
+				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			}
+			h := &tlog.Handler{Fetcher: opened.Fetcher, MaxBody: tlog.MaxEntry, Add: func(ctx context.Context, data []byte) (*tlog.Appended, error) {
+				if _, err := attest.ParseEnvelope(data); err != nil {
+					return nil, fmt.Errorf("%w: not a signed record: %v", tlog.ErrRefused, err)
+				}
+				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				a, err := ledger.Append(ctx, data)
+				if err != nil {
+					return nil, err
+				}
+				follower.Update(ctx)
+				return &tlog.Appended{Index: a.Index, Checkpoint: a.Checkpoint, Duplicate: a.Duplicate}, nil
+			}}
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+				IdleTimeout: 90 * time.Second, MaxHeaderBytes: 64 << 10,
+				TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}}
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				srv.Shutdown(sctx)
+			}()
+			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate ledger serve: https://%s/ (checkpoint, tile/…, POST add), ledger %s\n", l.Addr(), spec)
+			if err := srv.ServeTLS(l, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	o.register(cmd, true)
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8444")
+	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
+	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
+	return cmd
+}
+
+
+
+func noteSigner(skey string) (note.Signer, error) { return note.NewSigner(skey) }
