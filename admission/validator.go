@@ -140,6 +140,11 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 	}
 	key := env + "\x00" + r.Name + "\x00" + r.SHA256
 	now := v.Now()
+	// A ledger found rewritten, or followed no more within its staleness
+	// bound, denies at once, whatever a verdict kept from before says.
+	if _, err := v.Ledger.Book(ctx); err != nil {
+		return v.failed(ctx, r, err)
+	}
 	if verdict, ok := v.Cache.Get(key, now); ok {
 		v.Metrics.Cache.WithLabelValues("hit").Inc()
 		return verdict
@@ -149,6 +154,18 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 	defer cancel()
 	verdict, expires, err := v.judge(ctx, env, r, now)
 	if err != nil {
+		return v.failed(ctx, r, err)
+	}
+	if limit := now.Add(v.TTL); expires.IsZero() || expires.After(limit) {
+		expires = limit
+	}
+	v.Cache.Put(key, verdict, expires)
+	return verdict
+}
+
+// failed is the deny for a ledger that could not answer, saying why.
+func (v *Validator) failed(ctx context.Context, r Ref, err error) Verdict {
+	{
 		v.Metrics.StoreErrors.Inc()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("no answer within %s", v.StoreTimeout)
@@ -163,11 +180,6 @@ func (v *Validator) Judge(ctx context.Context, env string, r Ref) Verdict {
 		}
 		return Verdict{Reason: "ledger", Message: fmt.Sprintf("modelgate: the ledger could not be read for %s (%v); modelgate fails closed: check the ledger, then retry", r.Subject, err)}
 	}
-	if limit := now.Add(v.TTL); expires.IsZero() || expires.After(limit) {
-		expires = limit
-	}
-	v.Cache.Put(key, verdict, expires)
-	return verdict
 }
 
 // judge asks the ledger's one rule, and says what to do when it refuses.

@@ -76,7 +76,7 @@ func BenchmarkReplay1000(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := gate.Replay(ctx, gates[0], gates[1], store, records)
+		res, err := gate.Replay(ctx, gates[0], gates[1], store, vsa.Fixed{B: vsa.BookOf(nil)}, records)
 		if err != nil || res.Judged != 1000 || len(res.Flips) != 1000 {
 			b.Fatalf("%v: judged %d, %d flips", err, res.Judged, len(res.Flips))
 		}

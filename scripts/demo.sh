@@ -18,6 +18,9 @@ expect() { local want=$1; shift; set +e; "$@"; local got=$?; set -e
   [ "$got" = "$want" ] || { echo "demo: expected exit $want, got $got: $*" >&2; exit 1; }; say "(exit $got, as expected)"; }
 store=dir:evidence
 P=(--policy policy --store "$store")
+# The demo's own log remembers its own checkpoints (a reader keeps the
+# largest checkpoint it has seen of each log in its user cache).
+export XDG_CACHE_HOME="$work/.cache"
 
 step "build the example pipeline (examples/pipeline: data, validation, training, evaluation in Go)"
 (cd "$root" && go build -o "$work/pipeline" ./examples/pipeline)
@@ -38,6 +41,12 @@ mg bundle init policy \
   --signer canary=keys/canary.pub:canary@example.com:canary \
   --signer waiver=keys/waiver.pub:risk-office@example.com:waiver \
   --signer gate=keys/gate.pub:gate@example.com:gate
+
+step "the ledger: a transparency log beside the store, with its own signing key (modelgate ledger init)"
+mg ledger init dir:evidence/tlog --origin ledger.demo.example/models --out keys/ledger | sed 's/^/   /'
+mg bundle signer add policy --signer log=keys/ledger.ledger.pub:ledger.demo.example/models:ledger
+export MODELGATE_LEDGER_KEY=keys/ledger.ledger.key
+say "every decision signed with --vsa-key, rollback and revocation is appended to it; every reader verifies it"
 
 # attest_run RUN TRAINER [keyless]: each stage signs its predicate about the
 # model in RUN; with keyless, the explanation is signed by the CI workflow's
@@ -134,6 +143,11 @@ mg history --model fraud-scorer "${P[@]}"
 step "roll production back to v1: v4's waiver was a mistake (modelgate rollback)"
 mg rollback --model fraud-scorer --env production --vsa-key keys/gate.key --reason "v4 latency waiver withdrawn" "${P[@]}"
 mg history --model fraud-scorer --env production "${P[@]}" | sed -n 1,3p
+
+step "an auditor checks the ledger: the whole log (modelgate ledger verify) and one record's inclusion proof (ledger proof)"
+mg ledger verify "${P[@]}"
+record=$(mg history --model fraud-scorer --env production "${P[@]}" --format json | sed -n 's/.*"record": "\(sha256:[0-9a-f]*\)".*/\1/p' | sed -n 1p)
+mg ledger proof "$record" "${P[@]}"
 
 step "reports for people: each decision and the policy as HTML pages that work offline"
 mg report v1-production.json --out v1-production.html

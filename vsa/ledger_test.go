@@ -2,6 +2,7 @@ package vsa
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +11,9 @@ import (
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/tlog"
 )
 
 var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -58,12 +59,11 @@ func TestReplay(t *testing.T) {
 		{"revoking the champion falls back", []*Record{rec(KindDecision, Passed, "a", 1, "1"), rec(KindDecision, Passed, "b", 2, "1"), revoke("b", 3)}, "a", ""},
 		{"a revoked digest never becomes champion again", []*Record{rec(KindDecision, Passed, "a", 1, "1"), revoke("a", 2), rec(KindDecision, Passed, "a", 3, "2")}, "", ""},
 		{"a rollback to a revoked digest restores nothing", []*Record{rec(KindDecision, Passed, "a", 1, "1"), rec(KindDecision, Passed, "b", 2, "1"), revoke("a", 3), rollback("b", "a", 4)}, "b", ""},
-		// Two decisions with one signed time: the digest of the signed
-		// predicate orders them, whatever order the store returns them in.
-		{"ties are ordered by the signed predicate", []*Record{rec(KindDecision, Passed, "b", 1, "9"), rec(KindDecision, Passed, "a", 1, "1")}, "b", "a"},
+		// Two decisions with one signed time: the log's order decides.
+		{"the log orders records with one time", []*Record{rec(KindDecision, Passed, "b", 1, "9"), rec(KindDecision, Passed, "a", 1, "1")}, "a", "b"},
+		{"the log orders records whatever their signed times", []*Record{rec(KindDecision, Passed, "b", 2, "9"), rec(KindDecision, Passed, "a", 1, "1")}, "a", "b"},
 	} {
 		rs := append([]*Record(nil), c.records...)
-		Order(rs)
 		s := Replay(rs, "production", time.Time{})
 		prev := ""
 		if p := s.Previous(); p != nil {
@@ -71,15 +71,6 @@ func TestReplay(t *testing.T) {
 		}
 		if champion(s) != c.champion || prev != c.previous {
 			t.Errorf("%s: champion %q previous %q, want %q %q", c.name, champion(s), prev, c.champion, c.previous)
-		}
-		// Reversed input, same state.
-		rev := append([]*Record(nil), c.records...)
-		for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
-			rev[i], rev[j] = rev[j], rev[i]
-		}
-		Order(rev)
-		if champion(Replay(rev, "production", time.Time{})) != c.champion {
-			t.Errorf("%s: the state depends on the order the store returned records in", c.name)
 		}
 	}
 }
@@ -131,27 +122,66 @@ func TestParseRefusesWhatIsNotARecord(t *testing.T) {
 	}
 }
 
-// A rollback or revocation the store cannot read stops the ledger: it
-// could be the revocation that keeps a model out.
-func TestUnreadableControlRecordFailsClosed(t *testing.T) {
+// Records enter the ledger through one append: verified against the
+// bundle with a role that may write them, once however often appended, and
+// read back in the log's order by every reader.
+func TestAppendAndReadTheLog(t *testing.T) {
+	ctx := context.Background()
 	dir := t.TempDir()
-	store, _ := evidence.OpenDir(dir)
 	gate := testkit.FixedParty("gate", "gate")
-	st, _ := Statement("m", strings.Repeat("a", 64), "production", Failed, nil, decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64)}, nil,
-		Entry{Kind: KindRevocation, Revocation: &RevocationEntry{Digest: "sha256:" + strings.Repeat("a", 64), Reason: "leak"}}, t0)
-	id, _, err := store.Add(context.Background(), gate.SignStatement(st))
+	approver := testkit.FixedParty("alice", "approver")
+	lk := testkit.NewLogKey("ledger.test.example/vsa")
+	if err := lk.Init(filepath.Join(dir, "tlog")); err != nil {
+		t.Fatal(err)
+	}
+	trust, err := facts.NewTrust([]bundles.Signer{gate.TrustEntry(), approver.TrustEntry(), lk.TrustEntry()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	trust, _ := facts.NewTrust([]bundles.Signer{gate.TrustEntry()})
-	l := Ledger{Store: store, Trust: trust}
-	if rs, err := l.Control(context.Background(), "m", "production", time.Now()); err != nil || len(rs) != 1 {
-		t.Fatalf("%d records: %v", len(rs), err)
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(dir, "tlog"))
+	app, err := tlog.OpenAppender(ctx, spec, lk.Signer, tlog.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	hex := strings.TrimPrefix(id, "sha256:")
-	os.WriteFile(filepath.Join(dir, "objects", hex[:2], hex), []byte("torn"), 0o644)
-	_, err = l.Control(context.Background(), "m", "production", time.Now())
-	if err == nil || !strings.Contains(err.Error(), "the rollbacks and revocations of m in production cannot all be read") {
-		t.Fatalf("%v", err)
+	defer app.Close(ctx)
+	seen := &tlog.SeenDir{Dir: filepath.Join(dir, "seen")}
+	source := func() *LogSource { return &LogSource{Spec: spec, Reader: &Reader{Trust: trust}, Seen: seen} }
+	l := Ledger{Source: source(), Appender: app, Trust: trust}
+	revocation := func(d string) []byte {
+		st, _ := Statement("m", strings.Repeat(d, 64), "production", Failed, nil, decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64)}, nil,
+			Entry{Kind: KindRevocation, Revocation: &RevocationEntry{Digest: "sha256:" + strings.Repeat(d, 64), Reason: "leak"}}, t0)
+		return st
+	}
+	first, err := l.Append(ctx, gate.SignStatement(revocation("a")))
+	if err != nil || first.Index != 0 || first.Duplicate {
+		t.Fatalf("%+v %v", first, err)
+	}
+	// The same record again, re-signed (another envelope): once.
+	l.Source = source()
+	again, err := l.Append(ctx, gate.SignStatement(revocation("a")))
+	if err != nil || !again.Duplicate || again.Index != 0 {
+		t.Fatalf("a retry: %+v %v", again, err)
+	}
+	_, err = l.Append(ctx, approver.SignStatement(revocation("b")))
+	if !errors.Is(err, tlog.ErrRefused) || !strings.Contains(err.Error(), "signer alice may not sign a revocation record (needs role [gate waiver])") {
+		t.Fatalf("an approver's revocation: %v", err)
+	}
+	second, err := l.Append(ctx, gate.SignStatement(revocation("c")))
+	if err != nil || second.Index != 1 {
+		t.Fatalf("%+v %v", second, err)
+	}
+	book, err := source().Book(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if book.Size != 2 || len(book.Records) != 2 || book.Records[0].Digest != strings.Repeat("a", 64) || book.Records[1].Index != 1 {
+		t.Fatalf("%d entries, %d records", book.Size, len(book.Records))
+	}
+	// The newest record deleted (the entry bundle rewritten without it and
+	// the checkpoint rolled back): a reader that saw it refuses the log.
+	os.Remove(filepath.Join(dir, "tlog", "checkpoint"))
+	_, err = source().Book(ctx)
+	if err == nil || !strings.Contains(err.Error(), "ledger rewritten") {
+		t.Fatalf("a deleted checkpoint: %v", err)
 	}
 }

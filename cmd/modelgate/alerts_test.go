@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -23,7 +22,7 @@ import (
 // and v2 five minutes ago, and serve receives alerts.
 type alertStory struct {
 	r       *pipelineRun
-	store   *evidence.Dir
+	store   string // the store directory; its ledger is store/tlog
 	w       *webhook
 	token   string
 	args    []string
@@ -34,9 +33,12 @@ func newAlertStory(t *testing.T, extra ...string) *alertStory {
 	r := newRun(t, "medium")
 	testkit.RequireStaging(r.policy)
 	storeDir := filepath.Join(r.dir, "store")
-	store, _ := evidence.OpenDir(storeDir)
+	store := ledgerOf(t, r.p, storeDir)
 	now := time.Now().UTC()
-	for n, at := range map[int]time.Time{1: now.Add(-2 * time.Hour), 2: now.Add(-5 * time.Minute)} {
+	for n, at := range []time.Time{1: now.Add(-2 * time.Hour), 2: now.Add(-5 * time.Minute)} {
+		if n == 0 {
+			continue
+		}
 		record(t, store, r.p.Gate, vsa.KindDecision, "staging", digestOf(n), "medium", at, nil)
 		record(t, store, r.p.Gate, vsa.KindDecision, "production", digestOf(n), "medium", at.Add(time.Second), nil)
 	}
@@ -49,7 +51,7 @@ func newAlertStory(t *testing.T, extra ...string) *alertStory {
 	args := append([]string{"--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:" + storeDir,
 		"--rollback-key", r.p.Gate.WriteKey(r.dir), "--alert-token-file", tokenFile}, extra...)
 	w := startWebhook(t, pool, args...)
-	return &alertStory{r: r, store: store, w: w, token: token, args: args, certPEM: certFile}
+	return &alertStory{r: r, store: storeDir, w: w, token: token, args: args, certPEM: certFile}
 }
 
 // post sends an Alertmanager notification straight to serve.
@@ -73,13 +75,9 @@ func (s *alertStory) post(t *testing.T, token, group, status string, labels map[
 
 // rollbacks counts the rollback records in the store's ledger.
 func (s *alertStory) rollbacks(t *testing.T) int {
-	all, _, err := s.store.Ledger().All(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, e := range all {
-		if bytes.Contains(decodePayload(e.Data), []byte(`"kind":"rollback"`)) {
+	for _, e := range logEntries(t, s.r.p, s.store) {
+		if bytes.Contains(decodePayload(e), []byte(`"kind":"rollback"`)) {
 			n++
 		}
 	}
@@ -188,7 +186,7 @@ receivers:
 	}
 
 	// The same record as 'modelgate rollback': history names it and its reason.
-	code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--env", "production", "--policy", s.r.policy, "--store", "dir:"+s.store.String()[4:])
+	code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--env", "production", "--policy", s.r.policy, "--store", "dir:"+s.store)
 	if code != 0 || !strings.Contains(out, "ROLLBACK from sha256:"+digestOf(2)[:12]+": alert ConversionDrop {alertname=\"ConversionDrop\", modelgate_model=\"fraud-scorer\", severity=\"page\"} {summary=\"conversion fell 30% within 10 minutes of the promotion\"}") {
 		t.Fatalf("history: exit %d\n%s%s", code, out, stderr)
 	}

@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -163,7 +162,7 @@ current-context: local
 	// modelgate serve, over a ledger that promoted one model to production.
 	r := newRun(t, "medium")
 	testkit.RequireStaging(r.policy)
-	store, _ := evidence.OpenDir(filepath.Join(r.dir, "store"))
+	store := ledgerOf(t, r.p, filepath.Join(r.dir, "store"))
 	for _, env := range []string{"staging", "production"} {
 		record(t, store, r.p.Gate, vsa.KindDecision, env, digestOf(1), "medium", time.Now().Add(-time.Hour), nil)
 	}

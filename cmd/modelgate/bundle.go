@@ -16,9 +16,9 @@ import (
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
-	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/policies"
+	"github.com/modelgate/modelgate/tlog"
 )
 
 func newBundleCmd() *cobra.Command {

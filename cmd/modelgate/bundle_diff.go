@@ -158,4 +158,3 @@ func runReplay(cmd *cobra.Command, bs [2]*bundles.Bundle, o bundleDiffOptions) (
 	}
 	return gate.Replay(ctx, gates[0], gates[1], store, src, records)
 }
-

@@ -23,8 +23,11 @@ func TestBundleBuildSignPushVerify(t *testing.T) {
 		os.WriteFile(pub, p.PubPEM, 0o644)
 		signerFlags = append(signerFlags, "--signer", p.ID+"="+pub+":"+p.Identity+":"+strings.Join(p.Roles, ","))
 	}
+	logPub := filepath.Join(r.dir, "ledger.pub")
+	os.WriteFile(logPub, []byte(r.p.Ledger.VKey+"\n"), 0o644)
+	signerFlags = append(signerFlags, "--signer", "log="+logPub+":"+r.p.Ledger.Origin+":ledger")
 	code, out, stderr := runCLI(append([]string{"bundle", "init", dir}, signerFlags...)...)
-	if code != 0 || !strings.Contains(out, "with 10 signer(s)") {
+	if code != 0 || !strings.Contains(out, "with 11 signer(s)") {
 		t.Fatalf("init: exit %d %s %s", code, out, stderr)
 	}
 	if code, out, _ := runCLI("bundle", "test", "--min-coverage", "100", dir); code != 0 {

@@ -171,7 +171,8 @@ var placeholder = regexp.MustCompile(`…|example\.com|\$EDITOR|kms://|\b[A-Z][A
 // MODELGATE_STORE exported as the README says, a decision.json saved by
 // verify, and a bundle.tar.gz signed by officer.key.
 func runDocs(t *testing.T, bin, dir string) {
-	env := append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"), "MODELGATE_POLICY=policy", "MODELGATE_STORE=dir:evidence")
+	env := append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"), "MODELGATE_POLICY=policy", "MODELGATE_STORE=dir:evidence",
+		"MODELGATE_LEDGER_KEY=keys/ledger.ledger.key", "XDG_CACHE_HOME="+filepath.Join(dir, ".cache"))
 	sh := func(line string) (string, int) {
 		cmd := exec.Command("bash", "-c", line)
 		cmd.Dir, cmd.Env = dir, env

@@ -12,9 +12,9 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -29,7 +29,7 @@ type ruleCase struct {
 // doorsLedger writes the table's records into a store and returns the
 // rows; gate2 is a gate signer of the bundle that serve is not given, and
 // stranger a key the bundle does not trust.
-func doorsLedger(t *testing.T, store evidence.Store, p *testkit.Pipeline, gate2, stranger *testkit.Party, now time.Time) []ruleCase {
+func doorsLedger(t *testing.T, store recordAdder, p *testkit.Pipeline, gate2, stranger *testkit.Party, now time.Time) []ruleCase {
 	gate, waiver := p.Gate, p.Waiver
 	hour := func(h float64) time.Time { return now.Add(time.Duration(h * float64(time.Hour))) }
 	both := func(n int, tier string, at time.Time) {
@@ -74,7 +74,7 @@ func doorsLedger(t *testing.T, store evidence.Store, p *testkit.Pipeline, gate2,
 }
 
 // withdrawn signs a FAILED decision of digest n in production.
-func withdrawn(t *testing.T, store evidence.Store, gate *testkit.Party, n int, at time.Time) {
+func withdrawn(t *testing.T, store recordAdder, gate *testkit.Party, n int, at time.Time) {
 	st, err := vsa.Statement("fraud-scorer", digestOf(n), "production", vsa.Failed, nil, decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64), Revision: "r"}, nil, vsa.Entry{Kind: vsa.KindDecision, Tier: "medium"}, at.Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestThreeDoorsAgree(t *testing.T) {
 	stranger := testkit.NewParty("stranger", "ecdsa-p256", "gate", "waiver")
 	doorsBundle(t, r, gate2)
 	storeDir := filepath.Join(r.dir, "store")
-	store, _ := evidence.OpenDir(storeDir)
+	store := ledgerOf(t, r.p, storeDir)
 	now := time.Now().UTC()
 	rows := doorsLedger(t, store, r.p, gate2, stranger, now)
 
@@ -125,7 +125,8 @@ func TestThreeDoorsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &vsa.Ledger{Store: store, Trust: trust, View: view}
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(storeDir, "tlog"))
+	l := &vsa.Ledger{Source: &vsa.LogSource{Spec: spec, Reader: &vsa.Reader{Trust: trust}}, Trust: trust, View: view}
 	reasons := map[int]string{}
 	for _, c := range rows {
 		a, err := l.Admits(t.Context(), digest.Subject{Name: "fraud-scorer", SHA256: digestOf(c.n)}, "production", now)

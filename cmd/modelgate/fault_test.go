@@ -87,6 +87,9 @@ func TestReadOnlyStoreStillDecides(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := r.p.Ledger.Init(filepath.Join(root, "store", "tlog")); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Mount("", root, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 		testkit.Needed(t, "cannot remount read-only: %v", err)
 	}
@@ -95,5 +98,9 @@ func TestReadOnlyStoreStillDecides(t *testing.T) {
 		t.Fatalf("exit %d %s %s", code, out, stderr)
 	}
 	code, _, stderr := runCLI(append(args, "--vsa-key", r.p.Gate.WriteKey(r.dir))...)
-	undecided(t, code, stderr, "storing the VSA: ", "read-only file system")
+	undecided(t, code, stderr, "read-only file system")
+	// Nothing was recorded: the ledger admits nothing.
+	if code, out, _ := runCLI("history", "--model", r.p.Subject.Name, "--policy", r.policy, "--store", "dir:"+filepath.Join(root, "store")); code != 0 || !strings.HasPrefix(out, "no ledger records") {
+		t.Fatalf("history after a failed append: exit %d %s", code, out)
+	}
 }

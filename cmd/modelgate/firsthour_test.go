@@ -24,7 +24,7 @@ func TestBundleInitAndSigners(t *testing.T) {
 	code, _, stderr := runCLI("bundle", "init", policy)
 	undecided(t, code, stderr, "--signer is required: a bundle that trusts nobody decides nothing")
 	code, _, stderr = runCLI("bundle", "init", policy, "--signer", "gate="+pub+":gate@example.com:gaet")
-	undecided(t, code, stderr, `--signer gate: unknown role "gaet"; use one of data, training, evaluation, approver, risk, deploy, canary, waiver, gate`)
+	undecided(t, code, stderr, `--signer gate: unknown role "gaet"; use one of data, training, evaluation, approver, risk, deploy, canary, waiver, gate, ledger`)
 	if _, err := os.Stat(policy); err == nil {
 		t.Fatal("a refused init left a directory behind")
 	}
@@ -60,7 +60,7 @@ func TestBundleInitAndSigners(t *testing.T) {
 	evidenceStore(t, store)
 	t.Setenv("MODELGATE_POLICY", policy)
 	t.Setenv("MODELGATE_STORE", "dir:"+store)
-	if code, out, stderr := runCLI("history", "--model", "fraud-scorer"); code != 0 || out != "no ledger records for fraud-scorer in dir:"+store+"\n" {
+	if code, out, stderr := runCLI("history", "--model", "fraud-scorer"); code != 0 || out != "no ledger records for fraud-scorer in dir:"+store+"/tlog\n" {
 		t.Fatalf("history from the environment: exit %d %q %s", code, out, stderr)
 	}
 	code, _, stderr = runCLI("history", "--model", "fraud-scorer", "--store", "dir:"+filepath.Join(dir, "typo"))

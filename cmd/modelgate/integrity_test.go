@@ -15,9 +15,9 @@ import (
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 	"golang.org/x/net/html"
 )
@@ -58,7 +58,7 @@ func TestRevokeChecksTheName(t *testing.T) {
 		undecided(t, code, stderr, `--subject: the ledger holds sha256:`+v1.SHA256+` as "fraud-scorer", not "`+name+`"; nothing was written: revoke fraud-scorer@sha256:`+v1.SHA256)
 	}
 	code, _, stderr := l.cli("revoke", "--subject", "fraud-scorer@sha256:"+strings.Repeat("e", 64), "--env", "production", "--key", revoker, "--reason", "x")
-	undecided(t, code, stderr, "--subject: the ledger in "+l.store+" holds no record of sha256:"+strings.Repeat("e", 64))
+	undecided(t, code, stderr, "--subject: the ledger "+l.store+"/tlog holds no record of sha256:"+strings.Repeat("e", 64))
 	if after := len(l.history(t)); after != before {
 		t.Fatalf("%d records after refused revocations, %d before", after, before)
 	}
@@ -78,7 +78,7 @@ func TestVerifyHonoursRevocations(t *testing.T) {
 	}
 	code, out := l.promote(t, v1, "production", nil)
 	if code != 1 || !strings.Contains(out, `"code": "MG-REVOKED"`) || !strings.Contains(out, "revoked in production at ") ||
-		!strings.Contains(out, "by waiver@example.com: label leak; a revocation is final for a digest") || !strings.Contains(out, "(FAILED) stored in") {
+		!strings.Contains(out, "by waiver@example.com: label leak; a revocation is final for a digest") || !strings.Contains(out, "(FAILED) appended to the ledger dir:") {
 		t.Fatalf("verify of a revoked digest: exit %d\n%s", code, out)
 	}
 	for _, r := range l.history(t, "--env", "production") {
@@ -92,80 +92,99 @@ func TestVerifyHonoursRevocations(t *testing.T) {
 }
 
 // One record re-encoded (other whitespace, so other envelope bytes) and
-// added again is one record: one row in history, one champion.
+// appended again is one record: one row in history, one champion.
 func TestReencodedRecordIsOneRecord(t *testing.T) {
 	l := newLedgerRun(t, "")
 	l.promoted(t, "1", nil)
 	rows := l.history(t)
-	s, _ := evidence.OpenDir(strings.TrimPrefix(l.store, "dir:"))
-	data, err := s.Get(t.Context(), rows[0].VSA)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := logEntries(t, l.p, strings.TrimPrefix(l.store, "dir:"))
 	var again bytes.Buffer
-	json.Indent(&again, data, "", "    ")
-	if attest.EnvelopeID(again.Bytes()) == rows[0].VSA {
+	json.Indent(&again, entries[len(entries)-1], "", "    ")
+	if bytes.Equal(again.Bytes(), entries[len(entries)-1]) {
 		t.Fatal("the re-encoded envelope has the same bytes")
 	}
-	path := filepath.Join(l.dir, "again.json")
-	os.WriteFile(path, again.Bytes(), 0o644)
-	if code, out, stderr := runCLI("evidence", "add", "--store", l.store, path); code != 0 {
-		t.Fatalf("evidence add: %s %s", out, stderr)
-	}
+	appendRecords(t, l.p, strings.TrimPrefix(l.store, "dir:"), again.Bytes())
 	after := l.history(t)
-	if len(after) != len(rows) || after[0].Record != rows[0].Record {
+	if len(after) != len(rows) || after[0].Record != rows[0].Record || after[0].Index != rows[0].Index {
 		t.Fatalf("%d rows after re-adding, %d before", len(after), len(rows))
 	}
 }
 
-// deleteEnvelope removes an envelope's file and every index line naming it.
-func deleteEnvelope(t *testing.T, root, id string) {
-	hex := strings.TrimPrefix(id, "sha256:")
-	if err := os.Remove(filepath.Join(root, "objects", hex[:2], hex)); err != nil {
-		t.Fatal(err)
-	}
-	for _, index := range []string{"index", "ledger"} {
-		files, _ := filepath.Glob(filepath.Join(root, index, "*"))
-		for _, f := range files {
-			raw, _ := os.ReadFile(f)
-			os.WriteFile(f, bytes.ReplaceAll(raw, []byte(hex+"\n"), nil), 0o644)
-		}
-	}
-}
-
-// Deleting a record that a newer one names (its file and every index
-// entry) is seen by every reader: history, verify, serve and rollback say
-// "ledger broken" and name it.
-func TestDeletedRecordBreaksTheLedger(t *testing.T) {
+// A log rewritten after a reader saw it — its checkpoint rolled back to an
+// older one (the newest record deleted), an entry's byte changed, a tile's
+// byte changed — is refused by every reader that saw the newer state:
+// history, rollback, verify, ledger verify and a running serve, each
+// naming the log.
+func TestRewrittenLogIsSeenByEveryReader(t *testing.T) {
 	l := newLedgerRun(t, "")
+	root := strings.TrimPrefix(l.store, "dir:")
+	logDir := filepath.Join(root, "tlog")
 	v1 := l.promoted(t, "1", nil)
+	older, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
 	v2 := l.promoted(t, "2", &v1)
-	prod := l.history(t, "--env", "production")
-	if len(prod) != 2 || prod[0].Previous != prod[1].Record {
-		t.Fatalf("production's records are not chained: %+v", prod)
-	}
-	missing := prod[1]
-	deleteEnvelope(t, strings.TrimPrefix(l.store, "dir:"), missing.VSA)
-	broken := "ledger broken: record " + prod[0].Record + " (decision of " + v2.String() + " in production, " + prod[0].Time + ") names the record " + missing.Record + " before it, which is missing from " + l.store
-
-	code, _, stderr := l.cli("history", "--model", "fraud-scorer")
-	undecided(t, code, stderr, broken)
-	code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--vsa-key", l.gateKey, "--reason", "x")
-	undecided(t, code, stderr, broken)
-	code, out := l.promote(t, l.version("3"), "production", &v2)
-	if code != 2 || !strings.Contains(out, broken) {
-		t.Fatalf("verify on a broken ledger: exit %d\n%s", code, out)
-	}
+	l.history(t) // this reader sees the newer checkpoint
 
 	certFile, keyFile, pool := selfSigned(t, l.dir, "serving")
 	gatePub := filepath.Join(l.dir, "gate.pub")
 	os.WriteFile(gatePub, l.p.Gate.PubPEM, 0o644)
-	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", l.policy, "--store", l.store)
+	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", l.policy, "--store", l.store,
+		"--ledger-poll", "100ms", "--state-dir", filepath.Join(l.dir, "serve-state"))
+	if _, a := w.send(t, "production", review("a", "Pod", "CREATE", objectOf("Pod", v2.String(), "", ""), nil)); !a.Response.Allowed {
+		t.Fatalf("before: %+v", a.Response)
+	}
+	newer, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
+	os.WriteFile(filepath.Join(logDir, "checkpoint"), older, 0o644)
+	readers := func(want string) {
+		t.Helper()
+		code, _, stderr := l.cli("history", "--model", "fraud-scorer")
+		undecided(t, code, stderr, want, "(ledger dir:"+logDir+")")
+		code, _, stderr = l.cli("rollback", "--model", "fraud-scorer", "--env", "production", "--vsa-key", l.gateKey, "--reason", "x")
+		undecided(t, code, stderr, want)
+		code, _, stderr = l.cli("ledger", "verify")
+		undecided(t, code, stderr, want)
+		code, out := l.promote(t, l.version("3"), "production", &v2)
+		if code != 2 || !strings.Contains(out, want) {
+			t.Fatalf("verify on a rewritten ledger: exit %d\n%s", code, out)
+		}
+	}
+	readers("ledger rewritten: checkpoint " + tlogSize(older) + " of ledger.test.example/fraud-scorer is smaller than checkpoint " + tlogSize(newer) + " seen at")
+	time.Sleep(300 * time.Millisecond)
 	_, a := w.send(t, "production", review("b", "Pod", "CREATE", objectOf("Pod", v2.String(), "", ""), nil))
-	if a.Response.Allowed || a.Response.Status.Message != "modelgate: "+broken+"; restore it from a backup before trusting this ledger" {
-		t.Fatalf("serve on a broken ledger: %+v", a.Response)
+	if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "modelgate: ledger rewritten: checkpoint "+tlogSize(older)) {
+		t.Fatalf("serve on a rewritten ledger: %+v", a.Response)
+	}
+	os.WriteFile(filepath.Join(logDir, "checkpoint"), newer, 0o644)
+
+	// One byte of the entry bundle changed.
+	bundle := filepath.Join(logDir, "tile", "entries", "000.p", tlogSize(newer))
+	orig, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := append([]byte(nil), orig...)
+	changed[100] ^= 1
+	os.WriteFile(bundle, changed, 0o644)
+	readers("ledger rewritten: checkpoint " + tlogSize(newer) + " of ledger.test.example/fraud-scorer is not consistent with checkpoint " + tlogSize(newer) + " seen at")
+	os.WriteFile(bundle, orig, 0o644)
+
+	// One byte of a tile changed.
+	tile := filepath.Join(logDir, "tile", "0", "000.p", tlogSize(newer))
+	orig, err = os.ReadFile(tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed = append([]byte(nil), orig...)
+	changed[3] ^= 1
+	os.WriteFile(tile, changed, 0o644)
+	readers("ledger rewritten: tile 0/0 disagrees with the entries under checkpoint " + tlogSize(newer))
+	os.WriteFile(tile, orig, 0o644)
+	if code, out, stderr := l.cli("ledger", "verify"); code != 0 {
+		t.Fatalf("the restored log: exit %d %s %s", code, out, stderr)
 	}
 }
+
+// tlogSize is a checkpoint's size line.
+func tlogSize(cp []byte) string { return strings.Split(string(cp), "\n")[1] }
 
 // unsigned writes n unsigned envelopes of size bytes about a digest
 // straight into a store's layout (objects/, index/), as 'evidence add'
@@ -206,9 +225,13 @@ func TestJunkEvidenceCannotBlockAdmission(t *testing.T) {
 	signers, _ := b.Signers()
 	trust, _ := facts.NewTrust(signers)
 	root := strings.TrimPrefix(l.store, "dir:")
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(root, "tlog"))
 	judge := func() admission.Verdict {
-		store, _ := evidence.OpenExistingDir(root)
-		v := &admission.Validator{Ledger: &vsa.Ledger{Store: store, Trust: trust, View: view}, View: view, Cache: admission.NewCache(10),
+		f := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust}, MaxStaleness: time.Minute}
+		if err := f.Update(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		v := &admission.Validator{Ledger: &vsa.Ledger{Source: f, Trust: trust, View: view}, View: view, Cache: admission.NewCache(10),
 			TTL: time.Minute, StoreTimeout: 2 * time.Second, Metrics: admission.NewMetrics(), Now: time.Now}
 		return v.Judge(t.Context(), "production", admission.Ref{Subject: v1})
 	}
@@ -224,8 +247,9 @@ func TestJunkEvidenceCannotBlockAdmission(t *testing.T) {
 		t.Fatalf("with 10,001 junk envelopes: %+v", v)
 	}
 	code, _, stderr := runCLI("verify", "--subject", v1.String(), "--env", "production", "--policy", l.policy, "--store", l.store)
-	// 10,001 junk envelopes and the 16 its promotions stored.
-	undecided(t, code, stderr, "over a store limit: 10020 envelopes name sha256:"+v1.SHA256+", the limit is 10000")
+	// 10,001 junk envelopes and the 17 its promotions stored (the ledger's
+	// records are in the log, not the store).
+	undecided(t, code, stderr, "over a store limit: 10018 envelopes name sha256:"+v1.SHA256+", the limit is 10000")
 }
 
 // What a policy change would have done to the promotions made: loosening
@@ -290,8 +314,7 @@ func TestBundleDiffReplay(t *testing.T) {
 
 	// Lose one recorded input: the replay says which, exit 2.
 	rows := l.history(t, "--env", "production")
-	s, _ := evidence.OpenDir(strings.TrimPrefix(l.store, "dir:"))
-	data, _ := s.Get(t.Context(), rows[0].VSA)
+	data := logEntries(t, l.p, strings.TrimPrefix(l.store, "dir:"))[rows[0].Index]
 	st, _ := peekStatement(data)
 	var pred struct{ InputAttestations []struct{ URI string } }
 	json.Unmarshal(st.Predicate, &pred)
@@ -360,5 +383,5 @@ func TestReportFromTheLedger(t *testing.T) {
 	code, _, stderr = runCLI("report", "--subject", v1.String(), "--env", "production", "--out", page, "--policy", strict, "--store", l.store)
 	undecided(t, code, stderr, "does not reproduce the recorded decision", "give --policy the bundle that decided")
 	code, _, stderr = l.cli("report", "--subject", "fraud-scorer@sha256:"+digestOf(3), "--env", "production", "--out", page)
-	undecided(t, code, stderr, "the ledger in "+l.store+" holds no decision of fraud-scorer@sha256:"+digestOf(3)+" in production")
+	undecided(t, code, stderr, "the ledger "+l.store+"/tlog holds no decision of fraud-scorer@sha256:"+digestOf(3)+" in production")
 }

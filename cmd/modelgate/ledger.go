@@ -197,6 +197,10 @@ func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Led
 	if err != nil {
 		return nil, nil, err
 	}
+	// The store named is there: a typo'd one would answer "no records".
+	if _, err := l.sf.open(ctx, false); err != nil {
+		return nil, nil, err
+	}
 	v, err := b.View()
 	if err != nil {
 		return nil, nil, err

@@ -36,6 +36,8 @@ func newLedgerRun(t *testing.T, store string) *ledgerRun {
 		store = "dir:" + filepath.Join(r.dir, "store")
 	}
 	if strings.HasPrefix(store, "oci://") {
+		// The ledger is kept apart from a registry store.
+		t.Setenv("MODELGATE_LEDGER", "dir:"+filepath.Join(r.dir, "store", "tlog"))
 		// The repository exists before anyone verifies against it.
 		first := filepath.Join(r.dir, "first.json")
 		os.WriteFile(first, r.p.Envelopes(nil)["training"], 0o644)

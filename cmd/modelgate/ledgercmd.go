@@ -539,6 +539,4 @@ holding the ledger key.`,
 	return cmd
 }
 
-
-
 func noteSigner(skey string) (note.Signer, error) { return note.NewSigner(skey) }

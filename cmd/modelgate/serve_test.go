@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/decision"
-	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -210,7 +210,7 @@ func objectOf(kind string, annotation string, volumeRef string, storageURI strin
 }
 
 // record signs a ledger record straight into the store.
-func record(t testing.TB, store evidence.Store, signer *testkit.Party, kind, env, sha, tier string, at time.Time, extra func(*vsa.Entry)) {
+func record(t testing.TB, store recordAdder, signer *testkit.Party, kind, env, sha, tier string, at time.Time, extra func(*vsa.Entry)) {
 	e := vsa.Entry{Kind: kind, Tier: tier}
 	if extra != nil {
 		extra(&e)
@@ -230,6 +230,51 @@ func record(t testing.TB, store evidence.Store, signer *testkit.Party, kind, env
 
 func digestOf(n int) string { return fmt.Sprintf("%064x", n) }
 
+// recordAdder is where a test writes ledger records: the log beside a store.
+type recordAdder interface {
+	Add(ctx context.Context, data []byte) (string, bool, error)
+}
+
+type logAdder struct{ app tlog.Appender }
+
+func (l logAdder) Add(ctx context.Context, data []byte) (string, bool, error) {
+	a, err := l.app.Append(ctx, data)
+	if err != nil {
+		return "", false, err
+	}
+	return fmt.Sprint(a.Index), !a.Duplicate, nil
+}
+
+// logEntries reads every entry of the log beside a dir: store, verified.
+func logEntries(t testing.TB, p *testkit.Pipeline, storeDir string) [][]byte {
+	t.Helper()
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(storeDir, "tlog"))
+	o, err := tlog.Open(context.Background(), spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	v, _ := tlog.ParseVerifier(p.Ledger.VKey)
+	es, err := tlog.NewTree(spec.String(), tlog.Verifiers{v.Name(): v}, nil).Update(context.Background(), o.Fetcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// ledgerOf appends to the log beside a dir: store with the pipeline's log
+// key, whatever the records say: as anyone holding the key could.
+func ledgerOf(t testing.TB, p *testkit.Pipeline, storeDir string) recordAdder {
+	t.Helper()
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(storeDir, "tlog"))
+	app, err := tlog.OpenAppender(context.Background(), spec, p.Ledger.Signer, tlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close(context.Background()) })
+	return logAdder{app}
+}
+
 // The webhook over real TLS with real AdmissionReview JSON, for every kind
 // it reads, allowed and denied for each reason with its exact message.
 func TestAdmissionWebhook(t *testing.T) {
@@ -237,7 +282,7 @@ func TestAdmissionWebhook(t *testing.T) {
 	testkit.RequireStaging(r.policy)
 	dir := r.dir
 	storeDir := filepath.Join(dir, "store")
-	store, _ := evidence.OpenDir(storeDir)
+	store := ledgerOf(t, r.p, storeDir)
 	gate, alice, waiver := r.p.Gate, r.p.Alice, r.p.Waiver
 	now := time.Now().UTC()
 	promoted := func(n int, tier string, at time.Time) {

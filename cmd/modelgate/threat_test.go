@@ -522,8 +522,7 @@ func TestThreatVSAKeysAndTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := evidence.OpenDir(filepath.Join(r.dir, "store"))
-	s.Add(t.Context(), r.p.Gate.SignStatement(st))
+	appendRecords(t, r.p, filepath.Join(r.dir, "store"), r.p.Gate.SignStatement(st))
 	code, out, _ := r.verify(envs)
 	if code != 0 || string(out.Champion) != "null" {
 		t.Fatalf("exit %d, champion %s", code, out.Champion)

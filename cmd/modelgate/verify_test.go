@@ -24,6 +24,7 @@ import (
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -46,7 +47,39 @@ func newRun(t *testing.T, tier string) *pipelineRun {
 	if err := r.p.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), r.policy, tier); err != nil {
 		t.Fatal(err)
 	}
+	initLedger(t, r.p, filepath.Join(dir, "store"))
 	return r
+}
+
+// initLedger creates the ledger's log beside a dir: store, with the
+// pipeline's log key, which appending commands then find in
+// $MODELGATE_LEDGER_KEY; each test remembers its own checkpoints.
+func initLedger(t testing.TB, p *testkit.Pipeline, storeDir string) {
+	t.Helper()
+	if err := p.Ledger.Init(filepath.Join(storeDir, "tlog")); err != nil {
+		t.Fatal(err)
+	}
+	keyDir := t.TempDir()
+	t.Setenv("MODELGATE_LEDGER_KEY", p.Ledger.WriteKey(keyDir))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(keyDir, "cache"))
+}
+
+// appendRecords appends signed records to the log beside a dir: store as
+// its writer would, without asking whether the bundle trusts them: what
+// an attacker holding the log key could write.
+func appendRecords(t testing.TB, p *testkit.Pipeline, storeDir string, envs ...[]byte) {
+	t.Helper()
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(storeDir, "tlog"))
+	app, err := tlog.OpenAppender(context.Background(), spec, p.Ledger.Signer, tlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close(context.Background())
+	for _, e := range envs {
+		if _, err := app.Append(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // verify writes the envelopes as files and runs 'modelgate verify' on them.

@@ -92,6 +92,8 @@ type Pipeline struct {
 	Subject                                                                    digest.Subject
 	Now                                                                        time.Time
 	TrainDS, EvalDS                                                            string
+	// Ledger is the key of the ledger's log, trusted with the ledger role.
+	Ledger *LogKey
 }
 
 // placeholderChampion is the shadow's champion until the evaluation names one.
@@ -110,6 +112,7 @@ func NewPipeline(model string) *Pipeline {
 		Waiver:     NewParty("waiver", "ecdsa-p256", "waiver"),
 		Risk:       NewParty("risk", "ecdsa-p256", "risk"),
 		Gate:       NewParty("gate", "ecdsa-p256", "gate"),
+		Ledger:     NewLogKey("ledger.test.example/" + model),
 		Subject:    digest.Subject{Name: model, SHA256: strings.Repeat("ab", 32)},
 		Now:        time.Now().UTC().Truncate(time.Second),
 		TrainDS:    strings.Repeat("11", 32),
@@ -127,6 +130,9 @@ func (p *Pipeline) Signers() []bundles.Signer {
 	var out []bundles.Signer
 	for _, party := range p.Parties() {
 		out = append(out, party.TrustEntry())
+	}
+	if p.Ledger != nil {
+		out = append(out, p.Ledger.TrustEntry())
 	}
 	return out
 }
