@@ -118,6 +118,9 @@ func newLocal(ctx context.Context, opened *Opened, signer note.Signer, opts Opti
 	interval := opts.CheckpointInterval
 	switch opened.Spec.Kind {
 	case "dir":
+		if err := canLock(opened.Spec.Path); err != nil {
+			return nil, fmt.Errorf("ledger %s cannot be written: %w", opened.Spec, err)
+		}
 		d, err := posix.New(ctx, posix.Config{Path: opened.Spec.Path})
 		if err != nil {
 			return nil, fmt.Errorf("ledger %s: %w", opened.Spec, err)
@@ -149,6 +152,11 @@ func newLocal(ctx context.Context, opened *Opened, signer note.Signer, opts Opti
 func (l *local) Append(ctx context.Context, data []byte) (*Appended, error) {
 	if len(data) > MaxEntry {
 		return nil, fmt.Errorf("a ledger record of %d bytes, over the %d bytes a log entry may be", len(data), MaxEntry)
+	}
+	if l.opened.Spec.Kind == "dir" {
+		if err := canLock(l.opened.Spec.Path); err != nil {
+			return nil, fmt.Errorf("ledger %s cannot be written: %w", l.opened.Spec, err)
+		}
 	}
 	idx, cp, err := l.awaiter.Await(ctx, l.app.Add(ctx, tessera.NewEntry(data)))
 	if err != nil {
@@ -183,6 +191,25 @@ func (l *local) stop(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// canLock checks that the POSIX driver's lock file can be opened for
+// writing. The driver panics when it cannot take its lock (a read-only
+// file system, a log owned by another user), which would end the process
+// mid-append: asked first, the append is refused with the reason instead.
+// (A file system that turns read-only between the check and the append
+// still ends the process; the entry is then whole or absent, as after a
+// kill.)
+func canLock(dir string) error {
+	state := filepath.Join(dir, ".state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(state, "treeState.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Init creates a new log: an empty tree under a signed checkpoint. A dir:

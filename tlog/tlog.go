@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,8 +29,11 @@ import (
 )
 
 func init() {
-	// Tessera logs through klog; modelgate speaks for itself on stderr.
+	// Tessera logs through klog and the default slog logger; modelgate
+	// speaks for itself on stderr (serve's audit log has its own handler),
+	// one line per error, and a warning about a temporary file is not one.
 	klog.SetLogger(logr.Discard())
+	slog.SetDefault(slog.New(slog.DiscardHandler))
 }
 
 // Limits on what one read from a log may amount to: a checkpoint, a tile

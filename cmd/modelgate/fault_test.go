@@ -104,3 +104,45 @@ func TestReadOnlyStoreStillDecides(t *testing.T) {
 		t.Fatalf("history after a failed append: exit %d %s", code, out)
 	}
 }
+
+// A promotion whose append fails (the log's disk is full) exits 2, and the
+// model is admitted nowhere: history has no record of it, serve denies it,
+// and the log is as it was.
+func TestFailedAppendAdmitsNothing(t *testing.T) {
+	r := newRun(t, "medium")
+	logDir := filepath.Join(r.dir, "store", "tlog")
+	os.RemoveAll(logDir)
+	os.MkdirAll(logDir, 0o755)
+	mountTmpfs(t, logDir, "64k")
+	if err := r.p.Ledger.Init(logDir); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
+	// Fill what is left of the log's file system.
+	f, _ := os.Create(filepath.Join(logDir, "filler"))
+	f.Write(make([]byte, 64<<10))
+	f.Close()
+	code, _, stderr := r.verify(r.p.Envelopes(nil), "--vsa-key", r.p.Gate.WriteKey(r.dir))
+	undecided(t, code, stderr, "the decision is not recorded, and admits nothing: ", "no space left on device")
+	if after, _ := os.ReadFile(filepath.Join(logDir, "checkpoint")); string(after) != string(before) {
+		t.Fatalf("the checkpoint moved: %s", after)
+	}
+	code, out, stderr := runCLI("history", "--model", r.p.Subject.Name, "--policy", r.policy, "--store", "dir:"+filepath.Join(r.dir, "store"))
+	if code != 0 || !strings.HasPrefix(out, "no ledger records for fraud-scorer") {
+		t.Fatalf("history after a failed append: exit %d %s %s", code, out, stderr)
+	}
+	os.Remove(filepath.Join(logDir, "filler"))
+	certFile, keyFile, pool := selfSigned(t, r.dir, "serving")
+	gatePub := filepath.Join(r.dir, "gate.pub")
+	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:"+filepath.Join(r.dir, "store"))
+	if _, a := w.send(t, "production", review("a", "Pod", "CREATE", objectOf("Pod", r.p.Subject.String(), "", ""), nil)); a.Response.Allowed ||
+		!strings.Contains(a.Response.Status.Message, "has no PASSED decision in production") {
+		t.Fatalf("serve after a failed append: %+v", a.Response)
+	}
+	// With room again, the same promotion is recorded once.
+	code, _, stderr = r.verify(r.p.Envelopes(nil), "--vsa-key", r.p.Gate.WriteKey(r.dir))
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+}

@@ -61,7 +61,7 @@ func initLedger(t testing.TB, p *testkit.Pipeline, storeDir string) {
 	}
 	keyDir := t.TempDir()
 	t.Setenv("MODELGATE_LEDGER_KEY", p.Ledger.WriteKey(keyDir))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(keyDir, "cache"))
+	testkit.OwnCheckpoints(t)
 }
 
 // appendRecords appends signed records to the log beside a dir: store as

@@ -73,3 +73,23 @@ func Needed(t testing.TB, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
+
+// OwnCheckpoints gives a test a user cache of its own, where readers of a
+// ledger remember the checkpoints they have seen (tests that make a new
+// log under one origin each would otherwise see each other's), keeping
+// the tools caches where they were.
+func OwnCheckpoints(t testing.TB) {
+	t.Helper()
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	if os.Getenv("MODELGATE_TOOLS") == "" {
+		t.Setenv("MODELGATE_TOOLS", filepath.Join(cache, "modelgate-tools"))
+	}
+	if os.Getenv("MODELGATE_KUBE") == "" {
+		t.Setenv("MODELGATE_KUBE", filepath.Join(cache, "modelgate-kube"))
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+}
