@@ -2,7 +2,7 @@
 # Installs what `make test` needs on a bare machine, and skips what is there:
 # - Debian packages (docker-registry: a real OCI registry on loopback;
 #   chromium: the HTML pages in a real browser; etcd-server: the real API
-#   server's store) with apt-get when root, else one line naming each missing
+#   server's store; mariadb-server: the real MySQL behind a mysql:// ledger) with apt-get when root, else one line naming each missing
 #   package (the tests that need it then skip, except under CI where they fail);
 # - peer tools built from the Go module proxy into $MODELGATE_TOOLS
 #   (default ~/.cache/modelgate-tools), outside the clone;
@@ -21,6 +21,8 @@ debian() {
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  # A real MySQL-compatible server for the ledger's mysql:// log.
+  [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages: ${need[*]}" >&2
@@ -28,7 +30,7 @@ debian() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     # The packages may start services of their own; the tests start theirs.
-    for s in docker-registry etcd; do systemctl stop "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true; done
+    for s in docker-registry etcd mariadb; do systemctl stop "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true; done
   else
     for p in "${need[@]}"; do
       echo "missing Debian package $p: run 'apt-get install $p' as root; the tests that need it skip" >&2
