@@ -12,6 +12,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/tlog"
@@ -229,5 +230,63 @@ func TestThreeDoorsAgree(t *testing.T) {
 		if !restorable && (code != 2 || !strings.Contains(stderr, "cannot roll back to it: "+reasons[c.n])) {
 			t.Errorf("rollback, %s: exit %d %q, want the rule's reason %q", c.name, code, stderr, reasons[c.n])
 		}
+	}
+}
+
+// A store written before the ledger was a log (its records in the store's
+// own ledger index, as 'verify --vsa-key' stored them then) is imported
+// into a log in its order, and every door then gives each row the answer
+// the rule gave it before; importing again appends nothing.
+func TestLedgerImportKeepsEveryAnswer(t *testing.T) {
+	r := newRun(t, "medium")
+	gate2 := testkit.NewParty("gate2", "ecdsa-p256", "gate")
+	stranger := testkit.NewParty("stranger", "ecdsa-p256", "gate", "waiver")
+	doorsBundle(t, r, gate2)
+	oldDir := filepath.Join(r.dir, "old")
+	old, err := evidence.OpenDir(oldDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	rows := doorsLedger(t, old, r.p, gate2, stranger, now)
+	if err := r.p.Ledger.Init(filepath.Join(oldDir, "tlog")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI("ledger", "import", "--from", "dir:"+oldDir, "--policy", r.policy)
+	if code != 0 || !strings.HasPrefix(out, "imported 24 records from dir:"+oldDir+" into dir:"+oldDir+"/tlog (0 were there already, 1 did not verify)") {
+		t.Fatalf("import: exit %d %s %s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "not imported: ") || !strings.Contains(stderr, "no trusted key verifies the signature") {
+		t.Fatalf("the stranger's record: %s", stderr)
+	}
+	code, out, _ = runCLI("ledger", "import", "--from", "dir:"+oldDir, "--policy", r.policy)
+	if code != 0 || !strings.HasPrefix(out, "imported 0 records from dir:"+oldDir+" into dir:"+oldDir+"/tlog (24 were there already") {
+		t.Fatalf("import again: exit %d %s", code, out)
+	}
+	b, _ := bundles.Load(r.policy)
+	view, _ := b.View()
+	signers, _ := b.Signers()
+	trust, _ := facts.NewTrust(signers)
+	spec, _ := tlog.ParseSpec("dir:" + filepath.Join(oldDir, "tlog"))
+	l := &vsa.Ledger{Source: &vsa.LogSource{Spec: spec, Reader: &vsa.Reader{Trust: trust}}, Trust: trust, View: view}
+	certFile, keyFile, pool := selfSigned(t, r.dir, "serving")
+	gatePub := filepath.Join(r.dir, "gate.pub")
+	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:"+oldDir)
+	for _, c := range rows {
+		a, err := l.Admits(t.Context(), digest.Subject{Name: "fraud-scorer", SHA256: digestOf(c.n)}, "production", now)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if a.Refusal != c.refusal {
+			t.Errorf("rule after the import, %s: refusal %q, want %q (%s)", c.name, a.Refusal, c.refusal, a.Reason())
+		}
+		_, ans := w.send(t, "production", review(c.name, "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(c.n), "", ""), nil))
+		if ans.Response.Allowed != (c.refusal == "") {
+			t.Errorf("serve after the import, %s: allowed %v: %s", c.name, ans.Response.Allowed, ans.Response.Status.Message)
+		}
+	}
+	if code, out, stderr := runCLI("ledger", "verify", "--policy", r.policy, "--store", "dir:"+oldDir); code != 0 || !strings.Contains(out, "24 records, each signed by a signer whose role may write it") {
+		t.Fatalf("ledger verify: exit %d %s %s", code, out, stderr)
 	}
 }

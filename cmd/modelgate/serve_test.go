@@ -104,8 +104,14 @@ func freeAddr(t testing.TB) string {
 }
 
 func startWebhook(t testing.TB, pool *x509.CertPool, args ...string) *webhook {
+	return startWebhookEnv(t, pool, nil, args...)
+}
+
+// startWebhookEnv starts serve with more environment variables.
+func startWebhookEnv(t testing.TB, pool *x509.CertPool, env []string, args ...string) *webhook {
 	addr := freeAddr(t)
 	cmd := process(append([]string{"serve", "--listen", addr}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -124,6 +130,10 @@ func startWebhook(t testing.TB, pool *x509.CertPool, args ...string) *webhook {
 	}
 	t.Fatalf("serve did not become ready: %s", stderr.String())
 	return nil
+}
+
+func tlsConfig(pool *x509.CertPool) *tls.Config {
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 }
 
 // review is a real AdmissionReview v1 as the API server sends it.
