@@ -442,7 +442,7 @@ Nothing reads the old index afterwards.`,
 
 func newLedgerServeCmd() *cobra.Command {
 	var o ledgerFlags
-	var listen, certFile, keyFile string
+	var listen, certFile, keyFile, stateDir string
 	cmd := &cobra.Command{
 		Use:   "serve --ledger dir:…|mysql://… --ledger-key KEY --policy BUNDLE --listen ADDR --tls-cert FILE --tls-key FILE",
 		Short: "Serve the log over HTTPS: its tlog-tiles read paths, and POST /add for CI jobs",
@@ -475,8 +475,10 @@ holding the ledger key.`,
 			if spec.Kind == "https" {
 				return errors.New("--ledger: serve a log where it is kept (dir: or mysql://), not another server's")
 			}
-			seen, err := tlog.DefaultSeenDir()
-			if err != nil {
+			var seen tlog.Seen
+			if stateDir != "" {
+				seen = &tlog.SeenDir{Dir: stateDir}
+			} else if seen, err = tlog.DefaultSeenDir(); err != nil {
 				return err
 			}
 			follower := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust}, Seen: seen, MaxStaleness: time.Minute}
@@ -536,6 +538,7 @@ holding the ledger key.`,
 	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8444")
 	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
 	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
+	f.StringVar(&stateDir, "state-dir", "", "where to remember the largest checkpoint seen across restarts (default: the user cache)")
 	return cmd
 }
 
