@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 TOOLS=${MODELGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/modelgate-tools}
 mkdir -p "$TOOLS"
 
-want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager kube)
+want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager tessera-fsck kube)
 
 debian() {
   local need=()
@@ -52,6 +52,9 @@ gotool() {
     crane) (cd "$d" && GOBIN=$TOOLS go install github.com/google/go-containerregistry/cmd/crane@v0.21.7) ;;
     # v0.29 and later embed a web UI their module does not ship; v0.28.1 builds.
     alertmanager) (cd "$d" && GOBIN=$TOOLS go install github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1) ;;
+    # Tessera's own fsck, a peer that checks the ledger's log.
+    # Named apart from the system's fsck(8).
+    tessera-fsck) (cd "$d" && GOBIN=$d/bin go install github.com/transparency-dev/tessera/cmd/fsck@v1.0.4 && mv "$d/bin/fsck" "$TOOLS/tessera-fsck") ;;
     # A plain `go install …@v2.7.1` is refused by the proxy; inside a scratch module it resolves.
     slsa-verifier)
       (cd "$d" && go mod init scratch >/dev/null 2>&1 &&

@@ -75,6 +75,9 @@ func child(specText string) int {
 	}
 }
 
+// lastVKey is the verifier key newLog made last.
+var lastVKey string
+
 // driver is one of Tessera's storage drivers under the same suite.
 type driver struct {
 	name string
@@ -103,6 +106,7 @@ func newLog(t *testing.T, specText string) (tlog.Spec, string, tlog.Verifiers) {
 	}
 	s, _ := note.NewSigner(skey)
 	v, _ := tlog.ParseVerifier(vkey)
+	lastVKey = vkey
 	spec, err := tlog.ParseSpec(specText)
 	if err != nil {
 		t.Fatal(err)
@@ -245,4 +249,46 @@ func TestKilledWriterLeavesWholeEntries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Tessera's own fsck accepts a log modelgate wrote (its command, as an
+// auditor runs it); on a tampered log its library reports the fault (its
+// command's exit code does not, so nothing is decided on it).
+func TestTesserasFsck(t *testing.T) {
+	spec, skey, vs := newLog(t, "dir:"+filepath.Join(t.TempDir(), "tlog"))
+	if out, err := appender(spec, skey, "e", 300).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	pub := filepath.Join(t.TempDir(), "ledger.pub")
+	_, vkey := keysOf(t, skey)
+	os.WriteFile(pub, []byte(vkey+"\n"), 0o644)
+	bin := testkit.Tool(t, "tessera-fsck")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--storage_url=file://"+spec.Path+"/", "--public_key="+pub, "--ui=false", "--N=2").CombinedOutput()
+	if err != nil {
+		t.Fatalf("fsck: %v\n%s", err, out)
+	}
+	if err := fsckLog(t, spec, vs); err != nil {
+		t.Fatalf("fsck library: %v", err)
+	}
+	tile := filepath.Join(spec.Path, "tile", "0", "000")
+	raw, _ := os.ReadFile(tile)
+	raw[7] ^= 1
+	os.WriteFile(tile, raw, 0o644)
+	if err := fsckLog(t, spec, vs); err == nil {
+		t.Fatal("Tessera's fsck library accepts a changed tile")
+	}
+}
+
+// keysOf derives the verifier key of a signing key.
+func keysOf(t *testing.T, skey string) (note.Signer, string) {
+	t.Helper()
+	// PRIVATE+KEY+NAME+HASH+KEY: the verifier key is NAME+HASH+public key,
+	// which note does not derive; the test keeps the one GenerateKey made.
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, lastVKey
 }

@@ -187,7 +187,7 @@ current-context: local
 	})
 
 	// The webhook configuration of deploy/, pointed at this process.
-	raw, _ := os.ReadFile(filepath.Join(testkit.RepoRoot(), "deploy", "webhook.yaml"))
+	raw, _ := os.ReadFile(filepath.Join(testkit.RepoRoot(), "deploy", "base", "webhook.yaml"))
 	cfg := string(raw)
 	for _, env := range []string{"staging", "production"} {
 		cfg = strings.Replace(cfg, "      service: {name: modelgate, namespace: modelgate-system, path: /validate/"+env+", port: 443}",
