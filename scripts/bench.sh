@@ -16,8 +16,10 @@ run go test -run '^$' -bench 'Decide10|Evaluate10' -benchtime 2000x -count 3 ./g
 run go test -run '^$' -bench Verify200 -benchtime 30x ./cmd/modelgate
 run go test -run '^$' -bench Peers -benchtime 10x -count 3 ./cmd/modelgate
 run go test -run '^$' -bench Compliance -benchtime 20x ./cmd/modelgate
-run go test -run '^$' -bench Champion -benchtime 5x ./vsa
-run go test -run '^$' -bench History -benchtime 5x ./vsa
+run go test -run '^$' -bench ReadLedger -benchtime 5x ./vsa
+run go test -run '^$' -bench FollowerLag -benchtime 50x ./vsa
+run go test -run '^$' -bench FollowedReview -benchtime 200000x ./vsa
+run go test -run '^$' -bench Append8Writers -benchtime 1x ./tlog
 run go test -run '^$' -bench ReviewWarm -benchtime 20000x ./admission
 run go test -run '^$' -bench ReviewMiss -benchtime 300x ./admission
 run go test -run '^$' -bench Replay1000 -benchtime 1x -count 3 ./gate

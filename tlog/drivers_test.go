@@ -81,14 +81,14 @@ var lastVKey string
 // driver is one of Tessera's storage drivers under the same suite.
 type driver struct {
 	name string
-	spec func(t *testing.T) string
+	spec func(t testing.TB) string
 }
 
 func drivers() []driver {
 	var db *testkit.MariaDB
 	return []driver{
-		{"posix", func(t *testing.T) string { return "dir:" + filepath.Join(t.TempDir(), "tlog") }},
-		{"mysql", func(t *testing.T) string {
+		{"posix", func(t testing.TB) string { return "dir:" + filepath.Join(t.TempDir(), "tlog") }},
+		{"mysql", func(t testing.TB) string {
 			if db == nil {
 				db = testkit.StartMariaDB(t)
 			}
@@ -98,7 +98,7 @@ func drivers() []driver {
 	}
 }
 
-func newLog(t *testing.T, specText string) (tlog.Spec, string, tlog.Verifiers) {
+func newLog(t testing.TB, specText string) (tlog.Spec, string, tlog.Verifiers) {
 	t.Helper()
 	skey, vkey, err := tlog.GenerateKey("ledger.test.example/drivers")
 	if err != nil {

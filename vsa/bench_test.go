@@ -18,12 +18,15 @@ import (
 	"github.com/modelgate/modelgate/vsa"
 )
 
+// benchLog is the benchmarks' log key.
+var benchLog = testkit.NewLogKey("ledger.bench.example/models")
+
 // ledger appends n decisions of one model in production to a new log, one
 // a minute, every fifth FAILED, 64 writers at a time.
 func ledger(b *testing.B, n int) (tlog.Spec, *facts.Trust) {
 	ctx := context.Background()
 	gate := testkit.FixedParty("gate", "gate")
-	lk := testkit.NewLogKey("ledger.bench.example/models")
+	lk := benchLog
 	dir := filepath.Join(b.TempDir(), "tlog")
 	if err := lk.Init(dir); err != nil {
 		b.Fatal(err)
@@ -111,4 +114,43 @@ func BenchmarkFollowedReview(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkFollowerLag is what a follower spends bringing its state up to
+// a new checkpoint with one new record, on a log of 1,000: read and verify
+// the checkpoint, the entry, the tiles over it, the record's signature, and
+// a new book. A replica's lag behind a write is this plus at most one
+// --ledger-poll.
+func BenchmarkFollowerLag(b *testing.B) {
+	ctx := context.Background()
+	spec, trust := ledger(b, 1000)
+	f := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust}, MaxStaleness: time.Minute}
+	if err := f.Update(ctx); err != nil {
+		b.Fatal(err)
+	}
+	gate := testkit.FixedParty("gate", "gate")
+	app, err := tlog.OpenAppender(ctx, spec, benchLog.Signer, tlog.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close(ctx)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d := &decision.Decision{Subject: decision.Subject{Name: "fraud-scorer", Digest: map[string]string{"sha256": fmt.Sprintf("%064x", 5000+i)}},
+			Environment: "production", Tier: "high", Allow: true, Policy: decision.Policy{URI: "p", Digest: "sha256:" + strings.Repeat("0", 64), Revision: "r1"}}
+		st, _ := vsa.NewDecision(d, nil, nil, "", time.Now().Add(-time.Second))
+		if _, err := app.Append(ctx, gate.SignStatement(st)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := f.Update(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	book, _ := f.Book(ctx)
+	if book.Size != uint64(1000+b.N) {
+		b.Fatalf("the follower is at %d", book.Size)
+	}
 }

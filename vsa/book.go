@@ -36,10 +36,45 @@ type Book struct {
 	byModel  map[string][]*Record
 	byDigest map[string][]*Record
 	byID     map[string]*Record
+	// states keeps each model and environment's replayed state, made at
+	// first use: a follower's reviews then look it up, replaying nothing.
+	states *sync.Map // model\x00env → *State
+	// newest is the latest signed time among each key's records.
+	newest map[string]time.Time
+}
+
+// State is a model's state in an environment as of at, from the records
+// in log order; the whole replay is kept when no record is dated after at.
+func (b *Book) State(model, env string, at time.Time) *State {
+	rs := b.Of(model, env)
+	k := model + "\x00" + env
+	if b.newest[k].After(at) {
+		return Replay(rs, env, at)
+	}
+	if s, ok := b.states.Load(k); ok {
+		return s.(*State)
+	}
+	s := Replay(rs, env, time.Time{})
+	b.states.Store(k, s)
+	return s
 }
 
 func newBook() *Book {
-	return &Book{byKey: map[string][]*Record{}, byModel: map[string][]*Record{}, byDigest: map[string][]*Record{}, byID: map[string]*Record{}}
+	return &Book{byKey: map[string][]*Record{}, byModel: map[string][]*Record{}, byDigest: map[string][]*Record{}, byID: map[string]*Record{},
+		states: &sync.Map{}, newest: map[string]time.Time{}}
+}
+
+// index files a record under its keys.
+func (b *Book) index(rec *Record) {
+	b.byID[rec.ID] = rec
+	b.Records = append(b.Records, rec)
+	k := rec.Model + "\x00" + rec.Environment
+	b.byKey[k] = append(b.byKey[k], rec)
+	b.byModel[rec.Model] = append(b.byModel[rec.Model], rec)
+	b.byDigest[rec.Digest] = append(b.byDigest[rec.Digest], rec)
+	if rec.Time.After(b.newest[k]) {
+		b.newest[k] = rec.Time
+	}
 }
 
 // Of are a model's records in an environment (every environment for ""), in log order.
@@ -69,20 +104,25 @@ func (b *Book) extend(ctx context.Context, r *Reader, entries [][]byte, from uin
 	for k, v := range b.byID {
 		n.byID[k] = v
 	}
+	for k, v := range b.newest {
+		n.newest[k] = v
+	}
 	recs, skipped := r.read(ctx, entries, from)
 	n.Skipped = append(n.Skipped, skipped...)
 	for _, rec := range recs {
 		if n.byID[rec.ID] != nil {
 			continue // a record appended twice counts once, where it first is
 		}
-		n.byID[rec.ID] = rec
-		n.Records = append(n.Records, rec)
-		k := rec.Model + "\x00" + rec.Environment
-		n.byKey[k] = append(n.byKey[k], rec)
-		n.byModel[rec.Model] = append(n.byModel[rec.Model], rec)
-		n.byDigest[rec.Digest] = append(n.byDigest[rec.Digest], rec)
+		n.index(rec)
 	}
 	return n
+}
+
+// at is the same records under a new checkpoint: a new book that shares
+// the old one's (unchanging) records, indexes and replayed states.
+func (b *Book) at() *Book {
+	return &Book{Log: b.Log, Records: b.Records, Skipped: b.Skipped, byKey: b.byKey, byModel: b.byModel, byDigest: b.byDigest, byID: b.byID,
+		states: b.states, newest: b.newest}
 }
 
 // Reader turns log entries into records, as a bundle trusts them.
@@ -204,12 +244,7 @@ func BookOf(records []*Record) *Book {
 			rec.ID = fmt.Sprintf("record-%d", i)
 		}
 		rec.Index = uint64(i)
-		b.byID[rec.ID] = rec
-		b.Records = append(b.Records, rec)
-		k := rec.Model + "\x00" + rec.Environment
-		b.byKey[k] = append(b.byKey[k], rec)
-		b.byModel[rec.Model] = append(b.byModel[rec.Model], rec)
-		b.byDigest[rec.Digest] = append(b.byDigest[rec.Digest], rec)
+		b.index(rec)
 	}
 	b.Size = uint64(len(records))
 	return b
@@ -294,20 +329,30 @@ func (e *StaleError) Error() string {
 	return fmt.Sprintf("the ledger %s was last read %s ago, over --max-staleness %s (%v); modelgate fails closed until it can read the log again", e.Log, e.Age.Round(time.Second), e.Max, e.Cause)
 }
 
-// Book is the newest verified book, or why there is none to answer with.
+// Book is the newest verified book, or why there is none to answer with:
+// a log found rewritten, or a state older than MaxStaleness (the log could
+// not be read, or a read hangs).
 func (f *Follower) Book(context.Context) (*Book, error) {
 	b, _ := f.cur.Load("book")
-	if err, ok := f.cur.Load("err"); ok && err != nil {
+	var last error
+	if e, ok := f.cur.Load("err"); ok && e != nil {
+		last = e.(error)
 		var rw *tlog.RewrittenError
-		if errors.As(err.(error), &rw) || b == nil {
-			return nil, err.(error)
-		}
-		if age := f.now().Sub(b.(*Book).Read); age > f.MaxStaleness {
-			return nil, &StaleError{Log: f.Spec.String(), Age: age, Max: f.MaxStaleness, Cause: err.(error)}
+		if errors.As(last, &rw) {
+			return nil, last
 		}
 	}
 	if b == nil {
+		if last != nil {
+			return nil, last
+		}
 		return nil, fmt.Errorf("the ledger %s has not been read yet", f.Spec)
+	}
+	if age := f.now().Sub(b.(*Book).Read); f.MaxStaleness > 0 && age > f.MaxStaleness {
+		if last == nil {
+			last = errors.New("no new checkpoint could be read in time")
+		}
+		return nil, &StaleError{Log: f.Spec.String(), Age: age, Max: f.MaxStaleness, Cause: last}
 	}
 	return b.(*Book), nil
 }
@@ -383,8 +428,7 @@ func (f *Follower) update(ctx context.Context) error {
 	if len(entries) > 0 || old == nil {
 		b = b.extend(ctx, f.Reader, entries, from)
 	} else {
-		c := *b
-		b = &c
+		b = b.at()
 	}
 	b.Checkpoint, b.Size, b.Read = f.tree.Checkpoint, f.tree.Size, f.now().UTC()
 	f.cur.Store("book", b)

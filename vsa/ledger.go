@@ -86,7 +86,7 @@ func (l *Ledger) state(ctx context.Context, model, env string, at time.Time) (*S
 	if err != nil {
 		return nil, err
 	}
-	return Replay(b.Of(model, env), env, at), nil
+	return b.State(model, env, at), nil
 }
 
 // Appended is a record in the ledger: where it is in the log, and the

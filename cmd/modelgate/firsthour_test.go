@@ -209,13 +209,12 @@ func TestTypoedRegistryRepository(t *testing.T) {
 			t.Fatal(stderr)
 		}
 	}
-	gatePub := filepath.Join(r.dir, "gate.pub")
-	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
+	// A registry store keeps no ledger: it is named apart.
+	t.Setenv("MODELGATE_LEDGER", "dir:"+filepath.Join(r.dir, "store", "tlog"))
 	want := "modelgate: store " + typo + " does not exist: the registry has no such repository; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'\n"
 	for _, args := range [][]string{
 		{"verify", "--subject", r.p.Subject.String(), "--env", "production"},
 		{"history", "--model", "fraud-scorer"},
-		{"serve", "--listen", "127.0.0.1:0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--gate-key", gatePub},
 		{"evidence", "list", "--subject", r.p.Subject.String()},
 	} {
 		args = append(args, "--store", typo)
@@ -227,7 +226,7 @@ func TestTypoedRegistryRepository(t *testing.T) {
 			t.Errorf("%s: exit %d %q, want %q", args[0], code, stderr, want)
 		}
 	}
-	if code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--store", good, "--policy", r.policy); code != 0 || out != "no ledger records for fraud-scorer in "+good+"\n" {
+	if code, out, stderr := runCLI("history", "--model", "fraud-scorer", "--store", good, "--policy", r.policy); code != 0 || out != "no ledger records for fraud-scorer in dir:"+filepath.Join(r.dir, "store", "tlog")+"\n" {
 		t.Fatalf("history of the right repository: exit %d %q %s", code, out, stderr)
 	}
 }

@@ -195,6 +195,19 @@ func championAt(ctx context.Context, w io.Writer, l *vsa.Ledger, store evidence.
 			for _, r := range res.Rejected {
 				a.Missing = append(a.Missing, r.ID+" ("+r.Reason+")")
 			}
+			// A promotion rests on the ledger's PASSED records of the
+			// environments it requires, as the rule admitted them then.
+			for _, req := range l.View.Environments[e].Requires {
+				ra, err := l.Admits(ctx, adm.Subject, req, at)
+				if err != nil {
+					return err
+				}
+				if ra.Admitted() {
+					r := ra.Record
+					a.Inputs = append(a.Inputs, inputView{ID: r.ID, Type: attest.VSAType, Signer: r.Signer,
+						Summary: fmt.Sprintf("%s %s in %s at %s", r.Kind, r.Result, r.Environment, attest.NormalTime(r.Time))})
+				}
+			}
 		}
 		answers = append(answers, a)
 	}

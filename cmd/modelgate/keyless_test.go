@@ -214,6 +214,7 @@ func TestSigstoreBundlesInARegistry(t *testing.T) {
 	trustKeyless(t, r, ss, "ci", "evaluation")
 	reg := testkit.StartRegistry(t)
 	store := "oci://" + reg + "/models/evidence"
+	t.Setenv("MODELGATE_LEDGER", "dir:"+filepath.Join(r.dir, "store", "tlog")) // a registry store keeps no ledger
 	envs := r.p.Envelopes(nil)
 	delete(envs, "evaluation")
 	for name, e := range envs {

@@ -122,10 +122,10 @@ func decisionFromLedger(cmd *cobra.Command, o reportOptions, s digest.Subject) (
 	if err != nil {
 		return nil, err
 	}
-	return judgedAgain(cmd, b, store, rec)
+	return judgedAgain(cmd, b, store, l.Source, rec)
 }
 
-func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, rec *vsa.Record) (*decision.Decision, error) {
+func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, ledger vsa.Source, rec *vsa.Record) (*decision.Decision, error) {
 	ctx := cmd.Context()
 	var inputs []evidence.Envelope
 	for _, id := range rec.Inputs {
@@ -139,7 +139,7 @@ func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, re
 	if err != nil {
 		return nil, err
 	}
-	out, err := g.Decide(ctx, gate.Request{Subject: rec.Ref(), Environment: rec.Environment, Store: store, Extra: inputs, Now: rec.Time, InputsOnly: true})
+	out, err := g.Decide(ctx, gate.Request{Subject: rec.Ref(), Environment: rec.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: rec.Time, InputsOnly: true})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -435,50 +436,70 @@ func TestAdmissionWebhook(t *testing.T) {
 	}
 }
 
-// A store that hangs is a deny within the store timeout, never an API
-// server timeout.
-func TestAdmissionHangingStore(t *testing.T) {
-	// A registry that answers at start-up, then stops answering.
+// A ledger server that stops answering never makes the API server wait:
+// reviews are answered at once from the state the replica followed, until
+// it is older than --max-staleness; then every review is denied, saying
+// why, and /readyz takes the replica out of service.
+func TestAdmissionHangingLedger(t *testing.T) {
+	r := newRun(t, "medium")
+	storeDir := filepath.Join(r.dir, "store")
+	store := ledgerOf(t, r.p, storeDir)
+	for _, env := range []string{"staging", "production"} {
+		record(t, store, r.p.Gate, vsa.KindDecision, env, digestOf(1), "medium", time.Now().Add(-time.Hour), nil)
+	}
 	var hang atomic.Bool
 	stop := make(chan struct{})
-	defer close(stop)
-	silent, _ := net.Listen("tcp", "127.0.0.1:0")
-	go http.Serve(silent, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	files := http.FileServer(http.Dir(filepath.Join(storeDir, "tlog")))
+	certFile, keyFile, pool := selfSigned(t, r.dir, "ledger")
+	ledgerSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if hang.Load() {
 			<-stop
 			return
 		}
-		if r.URL.Path == "/v2/models/ledger/tags/list" {
-			io.WriteString(w, `{"name":"models/ledger","tags":["x"]}`)
-			return
-		}
-		http.NotFound(w, r)
+		files.ServeHTTP(w, req)
 	}))
-	defer silent.Close()
-	r := newRun(t, "medium")
-	certFile, keyFile, pool := selfSigned(t, r.dir, "serving")
+	cert, _ := tls.LoadX509KeyPair(certFile, keyFile)
+	ledgerSrv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	ledgerSrv.StartTLS()
+	// Release the hung requests before closing (Close waits for them).
+	defer func() { close(stop); ledgerSrv.Close() }()
+	hookCert, hookKey, hookPool := selfSigned(t, r.dir, "serving")
+	_ = pool
 	gatePub := filepath.Join(r.dir, "gate.pub")
 	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
-	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy,
-		"--store", "oci://"+silent.Addr().String()+"/models/ledger", "--store-timeout", "1s")
+	w := startWebhookEnv(t, hookPool, []string{"SSL_CERT_FILE=" + certFile}, "--tls-cert", hookCert, "--tls-key", hookKey, "--gate-key", gatePub, "--policy", r.policy,
+		"--ledger", ledgerSrv.URL+"/", "--ledger-poll", "100ms", "--max-staleness", "2s")
+	ask := func(uid string) (bool, string, time.Duration) {
+		start := time.Now()
+		_, a := w.send(t, "production", review(uid, "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(1), "", ""), nil))
+		return a.Response.Allowed, a.Response.Status.Message, time.Since(start)
+	}
+	if ok, msg, _ := ask("before"); !ok {
+		t.Fatalf("before the hang: %s", msg)
+	}
 	hang.Store(true)
-	start := time.Now()
-	_, a := w.send(t, "production", review("h", "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(1), "", ""), nil))
-	took := time.Since(start)
-	if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "could not be read for fraud-scorer@sha256:"+digestOf(1)+" (no answer within 1s); modelgate fails closed") {
-		t.Fatalf("%+v", a.Response)
+	hung := time.Now()
+	if ok, msg, took := ask("hung"); !ok || took > time.Second {
+		t.Fatalf("within --max-staleness: allowed %v in %s: %s", ok, took, msg)
 	}
-	if took > 3*time.Second {
-		t.Fatalf("the deny took %s", took)
+	waitFor(t, "a deny once the state is older than --max-staleness", 5*time.Second, func() bool {
+		ok, msg, took := ask("stale")
+		if took > time.Second {
+			t.Fatalf("a review waited %s on the ledger", took)
+		}
+		return !ok && strings.Contains(msg, "modelgate: the ledger "+ledgerSrv.URL+"/ was last read ") && strings.Contains(msg, "over --max-staleness 2s")
+	})
+	if time.Since(hung) < 1800*time.Millisecond {
+		t.Fatalf("denied %s after the hang", time.Since(hung))
 	}
-	// The pod is taken out of service while its store does not answer.
+	// The replica is taken out of service while its state is stale.
 	resp, err := w.client.Get("https://" + w.addr + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.HasPrefix(string(body), "not ready: store oci://"+silent.Addr().String()+"/models/ledger cannot be read: ") {
+	if resp.StatusCode != 503 || !strings.HasPrefix(string(body), "not ready: the ledger "+ledgerSrv.URL+"/ was last read ") {
 		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
 	}
 }

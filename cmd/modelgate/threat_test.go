@@ -405,6 +405,7 @@ func TestThreatStallingRegistry(t *testing.T) {
 		}
 	}()
 	r := newRun(t, "high")
+	t.Setenv("MODELGATE_LEDGER", "dir:"+filepath.Join(r.dir, "store", "tlog")) // a registry store keeps no ledger
 	start := time.Now()
 	code, _, stderr := runCLI("verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy,
 		"--store", "oci://"+silent.Addr().String()+"/models/evidence", "--timeout", "2s")
