@@ -56,6 +56,8 @@ fuzz:
 	$(GO) test ./facts -run '^$$' -fuzz FuzzNormaliseIdentity -fuzztime $(FUZZTIME)
 	$(GO) test ./importers -run '^$$' -fuzz FuzzImport -fuzztime $(FUZZTIME)
 	$(GO) test ./admission -run '^$$' -fuzz FuzzFindRefs -fuzztime $(FUZZTIME)
+	$(GO) test ./tlog -run '^$$' -fuzz FuzzParseSpec -fuzztime $(FUZZTIME)
+	$(GO) test ./tlog -run '^$$' -fuzz FuzzTreeUpdate -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks: make bench runs them all, with the
 # peers (opa, conftest, cosign) beside modelgate, and writes BENCHMARKS.md.
