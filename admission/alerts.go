@@ -15,6 +15,7 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -36,7 +37,13 @@ type Alert struct {
 	Status      string            `json:"status"`
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	Fingerprint string            `json:"fingerprint"`
 }
+
+// EnvironmentLabel is the alert label that, when present, must name the
+// environment the notification is posted for.
+const EnvironmentLabel = "environment"
 
 // AlertResult is what was done about one model named by a notification.
 type AlertResult struct {
@@ -45,6 +52,9 @@ type AlertResult struct {
 	Detail  string  `json:"detail"`
 	Record  string  `json:"record,omitempty"`
 	Index   *uint64 `json:"index,omitempty"` // the record's place in the ledger's log
+	// Affected says, for each environment that requires this one, what the
+	// rollback did to its champion: no longer admitted, and what to do.
+	Affected []string `json:"affected,omitempty"`
 }
 
 // AlertReceiver turns firing alerts about a model promoted within Window
@@ -93,6 +103,16 @@ func (a *AlertReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("modelgate: the body is not an Alertmanager webhook notification of at most %d bytes", MaxAlertBody), http.StatusBadRequest)
 		return
 	}
+	for _, al := range n.Alerts {
+		if other, ok := al.Labels[EnvironmentLabel]; ok && other != env {
+			a.count(env, "wrong-environment")
+			msg := fmt.Sprintf("modelgate: the alert %s is labelled %s=%s but was posted to /alerts/%s; nothing was rolled back: route it to /alerts/%s, or fix its labels",
+				al.Labels["alertname"], EnvironmentLabel, other, env, other)
+			a.log("alert refused", "environment", env, "group", n.GroupKey, "outcome", "wrong-environment", "detail", msg)
+			http.Error(w, msg, http.StatusBadRequest)
+			return
+		}
+	}
 	results, failed := a.Receive(r.Context(), env, &n)
 	w.Header().Set("Content-Type", "application/json")
 	if failed {
@@ -131,21 +151,23 @@ func (a *AlertReceiver) Receive(ctx context.Context, env string, n *Notification
 		return []AlertResult{{Outcome: "no-model", Detail: "no alert names a model in the label " + ModelLabel}}, false
 	}
 	for _, m := range models {
-		res := a.one(ctx, env, m, firing[m])
+		res := a.one(ctx, env, n.GroupKey, m, firing[m])
 		if res.Outcome == "error" {
 			failed = true
 		}
 		a.count(env, res.Outcome)
-		a.log("alert", "environment", env, "group", n.GroupKey, "model", m, "outcome", res.Outcome, "detail", res.Detail, "record", res.Record)
+		a.log("alert", "environment", env, "group", n.GroupKey, "model", m, "outcome", res.Outcome, "detail", res.Detail, "record", res.Record, "affected", res.Affected)
 		results = append(results, res)
 	}
 	return results, failed
 }
 
 // one acts on the firing alerts about one model. The ledger alone says
-// what was done before: a repeat of a notification that rolled back finds
-// the rollback as the newest admitting record, inside the window or not.
-func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Alert) AlertResult {
+// what was done before: an alert identity (its group, fingerprint and
+// start) rolls back once, whichever replica receives it and however often
+// Alertmanager re-sends it; an alert that began before the current
+// champion was promoted is about an earlier model.
+func (a *AlertReceiver) one(ctx context.Context, env, groupKey, model string, alerts []Alert) AlertResult {
 	res := AlertResult{Model: model}
 	if len(alerts) == 0 {
 		res.Outcome, res.Detail = "resolved", "no firing alert: nothing to do"
@@ -154,6 +176,16 @@ func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Ale
 	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
 	defer cancel()
 	now := a.Now()
+	first := firstAlert(alerts)
+	id := &vsa.AlertRef{GroupKey: groupKey, Fingerprint: first.Fingerprint, StartsAt: attest.NormalTime(first.StartsAt)}
+	if prior, err := a.Ledger.RollbackFor(ctx, model, env, id); err != nil {
+		res.Outcome, res.Detail = "error", err.Error()
+		return res
+	} else if prior != nil {
+		res.Outcome, res.Record = "repeat", prior.ID
+		res.Detail = fmt.Sprintf("this alert (group %s, fingerprint %s, started %s) already rolled %s back in %s at %s: nothing more to do", groupKey, first.Fingerprint, id.StartsAt, model, env, attest.NormalTime(prior.Time))
+		return res
+	}
 	champ, _, err := a.Ledger.Champion(ctx, model, env, "", now)
 	if err != nil {
 		res.Outcome, res.Detail = "error", err.Error()
@@ -164,6 +196,11 @@ func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Ale
 		return res
 	}
 	promoted := champ.Record
+	if !first.StartsAt.IsZero() && first.StartsAt.Before(promoted.Time) {
+		res.Outcome = "stale-alert"
+		res.Detail = fmt.Sprintf("the alert began at %s, before the current champion sha256:%s was promoted in %s at %s: the alert began before the current champion was promoted, so it is about an earlier model; nothing was rolled back", id.StartsAt, champ.Subject.SHA256, env, attest.NormalTime(promoted.Time))
+		return res
+	}
 	if promoted.Kind == vsa.KindRollback && now.Sub(promoted.Time) <= a.Window {
 		res.Outcome = "already-rolled-back"
 		res.Detail = fmt.Sprintf("%s was rolled back in %s at %s, within the window: a second rollback waits for a person", model, env, promoted.Time.Format(time.RFC3339))
@@ -174,12 +211,28 @@ func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Ale
 		res.Detail = fmt.Sprintf("sha256:%s was promoted in %s at %s, %s ago, outside the %s window: roll back by hand if you mean it", champ.Subject.SHA256, env, promoted.Time.Format(time.RFC3339), age.Round(time.Second), a.Window)
 		return res
 	}
+	// The champions of the environments that require this one, before.
+	type dependent struct {
+		env   string
+		champ *vsa.Admission
+	}
+	var before []dependent
+	for _, e := range a.dependents(env) {
+		c, _, err := a.Ledger.Champion(ctx, model, e, "", now)
+		if err != nil {
+			res.Outcome, res.Detail = "error", err.Error()
+			return res
+		}
+		if c != nil {
+			before = append(before, dependent{e, c})
+		}
+	}
 	plan, err := a.Ledger.PlanRollback(ctx, model, env, "", now)
 	if err != nil {
 		res.Outcome, res.Detail = "refused", err.Error()
 		return res
 	}
-	appended, err := a.Ledger.Rollback(ctx, a.Signer, plan, model, env, reason(alerts), now)
+	appended, err := a.Ledger.Rollback(ctx, a.Signer, plan, model, env, reason(alerts), id, now)
 	if err != nil {
 		res.Outcome, res.Detail = "error", err.Error()
 		return res
@@ -189,7 +242,58 @@ func (a *AlertReceiver) one(ctx context.Context, env, model string, alerts []Ale
 	if a.Rolled != nil {
 		a.Rolled()
 	}
+	// Another replica may have rolled back on the same alert first: the
+	// log's order says whose rollback counts.
+	if counted, err := a.Ledger.RollbackFor(ctx, model, env, id); err == nil && counted != nil && counted.ID != appended.Record.ID {
+		res.Outcome, res.Record, res.Index = "repeat", counted.ID, &counted.Index
+		res.Detail = fmt.Sprintf("this alert (group %s, fingerprint %s, started %s) was rolled back by another replica first (record %s); the record this one wrote changes nothing", groupKey, first.Fingerprint, id.StartsAt, counted.ID)
+		return res
+	}
+	after := a.Now()
+	for _, d := range before {
+		ad, err := a.Ledger.Admits(ctx, d.champ.Subject, d.env, after)
+		if err != nil || ad.Admitted() {
+			continue
+		}
+		res.Affected = append(res.Affected, fmt.Sprintf("%s: its champion %s is no longer admitted (%s); promote a model through %s again, or roll %s back to a digest %s admits ('modelgate rollback --model %s --env %s --to DIGEST')",
+			d.env, d.champ.Subject, ad.Reason(), env, d.env, env, model, d.env))
+	}
 	return res
+}
+
+// firstAlert is the alert that identifies a rollback: the earliest to start
+// (ties by fingerprint), so every replica names the same one.
+func firstAlert(alerts []Alert) Alert {
+	first := alerts[0]
+	for _, al := range alerts[1:] {
+		if al.StartsAt.Before(first.StartsAt) || al.StartsAt.Equal(first.StartsAt) && al.Fingerprint < first.Fingerprint {
+			first = al
+		}
+	}
+	return first
+}
+
+// dependents are the environments that require env, directly or through
+// another, in promotion order.
+func (a *AlertReceiver) dependents(env string) []string {
+	needs := map[string]bool{env: true}
+	var out []string
+	for changed := true; changed; {
+		changed = false
+		for _, e := range a.Ledger.View.Order {
+			if needs[e] {
+				continue
+			}
+			for _, r := range a.Ledger.View.Environments[e].Requires {
+				if needs[r] {
+					needs[e], changed = true, true
+					out = append(out, e)
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // reason is the ledger's words for a rollback an alert triggered: each

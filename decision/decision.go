@@ -136,8 +136,10 @@ type Decision struct {
 	Waivers      []Waiver        `json:"waivers"`
 	Measurements Measurements    `json:"measurements"`
 	Provenance   []Provenance    `json:"provenance,omitempty"`
-	Policy       Policy          `json:"policy"`
-	EvaluatedAt  string          `json:"evaluated_at"`
+	// Approvers are the identities whose approvals the policy counted.
+	Approvers   []string `json:"approvers,omitempty"`
+	Policy      Policy   `json:"policy"`
+	EvaluatedAt string   `json:"evaluated_at"`
 }
 
 // Parse reads the decision policy returned and checks that it can be

@@ -117,18 +117,13 @@ type Outcome struct {
 	Previous string
 }
 
-// Approvers are the identities that approved the model for the decision's
-// environment among the verified evidence, sorted, each once.
+// Approvers are the identities whose approvals the policy counted for the
+// decision's environment, sorted, each once: a self-approval, a stale or
+// superseded approval is no approver of record.
 func (o *Outcome) Approvers() []string {
-	var approvers []string
-	for _, f := range o.Facts.Facts {
-		if p, ok := f.Predicate.(map[string]any); ok && f.Type == attest.TypeURI("approval") &&
-			p["decision"] == "approved" && p["environment"] == o.Decision.Environment && !slices.Contains(approvers, f.Signer.Identity) {
-			approvers = append(approvers, f.Signer.Identity)
-		}
-	}
+	approvers := slices.Clone(o.Decision.Approvers)
 	sort.Strings(approvers)
-	return approvers
+	return slices.Compact(approvers)
 }
 
 // Decide gathers and verifies evidence, then evaluates the policy.

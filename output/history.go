@@ -28,12 +28,19 @@ type HistoryRow struct {
 	Previous    string   `json:"previous,omitempty"`
 	VSA         string   `json:"vsa"`
 	Index       uint64   `json:"index"` // the record's place in the ledger's log
+	// RepeatOf is, for a rollback an alert already made (a re-sent
+	// notification, another replica), the rollback that counted: this one
+	// changes nothing.
+	RepeatOf string `json:"repeat_of,omitempty"`
 }
 
 // What says what the record did, in a few words.
 func (r HistoryRow) What() string {
 	switch r.Kind {
 	case "rollback":
+		if r.RepeatOf != "" {
+			return "ROLLBACK REPEATED (changes nothing; " + shortDigest(r.RepeatOf) + " counted): " + Clean(r.Reason)
+		}
 		return "ROLLBACK from " + shortDigest(r.From) + ": " + Clean(r.Reason)
 	case "revocation":
 		return "REVOKED: " + Clean(r.Reason)
@@ -54,6 +61,10 @@ type History struct {
 	Store       string       `json:"-"`
 	Records     []HistoryRow `json:"records"`
 	Skipped     []Skipped    `json:"skipped"`
+	// Notes say what the records alone do not: a newest promotion the
+	// ledger's rule no longer admits, because an environment it requires
+	// rolled back from it.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // HistoryFormats lists what WriteHistory accepts.
@@ -83,6 +94,9 @@ func WriteHistory(w io.Writer, h *History, format string) error {
 		fmt.Fprintln(w, "| time | environment | record | digest | tier | revision | approvers | signed by |\n|---|---|---|---|---|---|---|---|")
 		for _, r := range h.Records {
 			fmt.Fprintf(w, "| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", r.Time, md(r.Environment), md(r.What()), shortDigest(r.Digest), r.Tier, md(r.Revision), md(strings.Join(r.Approvers, ", ")), md(r.SignedBy))
+		}
+		for _, n := range h.Notes {
+			fmt.Fprintf(w, "\n**Note:** %s\n", md(n))
 		}
 		return nil
 	case "csv":
@@ -117,7 +131,15 @@ func historyText(w io.Writer, h *History) error {
 	for _, s := range h.Skipped {
 		fmt.Fprintf(tw, "skipped\t\t%s\t%s\n", shortDigest(s.ID), Clean(s.Reason))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range h.Notes {
+		if _, err := fmt.Fprintf(w, "note: %s\n", Clean(n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func inEnvironment(env string) string {

@@ -163,6 +163,12 @@ type State struct {
 	// its previous.
 	Last      *Record
 	standings map[string]*Standing
+	byAlert   map[string]*Record // the rollback each alert identity made
+}
+
+// RollbackFor is the rollback an alert identity made, or nil.
+func (s *State) RollbackFor(a *AlertRef) *Record {
+	return s.byAlert[a.Key()]
 }
 
 // Standing is where a digest stands; the zero Standing when it has no record.
@@ -186,12 +192,26 @@ func Replay(records []*Record, env string, at time.Time) *State {
 		return st
 	}
 	seen := map[string]bool{}
+	alerts := map[string]*Record{}
 	for i, r := range records {
 		if r.Environment != env || (!at.IsZero() && r.Time.After(at)) || seen[r.ID] {
 			continue
 		}
 		seen[r.ID] = true
 		s.Last = r
+		if r.Kind == KindRollback && r.Rollback.Alert != nil {
+			// One alert rolls back once: a second rollback of its identity
+			// (a re-sent notification, another replica) changes nothing.
+			k := r.Rollback.Alert.Key()
+			if alerts[k] != nil {
+				continue
+			}
+			alerts[k] = r
+			if s.byAlert == nil {
+				s.byAlert = map[string]*Record{}
+			}
+			s.byAlert[k] = r
+		}
 		switch r.Kind {
 		case KindDecision:
 			st := of(r.Digest)

@@ -98,6 +98,27 @@ func (l *Ledger) Last(ctx context.Context, model, env string, at time.Time) (*Re
 	return st.Last, nil
 }
 
+// Promoted is the newest record that admits a digest of a model in an
+// environment by the records there alone (not withdrawn, revoked or rolled
+// back from): the champion, unless the rest of the rule refuses it.
+func (l *Ledger) Promoted(ctx context.Context, model, env string, at time.Time) (*Record, error) {
+	st, err := l.state(ctx, model, env, at)
+	if err != nil {
+		return nil, err
+	}
+	return st.Champion, nil
+}
+
+// RollbackFor is the rollback an alert identity made of a model in an
+// environment, or nil: the one that counts, whichever replica wrote it.
+func (l *Ledger) RollbackFor(ctx context.Context, model, env string, a *AlertRef) (*Record, error) {
+	st, err := l.state(ctx, model, env, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return st.RollbackFor(a), nil
+}
+
 // NamesOf are the names under which the ledger holds records of a digest.
 func (l *Ledger) NamesOf(ctx context.Context, sha string, at time.Time) ([]string, error) {
 	rs, err := l.ByDigest(ctx, sha, at)
@@ -119,7 +140,8 @@ func (l *Ledger) NamesOf(ctx context.Context, sha string, at time.Time) ([]strin
 // Rollback carries out a plan: it signs, with sv, the rollback record that
 // makes plan.To the champion of model in env again, and appends it to the
 // ledger. The command and the alert receiver both write it through here.
-func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan *RollbackPlan, model, env, reason string, at time.Time) (*Appended, error) {
+// alert, when set, is the alert that triggered it.
+func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan *RollbackPlan, model, env, reason string, alert *AlertRef, at time.Time) (*Appended, error) {
 	passed := plan.To.Decision
 	previous := ""
 	if plan.Last != nil {
@@ -129,7 +151,7 @@ func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan
 	st, err := Statement(model, to, env, Passed, []string{VerifiedLevel(env, passed.Tier)},
 		decision.Policy{URI: passed.Policy.URI, Digest: passed.Policy.Digest, Revision: passed.Policy.Revision}, []string{passed.Envelope},
 		Entry{Kind: KindRollback, Tier: passed.Tier, TierSource: passed.TierSource, Approvers: passed.Approvers, Previous: previous,
-			Rollback: &RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: reason, VSA: passed.ID}}, at)
+			Rollback: &RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: reason, VSA: passed.ID, Alert: alert}}, at)
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,21 @@ type RollbackEntry struct {
 	To     string `json:"to"`     // sha256:HEX
 	Reason string `json:"reason"` //
 	VSA    string `json:"vsa"`    // the PASSED VSA of To it rests on
+	// Alert is the alert that triggered it, when an alert did.
+	Alert *AlertRef `json:"alert,omitempty"`
 }
+
+// AlertRef is an Alertmanager alert's identity: its group, its own
+// fingerprint and when it started. A second rollback of one identity is a
+// repeat of the first, whichever replica wrote it.
+type AlertRef struct {
+	GroupKey    string `json:"group_key"`
+	Fingerprint string `json:"fingerprint"`
+	StartsAt    string `json:"starts_at"`
+}
+
+// Key is the identity as one string.
+func (a *AlertRef) Key() string { return a.GroupKey + "\x00" + a.Fingerprint + "\x00" + a.StartsAt }
 
 // RevocationEntry says why a digest was revoked.
 type RevocationEntry struct {

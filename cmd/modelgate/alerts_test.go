@@ -11,10 +11,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"crypto/x509"
+
+	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -59,7 +64,7 @@ func (s *alertStory) post(t *testing.T, token, group, status string, labels map[
 	n := map[string]any{"version": "4", "groupKey": group, "status": status, "receiver": "modelgate", "groupLabels": map[string]string{},
 		"commonLabels": labels, "commonAnnotations": map[string]string{}, "externalURL": "http://am", "truncatedAlerts": 0,
 		"alerts": []any{map[string]any{"status": status, "labels": labels, "annotations": map[string]string{"summary": "conversion fell 30%"},
-			"startsAt": time.Now().UTC().Format(time.RFC3339), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": "f1"}}}
+			"startsAt": time.Now().UTC().Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": "f1"}}}
 	body, _ := json.Marshal(n)
 	req, _ := http.NewRequest("POST", "https://"+s.w.addr+"/alerts/production", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -130,7 +135,7 @@ func TestAlertmanagerRollsBack(t *testing.T) {
   group_by: [alertname, modelgate_model]
   group_wait: 1s
   group_interval: 1s
-  repeat_interval: 1h
+  repeat_interval: 2s
 receivers:
 - name: modelgate
   webhook_configs:
@@ -208,6 +213,32 @@ receivers:
 	if n := s.rollbacks(t); n != 1 {
 		t.Fatalf("%d rollbacks, want 1", n)
 	}
+	// A fix is promoted; Alertmanager keeps re-sending the group (the same
+	// alert: its fingerprint and start): the fix stays admitted, and no
+	// second rollback is written.
+	fix := ledgerOf(t, s.r.p, s.store)
+	later := time.Now().UTC()
+	record(t, fix, s.r.p.Gate, vsa.KindDecision, "staging", digestOf(3), "medium", later.Add(-2*time.Millisecond), nil)
+	record(t, fix, s.r.p.Gate, vsa.KindDecision, "production", digestOf(3), "medium", later.Add(-time.Millisecond), nil)
+	waitFor(t, "the fix to be admitted", 3*time.Second, func() bool {
+		_, a := s.w.send(t, "production", pod(3))
+		return a.Response.Allowed
+	})
+	repeats := strings.Count(s.w.log.String(), `"outcome":"repeat"`)
+	s.w.logUntil(func(log string) bool { return strings.Count(log, `"outcome":"repeat"`) > repeats })
+	if strings.Count(s.w.log.String(), `"outcome":"repeat"`) <= repeats {
+		t.Fatalf("Alertmanager did not re-send the group within 10 s:\n%s", amLog.String())
+	}
+	if _, a := s.w.send(t, "production", pod(3)); !a.Response.Allowed {
+		t.Fatalf("the fix after Alertmanager re-sent the alert: %+v", a.Response)
+	}
+	if n := s.rollbacks(t); n != 1 {
+		t.Fatalf("%d rollbacks after the re-sent alert, want 1", n)
+	}
+	if !strings.Contains(s.w.log.String(), "already rolled fraud-scorer back in production at ") {
+		t.Fatal("the repeat's answer does not say what the alert did before")
+	}
+
 	// The audit log names each call, and the metrics count them.
 	audit := []string{`"msg":"alert refused"`, `"outcome":"unauthorised"`, `"outcome":"rolled-back"`, `"outcome":"already-rolled-back"`}
 	log := s.w.logUntil(func(log string) bool {
@@ -264,4 +295,183 @@ func TestAlertOutsideTheWindow(t *testing.T) {
 	os.WriteFile(short, []byte("abc"), 0o600)
 	code, _, stderr := runCLI(append(append([]string{"serve", "--listen", "127.0.0.1:0"}, s.args...), "--alert-token-file", short)...)
 	undecided(t, code, stderr, "want one token of at least 16 characters")
+}
+
+// notification is an Alertmanager notification of one firing alert.
+func notification(group, fingerprint string, startsAt time.Time, labels map[string]string) []byte {
+	n := map[string]any{"version": "4", "groupKey": group, "status": "firing", "receiver": "modelgate", "groupLabels": map[string]string{},
+		"commonLabels": labels, "commonAnnotations": map[string]string{}, "externalURL": "http://am", "truncatedAlerts": 0,
+		"alerts": []any{map[string]any{"status": "firing", "labels": labels, "annotations": map[string]string{"summary": "conversion fell 30%"},
+			"startsAt": startsAt.UTC().Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": fingerprint}}}
+	out, _ := json.Marshal(n)
+	return out
+}
+
+// postTo sends a notification to one serve.
+func postTo(t *testing.T, w *webhook, token, env string, body []byte) (int, string) {
+	req, _ := http.NewRequest("POST", "https://"+w.addr+"/alerts/"+env, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := w.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// Two replicas on one ledger receive the same notification at the same
+// moment: one rollback counts, and both answers agree with it.
+func TestTwoReplicasOneRollback(t *testing.T) {
+	s := newAlertStory(t)
+	pool := x509.NewCertPool()
+	pem, _ := os.ReadFile(s.certPEM)
+	pool.AppendCertsFromPEM(pem)
+	other := startWebhook(t, pool, s.args...)
+	body := notification("{}:{alertname=\"ConversionDrop\"}", "6f2c1a", time.Now().Add(-time.Second), fraudAlert)
+	answers := make([]string, 2)
+	var wg sync.WaitGroup
+	for i, w := range []*webhook{s.w, other} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, out := postTo(t, w, s.token, "production", body)
+			if code != 200 {
+				t.Errorf("replica %d: %d %s", i, code, out)
+			}
+			answers[i] = out
+		}()
+	}
+	wg.Wait()
+	rolled := 0
+	var records []string
+	for _, a := range answers {
+		var res struct{ Results []admissionResult }
+		json.Unmarshal([]byte(a), &res)
+		if len(res.Results) != 1 {
+			t.Fatalf("answer %s", a)
+		}
+		switch res.Results[0].Outcome {
+		case "rolled-back":
+			rolled++
+		case "repeat":
+		default:
+			t.Fatalf("answer %s", a)
+		}
+		records = append(records, res.Results[0].Record)
+	}
+	if rolled != 1 || records[0] != records[1] {
+		t.Fatalf("one rollback must count, and both answers name it: %v", answers)
+	}
+	// Whatever each replica wrote, the ledger's state is one rollback.
+	for _, w := range []*webhook{s.w, other} {
+		waitFor(t, "both replicas to follow the rollback", 3*time.Second, func() bool {
+			_, a1 := w.send(t, "production", review("v1", "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(1), "", ""), nil))
+			_, a2 := w.send(t, "production", review("v2", "Pod", "CREATE", objectOf("Pod", "fraud-scorer@sha256:"+digestOf(2), "", ""), nil))
+			return a1.Response.Allowed && !a2.Response.Allowed
+		})
+	}
+	code, out, _ := runCLI("history", "--model", "fraud-scorer", "--env", "production", "--policy", s.r.policy, "--store", "dir:"+s.store, "--format", "json")
+	var h struct{ Records []output.HistoryRow }
+	json.Unmarshal([]byte(out), &h)
+	counting := 0
+	for _, r := range h.Records {
+		if r.Kind == vsa.KindRollback && r.RepeatOf == "" {
+			counting++
+		}
+	}
+	if code != 0 || counting != 1 {
+		t.Fatalf("history: %d counting rollbacks\n%s", counting, out)
+	}
+	// Sent again later to either replica, it is a repeat.
+	if code, out := postTo(t, other, s.token, "production", body); code != 200 || !strings.Contains(out, `"outcome":"repeat"`) || !strings.Contains(out, records[0]) {
+		t.Fatalf("re-sent: %d %s", code, out)
+	}
+}
+
+type admissionResult struct {
+	Outcome, Detail, Record string
+	Affected                []string
+}
+
+// An alert that began before the current champion was promoted is about
+// an earlier model; one labelled for another environment is refused; a
+// rollback in staging that leaves production's champion inadmissible says
+// so in its answer, the audit line and production's history.
+func TestAlertsAboutTheRightModel(t *testing.T) {
+	s := newAlertStory(t)
+	// v2 was promoted 5 minutes ago: an alert that began 10 minutes ago.
+	code, out := postTo(t, s.w, s.token, "production", notification("g-old", "aa11", time.Now().Add(-10*time.Minute), fraudAlert))
+	if code != 200 || !strings.Contains(out, `"outcome":"stale-alert"`) || !strings.Contains(out, "the alert began before the current champion was promoted") {
+		t.Fatalf("an alert older than the champion: %d %s", code, out)
+	}
+	labelled := map[string]string{"alertname": "ConversionDrop", "modelgate_model": "fraud-scorer", "environment": "staging"}
+	code, out = postTo(t, s.w, s.token, "production", notification("g-staging", "bb22", time.Now(), labelled))
+	if code != 400 || !strings.Contains(out, "modelgate: the alert ConversionDrop is labelled environment=staging but was posted to /alerts/production; nothing was rolled back: route it to /alerts/staging") {
+		t.Fatalf("an alert labelled for staging posted to production: %d %s", code, out)
+	}
+	if n := s.rollbacks(t); n != 0 {
+		t.Fatalf("%d rollbacks written", n)
+	}
+	// Staging rolls v2 back: production, which requires staging, no
+	// longer admits its champion v2.
+	code, out = postTo(t, s.w, s.token, "staging", notification("g-stg", "cc33", time.Now(), labelled))
+	var res struct{ Results []admissionResult }
+	json.Unmarshal([]byte(out), &res)
+	if code != 200 || len(res.Results) != 1 || res.Results[0].Outcome != "rolled-back" || len(res.Results[0].Affected) != 1 ||
+		!strings.HasPrefix(res.Results[0].Affected[0], "production: its champion fraud-scorer@sha256:"+digestOf(2)+" is no longer admitted (fraud-scorer@sha256:"+digestOf(2)+" is not promoted through staging, which production requires); promote a model through staging again, or roll production back to a digest staging admits") {
+		t.Fatalf("a staging rollback: %d %s", code, out)
+	}
+	log := s.w.logUntil(func(log string) bool { return strings.Contains(log, `"affected":["production: its champion`) })
+	if !strings.Contains(log, `"affected":["production: its champion`) {
+		t.Fatalf("the audit line does not say what happened to production:\n%s", log)
+	}
+	code, hist, stderr := runCLI("history", "--model", "fraud-scorer", "--env", "production", "--policy", s.r.policy, "--store", "dir:"+s.store)
+	if code != 0 || !strings.Contains(hist, "note: production's newest promotion, fraud-scorer@sha256:"+digestOf(2)+" (decision ") ||
+		!strings.Contains(hist, "is not admitted: fraud-scorer@sha256:"+digestOf(2)+" is not promoted through staging, which production requires (fraud-scorer@sha256:"+digestOf(2)+" was rolled back from in staging at ") {
+		t.Fatalf("production's history: exit %d\n%s%s", code, hist, stderr)
+	}
+}
+
+// The approvers a record names are those the policy counted: the trainer's
+// own approval, refused as self-approval, is not among them.
+func TestRecordedApproversAreTheCountedOnes(t *testing.T) {
+	l := newLedgerRun(t, "")
+	carol := testkit.NewParty("carol", "ecdsa-p256", "training", "approver")
+	signers := append(l.p.Signers(), carol.TrustEntry())
+	trust, _ := json.Marshal(map[string]any{"signers": signers})
+	os.WriteFile(filepath.Join(l.policy, "modelgate", "trust", "data.yaml"), trust, 0o644)
+	v1 := l.version("1")
+	p := *l.p
+	p.Subject = v1
+	envs := p.Envelopes(nil)
+	// carol trains it, and approves it for production herself.
+	preds := p.Predicates()
+	envs["training"] = carol.Sign(v1, "training", preds["training"])
+	approval := preds["approval-alice"]
+	envs["approval-carol"] = carol.Sign(v1, "approval", approval)
+	for _, env := range []string{"staging", "production"} {
+		args := []string{"verify", "--subject", v1.String(), "--env", env, "--policy", l.policy, "--store", l.store, "--vsa-key", l.gateKey, "--format", "json"}
+		for name, e := range envs {
+			path := filepath.Join(l.dir, env+"-"+name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		code, out, stderr := runCLI(args...)
+		if env != "production" {
+			continue
+		}
+		var d decision.Decision
+		json.Unmarshal([]byte(out), &d)
+		carolApproved := slices.ContainsFunc(d.Evidence, func(e decision.EvidenceRef) bool {
+			return e.Signer == "carol@example.com" && strings.HasSuffix(e.Type, "/approval/v1")
+		})
+		if code != 0 || strings.Join(d.Approvers, ",") != "alice@example.com,bob@example.com" || !carolApproved {
+			t.Fatalf("production: exit %d approvers %v, carol's approval verified %v\n%s", code, d.Approvers, carolApproved, stderr)
+		}
+	}
+	rows := l.history(t, "--env", "production")
+	if len(rows) != 1 || strings.Join(rows[0].Approvers, ",") != "alice@example.com,bob@example.com" {
+		t.Fatalf("the record's approvers: %+v", rows)
+	}
 }

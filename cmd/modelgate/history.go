@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/output"
@@ -105,11 +106,48 @@ func runHistory(cmd *cobra.Command, o historyOptions) error {
 		return err
 	}
 	h := &output.History{Model: o.model, Environment: o.env, Store: book.Log}
+	// A rollback an alert already made, written again, counts once: the
+	// later ones are marked.
+	first := map[string]string{}
+	repeatOf := map[string]string{}
+	for _, r := range records {
+		if r.Kind == vsa.KindRollback && r.Rollback.Alert != nil {
+			k := r.Environment + "\x00" + r.Rollback.Alert.Key()
+			if f, ok := first[k]; ok {
+				repeatOf[r.ID] = f
+			} else {
+				first[k] = r.ID
+			}
+		}
+	}
 	for i := len(records) - 1; i >= 0; i-- {
-		h.Records = append(h.Records, rowOf(records[i]))
+		row := rowOf(records[i])
+		row.RepeatOf = repeatOf[records[i].ID]
+		h.Records = append(h.Records, row)
 	}
 	for _, sk := range skipped {
 		h.Skipped = append(h.Skipped, output.Skipped{ID: sk.ID, Reason: sk.Reason})
+	}
+	envs := l.View.Order
+	if o.env != "" {
+		envs = []string{o.env}
+	}
+	for _, e := range envs {
+		p, err := l.Promoted(ctx, o.model, e, now)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			continue
+		}
+		a, err := l.Admits(ctx, p.Ref(), e, now)
+		if err != nil {
+			return err
+		}
+		if a.Refusal == vsa.OutOfOrder {
+			h.Notes = append(h.Notes, fmt.Sprintf("%s's newest promotion, %s (%s %s), is not admitted: %s (%s); promote a model through %s again, or roll %s back to a digest %s admits",
+				e, p.Ref(), p.Kind, p.ID, a.Reason(), requiresWhy(ctx, l, p.Ref(), a.Requires, now), a.Requires, e, a.Requires))
+		}
 	}
 	return output.WriteHistory(w, h, o.format)
 }
@@ -263,4 +301,13 @@ func inputTypeName(t string) string {
 		return "VSA"
 	}
 	return output.Clean(t)
+}
+
+// requiresWhy says why the environment a promotion requires refuses it.
+func requiresWhy(ctx context.Context, l *vsa.Ledger, s digest.Subject, env string, now time.Time) string {
+	a, err := l.Admits(ctx, s, env, now)
+	if err != nil {
+		return err.Error()
+	}
+	return a.Reason()
 }

@@ -66,7 +66,7 @@ func runRollback(cmd *cobra.Command, o rollbackOptions) error {
 	if err != nil {
 		return err
 	}
-	a, err := l.Rollback(ctx, sv, plan, o.model, o.env, o.reason, now)
+	a, err := l.Rollback(ctx, sv, plan, o.model, o.env, o.reason, nil, now)
 	if err != nil {
 		return err
 	}

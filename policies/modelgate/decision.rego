@@ -107,6 +107,9 @@ decision := {
 	"waivers": sort([waiver_details(code, ids) | some code, ids in waivers]),
 	"measurements": measurements,
 	"provenance": provenance,
+	# The approvers the approvals gate counted: the identities a ledger
+	# record names as having approved, never a refused approval's.
+	"approvers": sort(data.modelgate.gates.approvals.approvers),
 	"evaluated_at": input.now,
 }
 
