@@ -43,7 +43,7 @@ func NewMetrics() *Metrics {
 			Name: "modelgate_admission_store_errors_total", Help: "Ledger reads that failed or timed out (each a deny).",
 		}),
 		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "modelgate_alerts_total", Help: "Alertmanager notifications received, by environment and outcome (rolled-back, resolved, repeat, outside-window, already-rolled-back, refused, error, unauthorised, …).",
+			Name: "modelgate_alerts_total", Help: "Alertmanager notifications received, by environment and outcome (rolled-back, repeat, stale-alert, resolved, outside-window, already-rolled-back, wrong-environment, refused, error, unauthorised, …).",
 		}, []string{"environment", "outcome"}),
 		LedgerAge: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "modelgate_ledger_age_seconds", Help: "Seconds since the followed ledger's checkpoint was last verified: how stale the state reviews are answered from is.",

@@ -21,6 +21,7 @@ import (
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/vsa"
+	"sigs.k8s.io/yaml"
 )
 
 // alertStory is a ledger where fraud-scorer v1 was promoted two hours ago
@@ -473,5 +474,43 @@ func TestRecordedApproversAreTheCountedOnes(t *testing.T) {
 	rows := l.history(t, "--env", "production")
 	if len(rows) != 1 || strings.Join(rows[0].Approvers, ",") != "alice@example.com,bob@example.com" {
 		t.Fatalf("the record's approvers: %+v", rows)
+	}
+}
+
+// The platform page's walk after an automatic rollback, with the Argo
+// Rollouts example as written: the ReplicaSet the Rollouts controller makes
+// from the template for the restored champion (what 'kubectl argo rollouts
+// undo' brings back) is admitted; one for the rolled-back digest is denied,
+// saying it was rolled back and what is the champion.
+func TestArgoRolloutsAfterARollback(t *testing.T) {
+	s := newAlertStory(t)
+	raw, err := os.ReadFile(filepath.Join(testkit.RepoRoot(), "examples", "argo-rollouts", "rollout.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicaSet := func(n int) []byte {
+		var rollout map[string]any
+		if err := yaml.Unmarshal([]byte(strings.ReplaceAll(string(raw), "MODEL_DIGEST", digestOf(n))), &rollout); err != nil {
+			t.Fatal(err)
+		}
+		spec := rollout["spec"].(map[string]any)
+		rs := map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+			"metadata": map[string]any{"name": fmt.Sprintf("fraud-scorer-%d", n), "namespace": "models",
+				"ownerReferences": []any{map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "fraud-scorer", "uid": "u", "controller": true}}},
+			"spec": map[string]any{"replicas": spec["replicas"], "selector": spec["selector"], "template": spec["template"]}}
+		return review(fmt.Sprint("rs-", n), "ReplicaSet", "CREATE", rs, nil)
+	}
+	if _, a := s.w.send(t, "production", replicaSet(2)); !a.Response.Allowed {
+		t.Fatalf("v2's ReplicaSet before the alert: %+v", a.Response)
+	}
+	if code, out := postTo(t, s.w, s.token, "production", notification("g", "f1", time.Now(), fraudAlert)); code != 200 || !strings.Contains(out, `"outcome":"rolled-back"`) {
+		t.Fatalf("the alert: %d %s", code, out)
+	}
+	if _, a := s.w.send(t, "production", replicaSet(1)); !a.Response.Allowed {
+		t.Fatalf("the restored champion's ReplicaSet (undo): %+v", a.Response)
+	}
+	_, a := s.w.send(t, "production", replicaSet(2))
+	if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "was rolled back from in production at ") || !strings.Contains(a.Response.Status.Message, "the champion is sha256:"+digestOf(1)) {
+		t.Fatalf("the rolled-back digest's ReplicaSet: %+v", a.Response)
 	}
 }
