@@ -435,11 +435,33 @@ func (f *Follower) update(ctx context.Context) error {
 	return nil
 }
 
-// Follow polls the log every poll until ctx ends; each update's error is
-// passed to report (nil on success).
-func (f *Follower) Follow(ctx context.Context, poll time.Duration, report func(error)) {
+// Audit reads the whole log again from its first entry, as a new reader
+// would, and checks it against the checkpoints seen: an entry or tile
+// changed under entries the follower already holds is found this way, and
+// then every answer is a deny until the log is restored.
+func (f *Follower) Audit(ctx context.Context) error {
+	o, err := tlog.Open(ctx, f.Spec, nil)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	_, err = tlog.NewTree(f.Spec.String(), f.Reader.Trust.Logs(), f.Seen).Update(ctx, o.Fetcher)
+	var rw *tlog.RewrittenError
+	if errors.As(err, &rw) {
+		f.mu.Lock()
+		f.cur.Store("err", err)
+		f.mu.Unlock()
+	}
+	return err
+}
+
+// Follow polls the log every poll until ctx ends, and audits it whole
+// every audit (0: never); each update's error is passed to report (nil on
+// success).
+func (f *Follower) Follow(ctx context.Context, poll, audit time.Duration, report func(error)) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	lastAudit := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -452,6 +474,17 @@ func (f *Follower) Follow(ctx context.Context, poll time.Duration, report func(e
 		uctx, cancel := context.WithTimeout(ctx, 4*poll+10*time.Second)
 		err := f.Update(uctx)
 		cancel()
+		if err == nil && audit > 0 && time.Since(lastAudit) >= audit {
+			lastAudit = time.Now()
+			actx, cancel := context.WithTimeout(ctx, audit+time.Minute)
+			if aerr := f.Audit(actx); aerr != nil {
+				var rw *tlog.RewrittenError
+				if errors.As(aerr, &rw) {
+					err = aerr
+				}
+			}
+			cancel()
+		}
 		if report != nil {
 			report(err)
 		}

@@ -123,17 +123,35 @@ func TestRewrittenLogIsSeenByEveryReader(t *testing.T) {
 	older, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
 	v2 := l.promoted(t, "2", &v1)
 	l.history(t) // this reader sees the newer checkpoint
+	newer, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
 
 	certFile, keyFile, pool := selfSigned(t, l.dir, "serving")
 	gatePub := filepath.Join(l.dir, "gate.pub")
 	os.WriteFile(gatePub, l.p.Gate.PubPEM, 0o644)
-	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", l.policy, "--store", l.store,
-		"--ledger-poll", "100ms", "--state-dir", filepath.Join(l.dir, "serve-state"))
-	if _, a := w.send(t, "production", review("a", "Pod", "CREATE", objectOf("Pod", v2.String(), "", ""), nil)); !a.Response.Allowed {
-		t.Fatalf("before: %+v", a.Response)
+	pod := objectOf("Pod", v2.String(), "", "")
+	// serve, started on the good log (so it has seen the newer state),
+	// then the log is tampered with by change().
+	each := 0
+	serveSees := func(change func(), want string) {
+		t.Helper()
+		each++
+		w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", l.policy, "--store", l.store,
+			"--ledger-poll", "100ms", "--ledger-audit", "200ms", "--state-dir", filepath.Join(l.dir, fmt.Sprint("serve-state-", each)))
+		if _, a := w.send(t, "production", review("before", "Pod", "CREATE", pod, nil)); !a.Response.Allowed {
+			t.Fatalf("before: %+v", a.Response)
+		}
+		change()
+		var msg string
+		waitFor(t, "serve to refuse the rewritten log: "+want, 3*time.Second, func() bool {
+			_, a := w.send(t, "production", review("after", "Pod", "CREATE", pod, nil))
+			msg = a.Response.Status.Message
+			return !a.Response.Allowed && strings.Contains(msg, "modelgate: "+want) && strings.Contains(msg, "(ledger dir:"+logDir+")")
+		})
+		if !strings.Contains(w.logUntil(func(log string) bool { return strings.Contains(log, `"msg":"ledger"`) }), `"level":"WARN","msg":"ledger"`) {
+			t.Error("serve wrote no audit line about the ledger")
+		}
+		w.cmd.Process.Kill()
 	}
-	newer, _ := os.ReadFile(filepath.Join(logDir, "checkpoint"))
-	os.WriteFile(filepath.Join(logDir, "checkpoint"), older, 0o644)
 	readers := func(want string) {
 		t.Helper()
 		code, _, stderr := l.cli("history", "--model", "fraud-scorer")
@@ -147,12 +165,11 @@ func TestRewrittenLogIsSeenByEveryReader(t *testing.T) {
 			t.Fatalf("verify on a rewritten ledger: exit %d\n%s", code, out)
 		}
 	}
-	readers("ledger rewritten: checkpoint " + tlogSize(older) + " of ledger.test.example/fraud-scorer is smaller than checkpoint " + tlogSize(newer) + " seen at")
-	time.Sleep(300 * time.Millisecond)
-	_, a := w.send(t, "production", review("b", "Pod", "CREATE", objectOf("Pod", v2.String(), "", ""), nil))
-	if a.Response.Allowed || !strings.Contains(a.Response.Status.Message, "modelgate: ledger rewritten: checkpoint "+tlogSize(older)) {
-		t.Fatalf("serve on a rewritten ledger: %+v", a.Response)
-	}
+
+	// The newest record removed: the checkpoint rolled back to an older one.
+	rollBack := "ledger rewritten: checkpoint " + tlogSize(older) + " of ledger.test.example/fraud-scorer is smaller than checkpoint " + tlogSize(newer) + " seen at"
+	serveSees(func() { os.WriteFile(filepath.Join(logDir, "checkpoint"), older, 0o644) }, rollBack)
+	readers(rollBack)
 	os.WriteFile(filepath.Join(logDir, "checkpoint"), newer, 0o644)
 
 	// One byte of the entry bundle changed.
@@ -163,8 +180,9 @@ func TestRewrittenLogIsSeenByEveryReader(t *testing.T) {
 	}
 	changed := append([]byte(nil), orig...)
 	changed[100] ^= 1
-	os.WriteFile(bundle, changed, 0o644)
-	readers("ledger rewritten: checkpoint " + tlogSize(newer) + " of ledger.test.example/fraud-scorer is not consistent with checkpoint " + tlogSize(newer) + " seen at")
+	inconsistent := "ledger rewritten: checkpoint " + tlogSize(newer) + " of ledger.test.example/fraud-scorer is not consistent with checkpoint " + tlogSize(newer) + " seen at"
+	serveSees(func() { os.WriteFile(bundle, changed, 0o644) }, inconsistent)
+	readers(inconsistent)
 	os.WriteFile(bundle, orig, 0o644)
 
 	// One byte of a tile changed.
@@ -175,8 +193,9 @@ func TestRewrittenLogIsSeenByEveryReader(t *testing.T) {
 	}
 	changed = append([]byte(nil), orig...)
 	changed[3] ^= 1
-	os.WriteFile(tile, changed, 0o644)
-	readers("ledger rewritten: tile 0/0 disagrees with the entries under checkpoint " + tlogSize(newer))
+	badTile := "ledger rewritten: tile 0/0 disagrees with the entries under checkpoint " + tlogSize(newer)
+	serveSees(func() { os.WriteFile(tile, changed, 0o644) }, badTile)
+	readers(badTile)
 	os.WriteFile(tile, orig, 0o644)
 	if code, out, stderr := l.cli("ledger", "verify"); code != 0 {
 		t.Fatalf("the restored log: exit %d %s %s", code, out, stderr)

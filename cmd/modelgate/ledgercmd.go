@@ -485,7 +485,7 @@ holding the ledger key.`,
 			if err := follower.Update(ctx); err != nil {
 				return err
 			}
-			go follower.Follow(ctx, time.Second, nil)
+			go follower.Follow(ctx, time.Second, 0, nil)
 			ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v}
 			if ledger.Appender, err = o.lf.appender(ctx, spec, trust); err != nil {
 				return err

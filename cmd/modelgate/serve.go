@@ -26,7 +26,7 @@ func newServeCmd() *cobra.Command {
 	var listen, certFile, keyFile, stateDir string
 	var gateKeys []string
 	var rollbackKey, tokenFile string
-	var cacheTTL, storeTimeout, rollbackWindow, poll, maxStaleness time.Duration
+	var cacheTTL, storeTimeout, rollbackWindow, poll, maxStaleness, auditEvery time.Duration
 	var cacheSize int
 	cmd := &cobra.Command{
 		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE] [--rollback-key KEY --alert-token-file FILE [--rollback-window D]]",
@@ -156,7 +156,7 @@ answered with what was done, logged and counted.`,
 				}
 				return time.Since(book.Read)
 			}
-			go follower.Follow(ctx, poll, observe)
+			go follower.Follow(ctx, poll, auditEvery, observe)
 			go func() {
 				t := time.NewTicker(time.Second)
 				defer t.Stop()
@@ -203,6 +203,7 @@ answered with what was done, logged and counted.`,
 	f.DurationVar(&poll, "ledger-poll", time.Second, "how often to read the ledger's checkpoint")
 	f.DurationVar(&maxStaleness, "max-staleness", 5*time.Minute, "answer from the last verified ledger state at most this long while the log cannot be read, then deny")
 	f.StringVar(&stateDir, "state-dir", "", "where to remember the largest checkpoint seen across restarts (default: the user cache)")
+	f.DurationVar(&auditEvery, "ledger-audit", 10*time.Minute, "read the whole log again this often, to find an entry or tile changed under the entries already followed (0: never)")
 	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8443")
 	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
 	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
