@@ -189,7 +189,7 @@ func hint(err error) string {
 	case errors.Is(err, evidence.ErrNoStore):
 		return "; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'"
 	case errors.Is(err, evidence.ErrNotAStore):
-		return "; check --store"
+		return "; check --store, or make the folder a store by adding evidence to it with 'modelgate attest --store' or 'modelgate evidence add --store'"
 	case errors.Is(err, evidence.ErrCannotList):
 		return "; give --subject"
 	case errors.Is(err, bundles.ErrUnsigned):
