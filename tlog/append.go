@@ -193,23 +193,27 @@ func (l *local) stop(ctx context.Context) error {
 	return err
 }
 
-// canLock checks that the POSIX driver's lock file can be opened for
-// writing. The driver panics when it cannot take its lock (a read-only
-// file system, a log owned by another user), which would end the process
-// mid-append: asked first, the append is refused with the reason instead.
-// (A file system that turns read-only between the check and the append
-// still ends the process; the entry is then whole or absent, as after a
-// kill.)
+// canLock checks that the POSIX driver will be able to take its lock and
+// write: the driver panics when it cannot take its lock (a read-only file
+// system, a log owned by another user), which would end the process
+// mid-append; asked first, the append is refused with the reason instead.
+// It writes a probe file of its own beside the lock, never opening the lock
+// file itself: closing any descriptor of a file releases this process's
+// fcntl lock on it, which would let another process write at once. (A file
+// system that turns read-only between the check and the append still ends
+// the process; the entry is then whole or absent, as after a kill.)
 func canLock(dir string) error {
 	state := filepath.Join(dir, ".state")
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(state, "treeState.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.CreateTemp(state, ".probe-*")
 	if err != nil {
 		return err
 	}
-	return f.Close()
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // Init creates a new log: an empty tree under a signed checkpoint. A dir:
