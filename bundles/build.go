@@ -2,7 +2,9 @@ package bundles
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -28,6 +30,19 @@ func Build(dir string, opts BuildOptions) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
+	if root, ok := files[TrustedRootFile]; ok {
+		// The trusted root travels in the data, under the bundle's signature:
+		// what the directory trusts, its built and pushed forms trust.
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(root))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("bundle %s: %s is not JSON: %v", dir, TrustedRootFile, err)
+		}
+		if err := setData(b.Data, trustedRootData, v); err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", dir, err)
+		}
+	}
 	if opts.Revision != "" {
 		b.Manifest.Revision = opts.Revision
 	}
@@ -48,4 +63,22 @@ func Build(dir string, opts BuildOptions) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// setData puts v at path in a bundle's data tree, making the maps on the way.
+func setData(data map[string]any, path []string, v any) error {
+	cur := data
+	for _, k := range path[:len(path)-1] {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			if cur[k] != nil {
+				return fmt.Errorf("data %s is not an object", strings.Join(path, "."))
+			}
+			next = map[string]any{}
+			cur[k] = next
+		}
+		cur = next
+	}
+	cur[path[len(path)-1]] = v
+	return nil
 }

@@ -286,6 +286,11 @@ func (b *Bundle) Signers() ([]Signer, error) {
 	return signers, nil
 }
 
+// trustedRootData is where a built bundle carries the trusted root: in
+// its data, which OPA's writer keeps and its signature covers (a JSON file
+// that is not data would be left out of the tarball).
+var trustedRootData = []string{"modelgate", "trust", "trusted_root"}
+
 // TrustedRootFile is where a bundle carries the Sigstore trusted root its
 // keyless signers are verified against.
 const TrustedRootFile = "modelgate/trust/trusted_root.json"
@@ -297,7 +302,14 @@ const TrustedRootFile = "modelgate/trust/trusted_root.json"
 func (b *Bundle) KeylessRoot() *attest.KeylessRoot {
 	raw, ok := b.files[TrustedRootFile]
 	if !ok {
-		return nil
+		// A built bundle carries it in its data, under its signature.
+		v, ok := b.Data(trustedRootData...)
+		if !ok {
+			return nil
+		}
+		if raw, _ = json.Marshal(v); raw == nil {
+			return nil
+		}
 	}
 	r := &attest.KeylessRoot{TrustedRoot: raw, SCTThreshold: 1, TimestampThreshold: 1}
 	if n, ok := b.Data("modelgate", "trust", "sigstore", "sct_threshold"); ok {

@@ -72,6 +72,7 @@ func readVerificationKey(path string) (bundles.VerificationKey, error) {
 
 func newBundleInitCmd() *cobra.Command {
 	var signers []string
+	var trustedRoot string
 	cmd := &cobra.Command{
 		Use:   "init DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...",
 		Short: "Write a copy of the built-in bundle to edit, trusting the given signers",
@@ -120,7 +121,11 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 				}
 				return nil
 			})
-			if err := writeTrust(dir, trust); err != nil {
+			root, err := readTrustedRoot(trustedRoot)
+			if err != nil {
+				return err
+			}
+			if err := writeTrust(dir, trust, root); err != nil {
 				// Leave nothing half made.
 				entries, _ := os.ReadDir(dir)
 				for _, e := range entries {
@@ -136,16 +141,45 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable, at least one)")
+	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] or ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] (repeatable, at least one)")
+	cmd.Flags().StringVar(&trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON, as 'cosign trusted-root create' writes it)")
 	return cmd
+}
+
+// readTrustedRoot reads a --trusted-root file (nil when none is given).
+func readTrustedRoot(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := safeio.ReadInput(path, 4<<20, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-root %w", err)
+	}
+	return raw, nil
 }
 
 // writeTrust writes a bundle directory's trust list and loads the bundle
 // as every command will (schemas, roles, identities); on a fault the old
 // list is put back and nothing changes.
-func writeTrust(dir string, trust []bundles.Signer) error {
+func writeTrust(dir string, trust []bundles.Signer, root []byte) error {
 	if len(trust) == 0 {
 		return errors.New("the trust list would be empty: a bundle that trusts nobody decides nothing")
+	}
+	if root != nil {
+		rootPath := filepath.Join(dir, bundles.TrustedRootFile)
+		oldRoot, rootErr := os.ReadFile(rootPath)
+		if err := os.WriteFile(rootPath, root, 0o644); err != nil {
+			return err
+		}
+		if err := writeTrust(dir, trust, nil); err != nil {
+			if rootErr == nil {
+				os.WriteFile(rootPath, oldRoot, 0o644)
+			} else {
+				os.Remove(rootPath)
+			}
+			return err
+		}
+		return nil
 	}
 	path := filepath.Join(dir, "modelgate", "trust", "data.yaml")
 	old, oldErr := os.ReadFile(path)
@@ -182,15 +216,31 @@ func newBundleSignerCmd() *cobra.Command {
 		Short: "Add or remove a trusted signer of a bundle directory",
 	}
 	var addFlags, removeFlags []string
+	var trustedRoot string
 	add := &cobra.Command{
-		Use:   "add DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...",
-		Short: "Trust a signer (or replace the signer of that id)",
-		Args:  cobra.ExactArgs(1),
+		Use:   "add DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ... [--trusted-root FILE]",
+		Short: "Trust a signer (or replace the signer of that id), or the Sigstore trusted root keyless signers are verified against",
+		Long: `Add signers to a bundle directory's trust list, replacing a signer of the
+same id. A signer is one of:
+
+  ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…]          a key (PEM, from 'modelgate keygen')
+  ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…]        a keyless (Sigstore) identity
+  ID=PREFIX.ledger.pub:ORIGIN:ledger            the ledger's transparency log
+
+--trusted-root FILE sets the Sigstore trusted root keyless signers are
+verified against (modelgate/trust/trusted_root.json; a built, signed or
+pushed bundle carries it under its signature). A change that does not load
+leaves the bundle as it was.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(addFlags) == 0 {
-				return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…]")
+			if len(addFlags) == 0 && trustedRoot == "" {
+				return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (or --trusted-root FILE)")
 			}
-			return editTrust(cmd, args[0], "; a change of trust is a LOOSENED line in 'modelgate bundle diff'", func(trust []bundles.Signer) ([]bundles.Signer, error) {
+			root, err := readTrustedRoot(trustedRoot)
+			if err != nil {
+				return err
+			}
+			return editTrust(cmd, args[0], "; a change of trust is a LOOSENED line in 'modelgate bundle diff'", root, func(trust []bundles.Signer) ([]bundles.Signer, error) {
 				for _, f := range addFlags {
 					s, err := parseSignerFlag(f)
 					if err != nil {
@@ -203,7 +253,8 @@ func newBundleSignerCmd() *cobra.Command {
 			})
 		},
 	}
-	add.Flags().StringArrayVar(&addFlags, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (repeatable)")
+	add.Flags().StringArrayVar(&addFlags, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] or ID=PREFIX.ledger.pub:ORIGIN:ledger (repeatable)")
+	add.Flags().StringVar(&trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON)")
 	remove := &cobra.Command{
 		Use:   "remove DIR --signer ID ...",
 		Short: "Stop trusting a signer",
@@ -212,7 +263,7 @@ func newBundleSignerCmd() *cobra.Command {
 			if len(removeFlags) == 0 {
 				return errors.New("--signer ID is required")
 			}
-			return editTrust(cmd, args[0], "", func(trust []bundles.Signer) ([]bundles.Signer, error) {
+			return editTrust(cmd, args[0], "", nil, func(trust []bundles.Signer) ([]bundles.Signer, error) {
 				for _, id := range removeFlags {
 					id, _, _ = strings.Cut(id, "=")
 					n := len(trust)
@@ -232,7 +283,7 @@ func newBundleSignerCmd() *cobra.Command {
 
 // editTrust changes a bundle directory's trust list through writeTrust's
 // checks and says how many signers it now trusts.
-func editTrust(cmd *cobra.Command, dir, note string, edit func([]bundles.Signer) ([]bundles.Signer, error)) error {
+func editTrust(cmd *cobra.Command, dir, note string, root []byte, edit func([]bundles.Signer) ([]bundles.Signer, error)) error {
 	b, err := bundles.Load(dir)
 	if err != nil {
 		return err
@@ -244,7 +295,7 @@ func editTrust(cmd *cobra.Command, dir, note string, edit func([]bundles.Signer)
 	if trust, err = edit(trust); err != nil {
 		return err
 	}
-	if err := writeTrust(dir, trust); err != nil {
+	if err := writeTrust(dir, trust, root); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s)%s\n", dir, len(trust), note)

@@ -340,3 +340,63 @@ func TestKeylessApprovals(t *testing.T) {
 		t.Fatalf("self-approval: exit %d %v", code, failing(d))
 	}
 }
+
+// A bundle that trusts a keyless signer, with the trusted root given to
+// 'bundle signer add --trusted-root', built and signed, pushed to a
+// registry and read back with --policy-key, still trusts it: the trusted
+// root travels under the bundle's signature, and the keyless evaluation
+// counts. A bundle without a root says what is missing and how to add it.
+func TestSignedBundleCarriesItsTrustedRoot(t *testing.T) {
+	r := newRun(t, "high")
+	ss := testkit.NewSigstore(t)
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	var trust map[string]any
+	raw, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml"))
+	yaml.Unmarshal(raw, &trust)
+	trust["sigstore"] = map[string]any{"sct_threshold": 0} // the virtual Fulcio embeds no SCTs
+	data, _ := yaml.Marshal(trust)
+	os.WriteFile(filepath.Join(trustDir, "data.yaml"), data, 0o644)
+	signer := "ci=keyless:" + testkit.GitHubIssuer + ":" + trainWorkflow + ":evaluation"
+	code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", signer)
+	undecided(t, code, stderr, "nothing changed: policy bundle "+r.policy+": trust: keyless signers are verified against a Sigstore trusted root, and the bundle carries none", "'modelgate bundle signer add DIR --trusted-root FILE'")
+	if _, err := os.Stat(filepath.Join(trustDir, "trusted_root.json")); err == nil {
+		t.Fatal("a refused edit left a trusted root behind")
+	}
+	if after, _ := os.ReadFile(filepath.Join(trustDir, "data.yaml")); !bytes.Equal(after, data) {
+		t.Fatal("a refused edit changed the trust list")
+	}
+	root := filepath.Join(r.dir, "trusted_root.json")
+	os.WriteFile(root, ss.TrustedRoot, 0o644)
+	if code, out, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", signer, "--trusted-root", root); code != 0 || !strings.Contains(out, "now trusts") {
+		t.Fatalf("signer add --trusted-root: exit %d %s %s", code, out, stderr)
+	}
+	officer := testkit.NewParty("officer", "ecdsa-p256")
+	officerPub := filepath.Join(r.dir, "officer.pub")
+	os.WriteFile(officerPub, officer.PubPEM, 0o644)
+	tarball := filepath.Join(r.dir, "bundle.tar.gz")
+	if code, out, stderr := runCLI("bundle", "build", r.policy, "--out", tarball, "--signing-key", officer.WriteKey(r.dir), "--revision", "2026.12.1"); code != 0 {
+		t.Fatalf("build: %s %s", out, stderr)
+	}
+	addr := testkit.StartRegistry(t)
+	ref := "oci://" + addr + "/policies/modelgate:2026.12.1"
+	if code, out, stderr := runCLI("bundle", "push", tarball, ref); code != 0 {
+		t.Fatalf("push: %s %s", out, stderr)
+	}
+	envs := r.p.Envelopes(nil)
+	delete(envs, "evaluation")
+	envs["evaluation-keyless"] = ss.Attest(t, trainWorkflow, testkit.GitHubIssuer, r.p.Subject, "evaluation", r.p.Predicates()["evaluation"], testkit.Options{})
+	for _, policy := range []string{tarball, ref} {
+		r.policy = policy
+		code, d, stderr := r.verify(envs, "--policy-key", officerPub)
+		if code != 0 || !d.Allow {
+			t.Fatalf("%s: exit %d %s %v", policy, code, stderr, failing(d))
+		}
+		counted := false
+		for _, e := range d.Evidence {
+			counted = counted || e.Signer == trainWorkflow && strings.HasSuffix(e.Type, "/evaluation/v1")
+		}
+		if !counted {
+			t.Fatalf("%s: the keyless evaluation does not count: %+v", policy, d.Evidence)
+		}
+	}
+}
