@@ -3,6 +3,7 @@
 package digest
 
 import (
+	"context"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -58,6 +59,9 @@ type Options struct {
 	Progress func(n int64)
 	// Workers bounds the files hashed at once (default: GOMAXPROCS).
 	Workers int
+	// Context, when set, bounds the hashing: it stops within one read once
+	// the context ends, with the context's error.
+	Context context.Context
 }
 
 // bufSize is large so that each read syscall amortises well on big shards.
@@ -73,7 +77,7 @@ func Path(path string, opts Options) (*Result, error) {
 	}
 	switch {
 	case info.Mode().IsRegular():
-		sum, n, err := hashFile(path, opts.Progress)
+		sum, n, err := hashFile(opts.Context, path, opts.Progress)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +146,7 @@ func Dir(root string, opts Options) (*Manifest, error) {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				sum, n, err := hashFile(j.abs, opts.Progress)
+				sum, n, err := hashFile(opts.Context, j.abs, opts.Progress)
 				if err != nil {
 					errs <- err
 					continue
@@ -238,7 +242,7 @@ func listFiles(root string) ([]job, error) {
 
 // hashFile returns the hex SHA-256 of a file and its length, reading in large
 // blocks so the hash, not the system calls, sets the pace.
-func hashFile(path string, progress func(int64)) (string, int64, error) {
+func hashFile(ctx context.Context, path string, progress func(int64)) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
@@ -250,6 +254,11 @@ func hashFile(path string, progress func(int64)) (string, int64, error) {
 	h := sha256.New()
 	var total int64
 	for {
+		if ctx != nil {
+			if err := ctx.Err(); err != nil {
+				return "", 0, fmt.Errorf("hashing %s stopped after %d bytes: %w", filepath.Base(path), total, err)
+			}
+		}
 		n, err := f.Read(buf)
 		if n > 0 {
 			h.Write(buf[:n])

@@ -96,8 +96,16 @@ past time and writes nothing (no VSA, nothing to the store).`,
 				}
 				now = t
 			}
-			subject, err := digest.Resolve(subjectArg, digest.Options{})
+			// The model's digest is part of the decision: it runs inside the
+			// deadline, with progress on a terminal.
+			dopts, done := progressOptions(subjectArg)
+			dopts.Context = ctx
+			subject, err := digest.Resolve(subjectArg, dopts)
+			done()
 			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("%w (the decision's deadline of %s passed while hashing the model; raise --timeout)", err, timeout)
+				}
 				return err
 			}
 			var champion *digest.Subject

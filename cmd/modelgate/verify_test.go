@@ -519,3 +519,27 @@ func TestReadEvidenceKeepsOrder(t *testing.T) {
 		t.Fatalf("got %v, want the first failing file's error", err)
 	}
 }
+
+// The model's digest runs inside --timeout: a folder holding a 1 TiB sparse
+// file is not hashed for minutes past the deadline.
+func TestVerifyTimeoutCoversHashing(t *testing.T) {
+	r := newRun(t, "medium")
+	model := filepath.Join(r.dir, "big-model")
+	os.MkdirAll(model, 0o755)
+	f, err := os.Create(filepath.Join(model, "weights.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 40); err != nil {
+		f.Close()
+		testkit.Needed(t, "this file system holds no 1 TiB sparse file: %v", err)
+	}
+	f.Close()
+	start := time.Now()
+	code, _, stderr := runCLI("verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:"+filepath.Join(r.dir, "store"), "--timeout", "1s")
+	took := time.Since(start)
+	undecided(t, code, stderr, "subject "+model+": hashing weights.bin stopped after ", "context deadline exceeded (the decision's deadline of 1s passed while hashing the model; raise --timeout)")
+	if took > 3*time.Second {
+		t.Fatalf("verify ended %s after it started, its deadline 1s", took)
+	}
+}
