@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"crypto"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,6 +35,27 @@ func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([
 	if err != nil {
 		return nil, err
 	}
+	return signAs(ctx, sv, pub, id, statement)
+}
+
+// SignForPeers signs as Sign does, naming the key by the id DSSE's
+// reference library derives from the public key itself (its SSH SHA256
+// fingerprint), so verifiers that are given only the public key, as
+// slsa-verifier's verify-vsa is, match the signature to it. The ledger's
+// records are signed so.
+func SignForPeers(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([]byte, error) {
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	id, err := dsse.SHA256KeyID(pub)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return signAs(ctx, sv, pub, id, statement)
+}
+
+func signAs(ctx context.Context, sv signature.SignerVerifier, pub crypto.PublicKey, id string, statement []byte) ([]byte, error) {
 	signer, err := dsse.NewEnvelopeSigner(&sigdsse.SignerAdapter{SignatureSigner: sv, Pub: pub, PubKeyID: id})
 	if err != nil {
 		return nil, err
@@ -67,9 +89,14 @@ func NewVerifier(trusted []*keys.Verifier) (*Verifier, error) {
 	if len(trusted) == 0 {
 		return nil, errors.New("no trusted keys")
 	}
-	providers := make([]dsse.Verifier, len(trusted))
-	for i, k := range trusted {
-		providers[i] = &sigdsse.VerifierAdapter{SignatureVerifier: k.Verifier, Pub: k.Public, PubKeyID: k.KeyID}
+	// Each key answers to both of its ids: modelgate's (the hex SHA-256 of
+	// its DER) and the one DSSE's reference library derives (SignForPeers).
+	var providers []dsse.Verifier
+	for _, k := range trusted {
+		providers = append(providers, &sigdsse.VerifierAdapter{SignatureVerifier: k.Verifier, Pub: k.Public, PubKeyID: k.KeyID})
+		if peer, err := dsse.SHA256KeyID(k.Public); err == nil {
+			providers = append(providers, &keyAlias{VerifierAdapter: sigdsse.VerifierAdapter{SignatureVerifier: k.Verifier, Pub: k.Public, PubKeyID: peer}, id: k.KeyID})
+		}
 	}
 	ev, err := dsse.NewEnvelopeVerifier(providers...)
 	if err != nil {
@@ -131,7 +158,11 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Verified, error) {
 	if err != nil || len(accepted) == 0 {
 		return nil, ErrUntrusted
 	}
-	return decodeVerified(data, payload, accepted[0].KeyID)
+	keyID := accepted[0].KeyID
+	if a, ok := accepted[0].Public.(aliased); ok {
+		keyID = a.id
+	}
+	return decodeVerified(data, payload, keyID)
 }
 
 // decodeVerified reads the statement of an envelope whose signature held.
@@ -169,3 +200,19 @@ func uniqueSignatures(sigs []dsse.Signature) []dsse.Signature {
 	}
 	return out
 }
+
+// keyAlias is a trusted key under its other id; it reports the key as
+// modelgate names it.
+type keyAlias struct {
+	sigdsse.VerifierAdapter
+	id string
+}
+
+// aliased is the public key an alias verified with, carrying modelgate's id.
+type aliased struct {
+	crypto.PublicKey
+	id string
+}
+
+// Public is the key, marked with modelgate's id for Verify.
+func (k *keyAlias) Public() crypto.PublicKey { return aliased{k.VerifierAdapter.Public(), k.id} }

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 TOOLS=${MODELGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/modelgate-tools}
 mkdir -p "$TOOLS"
 
-want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager tessera-fsck kube)
+want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager tessera-fsck slsa-verifier kube)
 
 debian() {
   local need=()

@@ -205,8 +205,10 @@ func NewDecision(d *decision.Decision, inputs, approvers []string, previous stri
 }
 
 // Sign wraps a record's statement in a DSSE envelope.
+// The key is named as DSSE's reference library derives its id, so that
+// slsa-verifier's verify-vsa, given the gate's public key alone, matches it.
 func Sign(ctx context.Context, sv signature.SignerVerifier, statement []byte) ([]byte, error) {
-	return attest.Sign(ctx, sv, statement)
+	return attest.SignForPeers(ctx, sv, statement)
 }
 
 // SignDecision builds and signs the VSA envelope for a decision.

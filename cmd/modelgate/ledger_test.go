@@ -16,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/vsa"
 )
 
 // ledgerRun is a store, a bundle with the default promotion order, and
@@ -225,4 +226,34 @@ func TestLedgerStory(t *testing.T) {
 func subjectOf(n string, l *ledgerRun) digest.Subject {
 	sum := sha256.Sum256([]byte("weights of version " + n))
 	return digest.Subject{Name: "fraud-scorer", SHA256: hex.EncodeToString(sum[:])}
+}
+
+// slsa-verifier's verify-vsa accepts a decision record given only the
+// gate's public key (no --public-key-id): the record names its key as
+// DSSE's reference library derives the id.
+func TestSLSAVerifierAcceptsOurVSA(t *testing.T) {
+	bin := testkit.Tool(t, "slsa-verifier")
+	l := newLedgerRun(t, "")
+	v1 := l.version("1")
+	out := filepath.Join(l.dir, "vsa.json")
+	args := append(l.verifyArgs(v1, "staging", nil), "--vsa-out", out)
+	if code, o, stderr := runCLI(args...); code != 0 {
+		t.Fatalf("verify: exit %d %s %s", code, o, stderr)
+	}
+	pub := filepath.Join(l.dir, "gate.pub")
+	os.WriteFile(pub, l.p.Gate.PubPEM, 0o644)
+	cmd := exec.Command(bin, "verify-vsa", "--subject-digest", "sha256:"+v1.SHA256, "--attestation-path", out,
+		"--verifier-id", vsa.VerifierID, "--resource-uri", vsa.ResourceURI("staging", "fraud-scorer"),
+		"--verified-level", vsa.VerifiedLevel("staging", "medium"), "--public-key-path", pub)
+	o, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(o), "PASSED") {
+		t.Fatalf("slsa-verifier verify-vsa: %v\n%s", err, o)
+	}
+	// Another key is refused.
+	os.WriteFile(pub, l.p.Alice.PubPEM, 0o644)
+	if o, err := exec.Command(bin, "verify-vsa", "--subject-digest", "sha256:"+v1.SHA256, "--attestation-path", out,
+		"--verifier-id", vsa.VerifierID, "--resource-uri", vsa.ResourceURI("staging", "fraud-scorer"),
+		"--verified-level", vsa.VerifiedLevel("staging", "medium"), "--public-key-path", pub).CombinedOutput(); err == nil {
+		t.Fatalf("slsa-verifier accepted another key's VSA:\n%s", o)
+	}
 }
