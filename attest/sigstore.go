@@ -208,7 +208,13 @@ func NewIdentity(issuer, subject, subjectRegexp string, extensions map[string]st
 		if _, err := regexp.Compile(subjectRegexp); err != nil {
 			return nil, fmt.Errorf("subject_regexp %q: %v", subjectRegexp, err)
 		}
-		if regexp.MustCompile("^(?:" + subjectRegexp + ")$").MatchString("") {
+		// Anchored as it is matched; a pattern that compiles alone may not
+		// (\Q quotes to the end, the closing anchor included).
+		anchored, err := regexp.Compile("^(?:" + subjectRegexp + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("subject_regexp %q does not compile anchored as ^(?:…)$ (%v): end a \\Q quote with \\E", subjectRegexp, err)
+		}
+		if anchored.MatchString("") {
 			return nil, fmt.Errorf("subject_regexp %q matches an empty subject: it would trust anyone", subjectRegexp)
 		}
 		subjectRegexp = "^(?:" + subjectRegexp + ")$"

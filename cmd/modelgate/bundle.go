@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,7 +183,15 @@ func writeTrust(dir string, trust []bundles.Signer, root []byte) error {
 		}
 		return nil
 	}
+	// The trust list is data.yaml, or data.json where the bundle keeps it
+	// so: the edit goes where it is, in its own format.
 	path := filepath.Join(dir, "modelgate", "trust", "data.yaml")
+	asJSON := false
+	if _, err := os.Stat(path); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "modelgate", "trust", "data.json")); err == nil {
+			path, asJSON = filepath.Join(dir, "modelgate", "trust", "data.json"), true
+		}
+	}
 	old, oldErr := os.ReadFile(path)
 	// Keep what else the trust data says (the keyless thresholds).
 	data := map[string]any{}
@@ -189,12 +199,20 @@ func writeTrust(dir string, trust []bundles.Signer, root []byte) error {
 		yaml.Unmarshal(old, &data)
 	}
 	data["signers"] = trust
-	doc, err := yaml.Marshal(data)
+	var doc []byte
+	var err error
+	if asJSON {
+		doc, err = json.MarshalIndent(data, "", "  ")
+		doc = append(doc, '\n')
+	} else {
+		doc, err = yaml.Marshal(data)
+		header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Change them with 'modelgate bundle signer add|remove'.\n"
+		doc = append([]byte(header), doc...)
+	}
 	if err != nil {
 		return err
 	}
-	header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Change them with 'modelgate bundle signer add|remove'.\n"
-	if err := os.WriteFile(path, append([]byte(header), doc...), 0o644); err != nil {
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
 		return err
 	}
 	b, err := bundles.Load(dir)
@@ -204,6 +222,8 @@ func writeTrust(dir string, trust []bundles.Signer, root []byte) error {
 	if err != nil {
 		if oldErr == nil {
 			os.WriteFile(path, old, 0o644)
+		} else {
+			os.Remove(path)
 		}
 		return fmt.Errorf("nothing changed: %w", err)
 	}
@@ -317,15 +337,11 @@ func parseSignerFlag(s string) (bundles.Signer, error) {
 		}
 	}
 	if parts[0] == "keyless" {
-		// keyless:ISSUER:SUBJECT:ROLES; the issuer is a URL, whose only colon
-		// follows its scheme.
-		middle := strings.Join(parts[1:len(parts)-1], ":")
-		scheme, after, _ := strings.Cut(middle, "://")
-		host, subject, ok := strings.Cut(after, ":")
-		if scheme == "" || host == "" || !ok || subject == "" {
-			return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…], e.g. ci=keyless:https://token.actions.githubusercontent.com:https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main:training", s)
+		issuer, subject, err := splitKeyless(strings.Join(parts[1:len(parts)-1], ":"))
+		if err != nil {
+			return bundles.Signer{}, fmt.Errorf("--signer %q: %v; use ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…], e.g. ci=keyless:https://token.actions.githubusercontent.com:https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main:training, and <ISSUER> for an issuer with a port", s, err)
 		}
-		return bundles.Signer{ID: id, Identity: subject, Roles: roles, Keyless: &keys.Keyless{Issuer: scheme + "://" + host, Subject: subject}}, nil
+		return bundles.Signer{ID: id, Identity: subject, Roles: roles, Keyless: &keys.Keyless{Issuer: issuer, Subject: subject}}, nil
 	}
 	identity := parts[len(parts)-2]
 	pubPath := strings.Join(parts[:len(parts)-2], ":")
@@ -368,9 +384,12 @@ its schemas first.`,
 			if out == "" {
 				return errors.New("--out FILE is required, e.g. --out bundle.tar.gz")
 			}
+			// The trust list is prepared as every command will prepare it
+			// (keys parsed, patterns compiled, identities checked): a bundle
+			// that would not load is never built.
 			if b, err := bundles.Load(args[0]); err != nil {
 				return err
-			} else if err := b.CheckData(); err != nil {
+			} else if _, err := gate.TrustOf(b); err != nil {
 				return err
 			}
 			opts := bundles.BuildOptions{Revision: revision}
@@ -546,4 +565,40 @@ Generated from the gates' METADATA and the bundle's data.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(output.InspectFormats, "|"))
 	return cmd
+}
+
+// splitKeyless reads ISSUER:SUBJECT. The issuer is a URL: written bare,
+// it runs from its scheme to the first colon after its host, and may carry
+// a path but no port; written in angle brackets, <ISSUER>, it may carry
+// both. The subject is the rest, colons and all (roles never hold one). A
+// bare issuer followed by what reads as a port is refused, never guessed.
+func splitKeyless(s string) (issuer, subject string, err error) {
+	if rest, ok := strings.CutPrefix(s, "<"); ok {
+		var found bool
+		issuer, subject, found = strings.Cut(rest, ">:")
+		if !found {
+			return "", "", errors.New("an issuer in <…> is followed by ':' and the subject")
+		}
+	} else {
+		scheme, after, ok := strings.Cut(s, "://")
+		if !ok || scheme == "" {
+			return "", "", errors.New("the issuer is not a URL")
+		}
+		var host string
+		host, subject, _ = strings.Cut(after, ":")
+		issuer = scheme + "://" + host
+		digits := len(subject) - len(strings.TrimLeft(subject, "0123456789"))
+		if digits > 0 && digits < len(subject) && (subject[digits] == ':' || subject[digits] == '/') {
+			port := subject[:digits]
+			return "", "", fmt.Errorf("%q may be the issuer's port or the start of the subject: write the issuer as <%s:%s…>", port, issuer, port)
+		}
+	}
+	u, perr := url.Parse(issuer)
+	switch {
+	case perr != nil || u.Scheme == "" || u.Host == "":
+		return "", "", fmt.Errorf("issuer %q is not a URL", issuer)
+	case subject == "":
+		return "", "", errors.New("no subject")
+	}
+	return issuer, subject, nil
 }

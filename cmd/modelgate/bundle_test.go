@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/internal/testkit"
 )
 
@@ -202,5 +204,77 @@ func TestBundleDiffAndInspectFilesInARealBrowser(t *testing.T) {
 	}
 	if s := byID(doc, "summary"); s == nil || text(s) != "2 change(s), 2 loosened or code" {
 		t.Fatal("no summary")
+	}
+}
+
+// dirBytes is every file of a directory and its bytes.
+func dirBytes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			raw, _ := os.ReadFile(p)
+			out[p] = string(raw)
+		}
+		return nil
+	})
+	return out
+}
+
+// Editing the trust list with a syntax that cannot be misread: an issuer
+// with a port and a path in <…>, a subject with colons; a bare issuer
+// followed by what reads as a port is refused, not guessed; a data.json
+// trust list is edited as data.json; a refused edit leaves every byte of
+// the bundle as it was.
+func TestSignerEditsCannotBeMisread(t *testing.T) {
+	r := newRun(t, "medium")
+	ss := testkit.NewSigstore(t)
+	root := filepath.Join(r.dir, "trusted_root.json")
+	os.WriteFile(root, ss.TrustedRoot, 0o644)
+	trustDir := filepath.Join(r.policy, "modelgate", "trust")
+	// The trust list kept as data.json.
+	os.Rename(filepath.Join(trustDir, "data.yaml"), filepath.Join(trustDir, "data.json"))
+	before := dirBytes(t, r.policy)
+	refused := func(want string, args ...string) {
+		t.Helper()
+		code, _, stderr := runCLI(append([]string{"bundle", "signer"}, args...)...)
+		undecided(t, code, stderr, want)
+		if after := dirBytes(t, r.policy); !maps.Equal(after, before) {
+			t.Fatalf("a refused edit (%v) changed the bundle", args)
+		}
+	}
+	refused(`"8443" may be the issuer's port or the start of the subject: write the issuer as <https://sso.corp.example:8443…>`,
+		"add", r.policy, "--signer", "sso=keyless:https://sso.corp.example:8443:alice@corp.example:approver", "--trusted-root", root)
+	refused("nothing changed: policy bundle "+r.policy+": trust: keyless signers are verified against a Sigstore trusted root",
+		"add", r.policy, "--signer", "sso=keyless:<https://sso.corp.example:8443/realms/acme>:repo:acme/churn:ref:refs/heads/main:approver")
+	refused(`unknown role "aprover"`, "add", r.policy, "--signer", "sso=keyless:<https://sso.corp.example:8443>:alice:aprover")
+	refused("--signer nobody: "+r.policy+" trusts no signer of that id", "remove", r.policy, "--signer", "nobody")
+
+	code, out, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "sso=keyless:<https://sso.corp.example:8443/realms/acme>:repo:acme/churn:ref:refs/heads/main:approver", "--trusted-root", root)
+	if code != 0 || !strings.Contains(out, "now trusts") {
+		t.Fatalf("add: exit %d %s %s", code, out, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(trustDir, "data.yaml")); err == nil {
+		t.Fatal("the edit wrote a data.yaml beside the data.json trust list")
+	}
+	b, err := bundles.Load(r.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signers, _ := b.Signers()
+	var sso *bundles.Signer
+	for i := range signers {
+		if signers[i].ID == "sso" {
+			sso = &signers[i]
+		}
+	}
+	if sso == nil || sso.Keyless.Issuer != "https://sso.corp.example:8443/realms/acme" || sso.Keyless.Subject != "repo:acme/churn:ref:refs/heads/main" {
+		t.Fatalf("the signer as written: %+v", sso)
+	}
+	if code, out, _ := runCLI("bundle", "signer", "remove", r.policy, "--signer", "sso"); code != 0 || !strings.Contains(out, "now trusts") {
+		t.Fatalf("remove: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(trustDir, "data.yaml")); err == nil {
+		t.Fatal("the removal wrote a data.yaml")
 	}
 }

@@ -400,3 +400,20 @@ func TestSignedBundleCarriesItsTrustedRoot(t *testing.T) {
 		}
 	}
 }
+
+// A subject pattern that does not compile as it is matched is refused when
+// the trust list is edited and when the bundle is built or loaded, with its
+// error: never a crash.
+func TestSubjectPatternThatDoesNotCompile(t *testing.T) {
+	r := newRun(t, "high")
+	ss := testkit.NewSigstore(t)
+	trustSigstore(r.policy, ss, func(trust map[string]any) {
+		trust["signers"] = append(trust["signers"].([]any), map[string]any{"id": "people", "identity": "acme people", "roles": []string{"approver"},
+			"keyless": map[string]any{"issuer": "https://accounts.google.com", "subject_regexp": `\Qalice@corp.example`}})
+	})
+	want := `subject_regexp "\\Qalice@corp.example" does not compile anchored as ^(?:…)$`
+	code, _, stderr := runCLI("bundle", "build", r.policy, "--out", filepath.Join(r.dir, "b.tar.gz"))
+	undecided(t, code, stderr, want)
+	code, _, stderr = r.verify(r.p.Envelopes(nil))
+	undecided(t, code, stderr, want)
+}
