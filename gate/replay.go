@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime"
@@ -25,11 +26,35 @@ type Flip struct {
 	Old         string    `json:"old"` // ALLOWED or DENIED
 	New         string    `json:"new"`
 	Gates       []string  `json:"gates"` // codes whose status differs
+	// Reason says why a side could not judge the record: its recorded
+	// inputs do not verify under that bundle (a key rotated, a signer
+	// removed). Such a record is its own kind of flip.
+	Reason string `json:"reason,omitempty"`
 }
 
+// Verdicts of a record one bundle cannot judge.
+const (
+	NotVerifiable = "NOT VERIFIABLE"
+	NoLonger      = "NO LONGER VERIFIABLE"
+)
+
 func (f Flip) String() string {
-	return fmt.Sprintf("%s sha256:%s… %s %s: %s → %s (%s)", f.Subject[:strings.Index(f.Subject, "@")], f.Subject[strings.Index(f.Subject, "@sha256:")+8:][:12],
-		f.Environment, attest.NormalTime(f.At), f.Old, f.New, strings.Join(f.Gates, ", "))
+	head := fmt.Sprintf("%s sha256:%s… %s %s: %s → %s", f.Subject[:strings.Index(f.Subject, "@")], f.Subject[strings.Index(f.Subject, "@sha256:")+8:][:12],
+		f.Environment, attest.NormalTime(f.At), f.Old, f.New)
+	if f.Reason != "" {
+		return head + " (" + f.Reason + ")"
+	}
+	return head + " (" + strings.Join(f.Gates, ", ") + ")"
+}
+
+// unverifiable reports whether a decision could not be made because its
+// inputs do not verify (or do not name the model as recorded) under a
+// bundle: what a replay lists, rather than ends on.
+func unverifiable(err error) bool {
+	var all *AllRejectedError
+	var none *NoEvidenceError
+	var name *NameError
+	return errors.As(err, &all) || errors.As(err, &none) || errors.As(err, &name)
 }
 
 // MissingInputs is a replay that could not find every recorded input.
@@ -127,13 +152,27 @@ func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledge
 		return nil, missing, nil
 	}
 	req := Request{Subject: r.Ref(), Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}
+	flip := &Flip{Record: r.ID, Subject: r.Ref().String(), Environment: r.Environment, At: r.Time, Gates: []string{}}
 	a, err := old.Decide(ctx, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("record %s under the old bundle: %w", r.ID, err)
+		if !unverifiable(err) {
+			return nil, nil, fmt.Errorf("record %s under the old bundle: %w", r.ID, err)
+		}
+		flip.Old, flip.Reason = NotVerifiable, "not verifiable under OLD: "+err.Error()
+		if b, berr := new.Decide(ctx, req); berr == nil {
+			flip.New = verdict(b.Decision.Allow)
+		} else {
+			flip.New = NotVerifiable
+		}
+		return flip, nil, nil
 	}
 	b, err := new.Decide(ctx, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("record %s under the new bundle: %w", r.ID, err)
+		if !unverifiable(err) {
+			return nil, nil, fmt.Errorf("record %s under the new bundle: %w", r.ID, err)
+		}
+		flip.Old, flip.New, flip.Reason = verdict(a.Decision.Allow), NoLonger, "no longer verifiable under NEW: "+err.Error()
+		return flip, nil, nil
 	}
 	if a.Decision.Allow == b.Decision.Allow {
 		return nil, nil, nil

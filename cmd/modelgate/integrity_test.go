@@ -16,6 +16,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/facts"
+	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
@@ -403,4 +404,24 @@ func TestReportFromTheLedger(t *testing.T) {
 	undecided(t, code, stderr, "does not reproduce the recorded decision", "give --policy the bundle that decided")
 	code, _, stderr = l.cli("report", "--subject", "fraud-scorer@sha256:"+digestOf(3), "--env", "production", "--out", page)
 	undecided(t, code, stderr, "the ledger "+l.store+"/tlog holds no decision of fraud-scorer@sha256:"+digestOf(3)+" in production")
+}
+
+// A bundle whose trust list the recorded inputs no longer verify under (every
+// evidence key rotated) lists each recorded decision as no longer
+// verifiable, and the replay goes on to the end: exit 1, never 2.
+func TestReplayAfterAKeyRotation(t *testing.T) {
+	l := newLedgerRun(t, "")
+	l.promoted(t, "1", nil)
+	rotated := filepath.Join(l.dir, "rotated")
+	q := testkit.NewPipeline("fraud-scorer")
+	q.Gate, q.Ledger = l.p.Gate, l.p.Ledger // the ledger's signers stay; every stage's key is new
+	if err := q.WriteBundle(filepath.Join(testkit.RepoRoot(), "policies"), rotated, "medium"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.RequireStaging(rotated)
+	code, out, stderr := runCLI("bundle", "diff", l.policy, rotated, "--replay", "--store", l.store)
+	if code != 1 || !strings.Contains(out, "replay: 2 recorded decision(s) judged again under both bundles; 2 verdict(s) flip") ||
+		strings.Count(out, ": ALLOWED → NO LONGER VERIFIABLE (no longer verifiable under NEW: every evidence file given was rejected") != 2 {
+		t.Fatalf("replay after a key rotation: exit %d\n%s%s", code, out, stderr)
+	}
 }
