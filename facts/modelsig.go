@@ -30,10 +30,18 @@ type modelSignature struct {
 	} `json:"resources"`
 }
 
+// defaultExclusions are the paths OMS v1.0 (§6.2) leaves out of every
+// model signature: top-level path components of the model root only.
+var defaultExclusions = []string{".git", ".gitignore", ".gitattributes", ".github"}
+
 // checkModelSignature holds a verified model signature against the model's
 // files: its root digest must be the digest of its file list, and that list
-// must be exactly the model's files (paths and sha256), ignored paths aside.
-func checkModelSignature(st *attest.Statement, files *digest.Manifest) error {
+// must be exactly the model's files (paths and sha256), as OMS v1.0 (§6.2,
+// §8.4) reads them: the default exclusions at the top level, the signature's
+// ignore_paths as exact relative paths (and their subtrees), and the
+// signature file itself (the model's file whose bytes are this signature,
+// sigHex its SHA-256) left out.
+func checkModelSignature(st *attest.Statement, files *digest.Manifest, sigHex string) error {
 	if files == nil {
 		return fmt.Errorf("a model signature is checked against the model's files: give the model's directory (or file) as the subject, not NAME@sha256")
 	}
@@ -67,9 +75,27 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest) error {
 	if root := hex.EncodeToString(h.Sum(nil)); root != st.Subject[0].Digest["sha256"] {
 		return fmt.Errorf("model signature: its subject digest sha256:%s is not the digest of the files it lists (sha256:%s)", st.Subject[0].Digest["sha256"], root)
 	}
-	ignored := func(p string) bool {
+	under := func(p, root string) bool {
+		root = strings.TrimSuffix(root, "/")
+		return root != "" && (p == root || strings.HasPrefix(p, root+"/"))
+	}
+	for _, ig := range ms.Serialization.IgnorePaths {
+		if strings.ContainsAny(ig, "*?[") || strings.HasPrefix(ig, "/") || ig == ".." || strings.HasPrefix(ig, "../") || strings.Contains(ig, "/../") {
+			return fmt.Errorf("model signature: ignore path %q is not a relative path from the model root (no globs, no leading /, no ../)", ig)
+		}
+	}
+	ignored := func(f digest.File) bool {
+		if f.SHA256 == sigHex {
+			return true // the signature file itself
+		}
+		top, _, _ := strings.Cut(f.Path, "/")
+		for _, d := range defaultExclusions {
+			if top == d {
+				return true
+			}
+		}
 		for _, ig := range ms.Serialization.IgnorePaths {
-			if p == ig || strings.HasPrefix(p, strings.TrimSuffix(ig, "/")+"/") || path.Base(p) == ig {
+			if under(f.Path, path.Clean(ig)) {
 				return true
 			}
 		}
@@ -78,7 +104,7 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest) error {
 	var missing, extra, changed []string
 	have := map[string]bool{}
 	for _, f := range files.Files {
-		if ignored(f.Path) {
+		if ignored(f) {
 			continue
 		}
 		have[f.Path] = true

@@ -417,3 +417,57 @@ func TestSubjectPatternThatDoesNotCompile(t *testing.T) {
 	code, _, stderr = r.verify(r.p.Envelopes(nil))
 	undecided(t, code, stderr, want)
 }
+
+// Exclusions as OMS v1.0 says (§6.2): the signature file, where
+// model_signing writes it (in the model's folder), is left out; default
+// exclusions are top-level only; an ignore path is an exact relative path,
+// so a file of that name added under 1/ is not ignored and is refused.
+func TestModelSignatureExclusions(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	model := filepath.Join(r.dir, "fraud-scorer")
+	for name, body := range map[string]string{"weights.bin": "w", "config.json": "{}", "1/weights.bin": "w1", "cache/tmp": "scratch", ".git/HEAD": "ref"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(model, name)), 0o755)
+		os.WriteFile(filepath.Join(model, name), []byte(body), 0o644)
+	}
+	sig := r.p.Training.KeySignedBundle(testkit.ModelSignatureStatementIgnoring(t, model, []string{"cache"}))
+	// model_signing writes the signature into the model's folder.
+	os.WriteFile(filepath.Join(model, "model.sig"), sig, 0o644)
+	verifyDir := func() (int, *decision.Decision, string) {
+		code, out, stderr := runCLI("digest", model, "--format", "json")
+		if code != 0 {
+			t.Fatal(stderr)
+		}
+		p := *r.p
+		p.Subject.SHA256 = out[strings.Index(out, `"sha256": "`)+11:][:64]
+		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json",
+			"--evidence", filepath.Join(model, "model.sig")}
+		for name, e := range p.Envelopes(nil) {
+			path := filepath.Join(r.dir, name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		var o, e bytes.Buffer
+		code = execute(args, &o, &e)
+		d, _ := decision.Parse(o.Bytes())
+		return code, d, e.String()
+	}
+	if code, d, stderr := verifyDir(); code != 0 || !d.Allow {
+		t.Fatalf("the signature in the model's folder, cache/ ignored, .git left out: exit %d %s %v %s", code, stderr, failing(d), rejectedReasons(d))
+	}
+	for _, c := range []struct{ add, want string }{
+		{"1/cache", "model signature does not match the model's files: not signed (added): 1/cache"},
+		{"1/.git/HEAD", "model signature does not match the model's files: not signed (added): 1/.git/HEAD"},
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(model, c.add)), 0o755)
+		os.WriteFile(filepath.Join(model, c.add), []byte("unsigned"), 0o644)
+		_, d, stderr := verifyDir()
+		if d == nil || d.Allow || !strings.Contains(rejectedReasons(d), c.want) {
+			t.Errorf("%s: want %q; got %s %s", c.add, c.want, rejectedReasons(d), stderr)
+		}
+		os.RemoveAll(filepath.Join(model, c.add))
+		os.Remove(filepath.Join(model, "1", ".git"))
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/modelgate/modelgate/attest"
@@ -16,6 +18,13 @@ import (
 // file with its sha256 in the predicate, and as subject the model's name
 // with the SHA-256 of those digests in order.
 func ModelSignatureStatement(t testing.TB, dir string) []byte {
+	return ModelSignatureStatementIgnoring(t, dir, []string{"model.sig", ".git"})
+}
+
+// ModelSignatureStatementIgnoring is the statement over dir's files, its
+// top-level ignore paths (exact relative paths) and .git left out, as
+// model_signing writes it with --ignore-paths.
+func ModelSignatureStatementIgnoring(t testing.TB, dir string, ignore []string) []byte {
 	t.Helper()
 	m, err := digest.Dir(dir, digest.Options{})
 	if err != nil {
@@ -24,6 +33,10 @@ func ModelSignatureStatement(t testing.TB, dir string) []byte {
 	h := sha256.New()
 	var resources []any
 	for _, f := range m.Files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		if slices.Contains(ignore, f.Path) || slices.Contains(ignore, top) || top == ".git" {
+			continue
+		}
 		raw, _ := hex.DecodeString(f.SHA256)
 		h.Write(raw)
 		resources = append(resources, map[string]any{"name": f.Path, "algorithm": "sha256", "digest": f.SHA256})
@@ -33,7 +46,7 @@ func ModelSignatureStatement(t testing.TB, dir string) []byte {
 		"subject":       []any{map[string]any{"name": filepath.Base(dir), "digest": map[string]any{"sha256": hex.EncodeToString(h.Sum(nil))}}},
 		"predicateType": attest.ModelSignatureType,
 		"predicate": map[string]any{
-			"serialization": map[string]any{"method": "files", "hash_type": "sha256", "allow_symlinks": false, "ignore_paths": []string{"model.sig", ".git"}},
+			"serialization": map[string]any{"method": "files", "hash_type": "sha256", "allow_symlinks": false, "ignore_paths": ignore},
 			"resources":     resources,
 		},
 	})
