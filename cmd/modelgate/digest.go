@@ -24,11 +24,24 @@ func newDigestCmd() *cobra.Command {
 A file's digest is its SHA-256. A directory's digest is the SHA-256 of its
 manifest's canonical JSON: every regular file below it, '/'-separated relative
 path, sorted bytewise, with its SHA-256 and size. --format json prints the
-manifest too.`,
+manifest too. --format oms prints the root digest an OpenSSF model signature
+(OMS v1.0, 'modelgate sign') signs instead.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: use text or json", format)
+			if format != "text" && format != "json" && format != "oms" {
+				return fmt.Errorf("--format %q: use text, json or oms", format)
+			}
+			if format == "oms" {
+				// The root digest an OMS v1.0 model signature signs
+				// ('modelgate sign', with no --ignore-paths).
+				opts, done := progressOptions(args[0])
+				m, err := digest.OMS(args[0], nil, "", opts)
+				done()
+				if err != nil {
+					return fmt.Errorf("digest: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "sha256:%s  %s (OMS v1.0 root over %d file(s))\n", m.Root, args[0], len(m.Files))
+				return nil
 			}
 			opts, done := progressOptions(args[0])
 			r, err := digest.Path(args[0], opts)
@@ -45,7 +58,7 @@ manifest too.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json|oms")
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 	"sigs.k8s.io/yaml"
 
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/internal/testkit"
 )
@@ -470,4 +471,49 @@ func TestModelSignatureExclusions(t *testing.T) {
 		os.RemoveAll(filepath.Join(model, c.add))
 		os.Remove(filepath.Join(model, "1", ".git"))
 	}
+}
+
+// 'modelgate sign' writes an OMS v1.0 model signature that the
+// specification's schemas accept and verify counts; 'digest --format oms'
+// prints the root it signs.
+func TestSignAModel(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	model := filepath.Join(r.dir, "fraud-scorer")
+	for name, body := range map[string]string{"weights.bin": "w", "config.json": "{}", "1/weights.bin": "w1", ".git/HEAD": "ref"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(model, name)), 0o755)
+		os.WriteFile(filepath.Join(model, name), []byte(body), 0o644)
+	}
+	code, root, stderr := runCLI("digest", model, "--format", "oms")
+	if code != 0 || !strings.HasSuffix(root, " (OMS v1.0 root over 3 file(s))\n") {
+		t.Fatalf("digest --format oms: exit %d %s %s", code, root, stderr)
+	}
+	sig := filepath.Join(model, "model.sig")
+	code, out, stderr := runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--out", sig)
+	if code != 0 || !strings.HasPrefix(out, "signed 3 file(s) of "+model+" (root "+strings.Fields(root)[0]+") into "+sig) {
+		t.Fatalf("sign: exit %d %s %s", code, out, stderr)
+	}
+	data, _ := os.ReadFile(sig)
+	if err := attest.CheckOMSBundle(data); err != nil {
+		t.Fatalf("the signature against the OMS v1.0 schemas: %v", err)
+	}
+	_, dout, _ := runCLI("digest", model, "--format", "json")
+	p := *r.p
+	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
+	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
+	for name, e := range p.Envelopes(nil) {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		args = append(args, "--evidence", path)
+	}
+	var o, e bytes.Buffer
+	code = execute(args, &o, &e)
+	d, _ := decision.Parse(o.Bytes())
+	if code != 0 || d == nil || !d.Allow {
+		t.Fatalf("verify with the signature: exit %d %s %v %s", code, e.String(), failing(d), rejectedReasons(d))
+	}
+	code, _, stderr = runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--ignore-paths", "../etc")
+	undecided(t, code, stderr, `--ignore-paths "../etc": give a path relative to the model root`)
 }

@@ -63,6 +63,7 @@ func newRootCmd() *cobra.Command {
 		newRevokeCmd(),
 		newServeCmd(),
 		newLedgerCmd(),
+		newSignCmd(),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%v (see '%s --help')", err, c.CommandPath())
