@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -516,4 +518,51 @@ func TestSignAModel(t *testing.T) {
 	}
 	code, _, stderr = runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--ignore-paths", "../etc")
 	undecided(t, code, stderr, `--ignore-paths "../etc": give a path relative to the model root`)
+}
+
+// Signatures written by model_signing before v1.1.0 verify as they are
+// (OMS v1.0 §11): the key given as publicKey.rawBytes, the signature's
+// keyid null, no ignore_paths.
+func TestModelSignatureEarlierProducers(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	model := filepath.Join(r.dir, "fraud-scorer")
+	os.MkdirAll(filepath.Join(model, "1"), 0o755)
+	os.WriteFile(filepath.Join(model, "weights.bin"), []byte("w"), 0o644)
+	os.WriteFile(filepath.Join(model, "1", "weights.bin"), []byte("w1"), 0o644)
+	var st map[string]any
+	json.Unmarshal(testkit.ModelSignatureStatementIgnoring(t, model, nil), &st)
+	delete(st["predicate"].(map[string]any)["serialization"].(map[string]any), "ignore_paths")
+	st["subject"].([]any)[0].(map[string]any)["name"] = "model" // as some versions hardcoded it
+	statement, _ := json.Marshal(st)
+	var env map[string]any
+	json.Unmarshal(r.p.Training.SignStatement(statement), &env)
+	env["signatures"].([]any)[0].(map[string]any)["keyid"] = nil
+	bundle, _ := json.Marshal(map[string]any{
+		"mediaType":            "application/vnd.dev.sigstore.bundle.v0.3+json",
+		"verificationMaterial": map[string]any{"publicKey": map[string]any{"rawBytes": base64.StdEncoding.EncodeToString(r.p.Training.PubPEM), "keyDetails": "PKIX_ECDSA_P256_SHA_256"}},
+		"dsseEnvelope":         env,
+	})
+	sig := filepath.Join(r.dir, "model.sig")
+	os.WriteFile(sig, bundle, 0o644)
+	_, dout, _ := runCLI("digest", model, "--format", "json")
+	p := *r.p
+	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
+	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
+	for name, e := range p.Envelopes(nil) {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		args = append(args, "--evidence", path)
+	}
+	var o, e bytes.Buffer
+	code := execute(args, &o, &e)
+	d, _ := decision.Parse(o.Bytes())
+	if d == nil {
+		t.Fatalf("an earlier producer's signature: exit %d %s", code, e.String())
+	}
+	if code != 0 || !d.Allow {
+		t.Fatalf("an earlier producer's signature: exit %d %s %v %s", code, e.String(), failing(d), rejectedReasons(d))
+	}
 }
