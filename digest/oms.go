@@ -3,6 +3,8 @@ package digest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -86,4 +88,44 @@ func omsIgnored(p string, ignore []string) bool {
 		}
 	}
 	return false
+}
+
+// Shards hashes a file's consecutive byte ranges of shardSize bytes (the
+// last may be shorter) with SHA-256, as OMS v1.0's "shards" serialization
+// does (§6.3.2); a file of no bytes has none.
+func Shards(path string, shardSize int64, opts Options) ([]string, error) {
+	if shardSize <= 0 {
+		return nil, fmt.Errorf("shard size %d: want a positive number of bytes", shardSize)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var out []string
+	for {
+		if opts.Context != nil {
+			if err := opts.Context.Err(); err != nil {
+				return nil, err
+			}
+		}
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, io.LimitReader(f, shardSize), buf)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return out, nil
+		}
+		if opts.Progress != nil {
+			opts.Progress(n)
+		}
+		out = append(out, hex.EncodeToString(h.Sum(nil)))
+		if n < shardSize {
+			return out, nil
+		}
+	}
 }

@@ -15,6 +15,9 @@ type Subject struct {
 	// Files, when the subject was digested from a path, lists its files
 	// (one for a file model): what a model signature is checked against.
 	Files *Manifest `json:"-"`
+	// Root is the path it was digested from ("" for NAME@sha256): a
+	// model signature in shards is checked against the files' bytes.
+	Root string `json:"-"`
 }
 
 // String formats the subject as NAME@sha256:HEX.
@@ -70,5 +73,5 @@ func Resolve(arg string, opts Options) (Subject, error) {
 	if files == nil {
 		files = &Manifest{Files: []File{{Path: filepath.Base(abs), SHA256: r.SHA256, Size: r.Size}}}
 	}
-	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256, Files: files}, nil
+	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256, Files: files, Root: abs}, nil
 }

@@ -244,7 +244,7 @@ func (t *Trust) verify(ctx context.Context, subject digest.Subject, env evidence
 		return nil, err
 	}
 	if v.Statement.PredicateType == attest.ModelSignatureType {
-		if err := checkModelSignature(v.Statement, subject.Files, strings.TrimPrefix(attest.EnvelopeID(env.Data), "sha256:")); err != nil {
+		if err := checkModelSignature(v.Statement, subject.Files, subject.Root, strings.TrimPrefix(attest.EnvelopeID(env.Data), "sha256:")); err != nil {
 			return nil, err
 		}
 	} else if !v.Statement.Names(subjectHex) {

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -22,6 +24,7 @@ type modelSignature struct {
 		Method      string   `json:"method"`
 		HashType    string   `json:"hash_type"`
 		IgnorePaths []string `json:"ignore_paths"`
+		ShardSize   int64    `json:"shard_size"`
 	} `json:"serialization"`
 	Resources []struct {
 		Name      string `json:"name"`
@@ -41,7 +44,7 @@ var defaultExclusions = []string{".git", ".gitignore", ".gitattributes", ".githu
 // ignore_paths as exact relative paths (and their subtrees), and the
 // signature file itself (the model's file whose bytes are this signature,
 // sigHex its SHA-256) left out.
-func checkModelSignature(st *attest.Statement, files *digest.Manifest, sigHex string) error {
+func checkModelSignature(st *attest.Statement, files *digest.Manifest, root, sigHex string) error {
 	if files == nil {
 		return fmt.Errorf("a model signature is checked against the model's files: give the model's directory (or file) as the subject, not NAME@sha256")
 	}
@@ -49,8 +52,15 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest, sigHex st
 	if err := json.Unmarshal(st.Predicate, &ms); err != nil {
 		return fmt.Errorf("model signature: the predicate does not parse: %v", err)
 	}
-	if ms.Serialization.Method != "files" || ms.Serialization.HashType != "sha256" {
-		return fmt.Errorf("model signature: serialization %q with %q hashes is not supported; sign with method files and sha256", ms.Serialization.Method, ms.Serialization.HashType)
+	switch {
+	case ms.Serialization.HashType != "sha256":
+		return fmt.Errorf("model signature: %q hashes are not supported; sign with sha256", ms.Serialization.HashType)
+	case ms.Serialization.Method == "shards" && ms.Serialization.ShardSize <= 0:
+		return errors.New("model signature: the shards serialization needs a positive shard_size")
+	case ms.Serialization.Method == "shards" && root == "":
+		return errors.New("model signature: a signature in shards is checked against the model's bytes: give the model's directory (or file) as the subject")
+	case ms.Serialization.Method != "files" && ms.Serialization.Method != "shards":
+		return fmt.Errorf("model signature: serialization %q is not one OMS v1.0 defines (files, shards)", ms.Serialization.Method)
 	}
 	if len(ms.Resources) == 0 || len(ms.Resources) > MaxSignedFiles {
 		return fmt.Errorf("model signature: it lists %d files; between 1 and %d are read", len(ms.Resources), MaxSignedFiles)
@@ -101,6 +111,9 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest, sigHex st
 		}
 		return false
 	}
+	if ms.Serialization.Method == "shards" {
+		return checkShards(signed, files, root, ms.Serialization.ShardSize, ignored)
+	}
 	var missing, extra, changed []string
 	have := map[string]bool{}
 	for _, f := range files.Files {
@@ -121,6 +134,65 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest, sigHex st
 			missing = append(missing, name)
 		}
 	}
+	return mismatch(changed, extra, missing)
+}
+
+// checkShards holds a signature in shards (§6.3.2) against the model's
+// files: each file's byte ranges of shardSize, hashed again, must be the
+// ranges the signature lists for it ("PATH:START:END"), in full.
+func checkShards(signed map[string]string, files *digest.Manifest, root string, shardSize int64, ignored func(digest.File) bool) error {
+	byFile := map[string]map[string]string{} // path → "START:END" → digest
+	for name, d := range signed {
+		i := strings.LastIndexByte(name, ':')
+		j := -1
+		if i > 0 {
+			j = strings.LastIndexByte(name[:i], ':')
+		}
+		if j <= 0 {
+			return fmt.Errorf("model signature: shard %q is not PATH:START:END", name)
+		}
+		p := name[:j]
+		if byFile[p] == nil {
+			byFile[p] = map[string]string{}
+		}
+		byFile[p][name[j+1:]] = d
+	}
+	var missing, extra, changed []string
+	have := map[string]bool{}
+	for _, f := range files.Files {
+		if ignored(f) || f.Size == 0 {
+			continue // files of no bytes have no shard (§6.3.2)
+		}
+		have[f.Path] = true
+		want, ok := byFile[f.Path]
+		if !ok {
+			extra = append(extra, f.Path)
+			continue
+		}
+		got, err := digest.Shards(filepath.Join(root, filepath.FromSlash(f.Path)), shardSize, digest.Options{})
+		if err != nil {
+			return fmt.Errorf("model signature: %s: %v", f.Path, err)
+		}
+		same := len(got) == len(want)
+		for k, d := range got {
+			start := int64(k) * shardSize
+			end := min(start+shardSize, f.Size)
+			same = same && want[fmt.Sprintf("%d:%d", start, end)] == d
+		}
+		if !same {
+			changed = append(changed, f.Path)
+		}
+	}
+	for p := range byFile {
+		if !have[p] {
+			missing = append(missing, p)
+		}
+	}
+	return mismatch(changed, extra, missing)
+}
+
+// mismatch says which files differ from what was signed; nil when none.
+func mismatch(changed, extra, missing []string) error {
 	if len(missing)+len(extra)+len(changed) == 0 {
 		return nil
 	}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -564,5 +568,71 @@ func TestModelSignatureEarlierProducers(t *testing.T) {
 	}
 	if code != 0 || !d.Allow {
 		t.Fatalf("an earlier producer's signature: exit %d %s %v %s", code, e.String(), failing(d), rejectedReasons(d))
+	}
+}
+
+// A signature in shards (OMS v1.0 §6.3.2): each file's byte ranges hashed
+// again and held against the ranges signed; one byte changed in the last
+// range is named.
+func TestModelSignatureInShards(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	model := filepath.Join(r.dir, "fraud-scorer")
+	os.MkdirAll(model, 0o755)
+	files := map[string]string{"weights.bin": "0123456789", "config.json": "{}", "empty": ""}
+	for name, body := range files {
+		os.WriteFile(filepath.Join(model, name), []byte(body), 0o644)
+	}
+	type res struct{ Name, Algorithm, Digest string }
+	var resources []res
+	for _, name := range []string{"config.json", "weights.bin"} {
+		body := files[name]
+		for start := 0; start < len(body); start += 4 {
+			end := min(start+4, len(body))
+			sum := sha256.Sum256([]byte(body[start:end]))
+			resources = append(resources, res{fmt.Sprintf("%s:%d:%d", name, start, end), "sha256", hex.EncodeToString(sum[:])})
+		}
+	}
+	sort.Slice(resources, func(i, j int) bool { return resources[i].Name < resources[j].Name })
+	h := sha256.New()
+	var list []any
+	for _, x := range resources {
+		d, _ := hex.DecodeString(x.Digest)
+		h.Write(d)
+		list = append(list, map[string]string{"name": x.Name, "algorithm": x.Algorithm, "digest": x.Digest})
+	}
+	statement, _ := json.Marshal(map[string]any{
+		"_type": "https://in-toto.io/Statement/v1", "predicateType": attest.ModelSignatureType,
+		"subject":   []any{map[string]any{"name": "fraud-scorer", "digest": map[string]string{"sha256": hex.EncodeToString(h.Sum(nil))}}},
+		"predicate": map[string]any{"resources": list, "serialization": map[string]any{"method": "shards", "hash_type": "sha256", "shard_size": 4, "allow_symlinks": false}},
+	})
+	sig := filepath.Join(r.dir, "model.sig")
+	os.WriteFile(sig, r.p.Training.KeySignedBundle(statement), 0o644)
+	if err := attest.CheckOMSBundle(r.p.Training.KeySignedBundle(statement)); err != nil {
+		t.Fatalf("the shards signature against the OMS v1.0 schemas: %v", err)
+	}
+	verifyDir := func() (int, *decision.Decision, string) {
+		_, dout, _ := runCLI("digest", model, "--format", "json")
+		p := *r.p
+		p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
+		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
+		for name, e := range p.Envelopes(nil) {
+			path := filepath.Join(r.dir, name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		var o, e bytes.Buffer
+		code := execute(args, &o, &e)
+		d, _ := decision.Parse(o.Bytes())
+		return code, d, e.String()
+	}
+	if code, d, stderr := verifyDir(); d == nil || code != 0 || !d.Allow {
+		t.Fatalf("shards: exit %d %s", code, stderr)
+	}
+	os.WriteFile(filepath.Join(model, "weights.bin"), []byte("012345678X"), 0o644)
+	if _, d, stderr := verifyDir(); d == nil || d.Allow || !strings.Contains(rejectedReasons(d), "model signature does not match the model's files: changed: weights.bin") {
+		t.Fatalf("one byte changed in the last shard: %v %s", d, stderr)
 	}
 }
