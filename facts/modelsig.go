@@ -82,6 +82,11 @@ func checkModelSignature(st *attest.Statement, files *digest.Manifest, root, sig
 		h.Write(raw)
 		signed[r.Name] = r.Digest
 	}
+	// model_signing before 1.0.1 named the one resource of a single-file
+	// model "." (OMS v1.0 §11): it is that file.
+	if d, ok := signed["."]; ok && len(signed) == 1 && len(files.Files) == 1 {
+		signed = map[string]string{files.Files[0].Path: d}
+	}
 	if root := hex.EncodeToString(h.Sum(nil)); root != st.Subject[0].Digest["sha256"] {
 		return fmt.Errorf("model signature: its subject digest sha256:%s is not the digest of the files it lists (sha256:%s)", st.Subject[0].Digest["sha256"], root)
 	}
