@@ -1,8 +1,8 @@
 package attest
 
 import (
-	"crypto"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"

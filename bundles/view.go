@@ -200,6 +200,8 @@ func (b *Bundle) View() (*View, error) {
 		info := SignerInfo{Signer: s}
 		if s.Keyless != nil {
 			info.KeyID = KeylessWords(s.Keyless)
+		} else if s.X509 != nil {
+			info.KeyID = "x509 PKI: " + strings.TrimSpace(s.X509.Subject+s.X509.SubjectRegexp+s.X509.Email)
 		} else if slices.Contains(s.Roles, "ledger") {
 			info.KeyID = "log " + strings.TrimSpace(s.PublicKey)
 		} else if pk, err := keys.ParsePublicKey([]byte(s.PublicKey)); err == nil {

@@ -5,6 +5,7 @@ package facts
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,6 +80,15 @@ type Trust struct {
 	identities []keylessSigner
 	// logs are the ledger's transparency logs the bundle trusts, by origin.
 	logs tlog.Verifiers
+	// pki are the private PKI signers, in trust-list order.
+	pki []pkiSigner
+}
+
+// pkiSigner is a trust-list entry known by certificates of a private PKI.
+type pkiSigner struct {
+	ref   SignerRef
+	id    *attest.PKIIdentity
+	exact bool // a subject or email: the entry's identity speaks; else the certificate's subject
 }
 
 // LedgerRole is the role of a transparency log's key: it signs the
@@ -113,6 +123,20 @@ func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, 
 	for _, s := range signers {
 		if s.ID == "" {
 			return nil, errors.New("trust: a signer has no id")
+		}
+		if s.X509 != nil {
+			if s.PublicKey != "" || s.Keyless != nil {
+				return nil, fmt.Errorf("trust: signer %s has an x509 PKI and a key or keyless identity; give one", s.ID)
+			}
+			if slices.Contains(s.Roles, "gate") || slices.Contains(s.Roles, LedgerRole) {
+				return nil, fmt.Errorf("trust: signer %s is a PKI identity, and the %v role signs with a key: give it a key", s.ID, s.Roles)
+			}
+			id, err := attest.NewPKIIdentity(s.X509)
+			if err != nil {
+				return nil, fmt.Errorf("trust: signer %s: %w", s.ID, err)
+			}
+			t.pki = append(t.pki, pkiSigner{ref: SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles}, id: id, exact: s.X509.SubjectRegexp == ""})
+			continue
 		}
 		if s.Keyless != nil {
 			if s.PublicKey != "" {
@@ -152,7 +176,7 @@ func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, 
 		t.byKeyID[v.KeyID] = SignerRef{ID: s.ID, Identity: NormaliseIdentity(s.Identity), Roles: s.Roles, KeyID: v.KeyID}
 		vs = append(vs, v)
 	}
-	if len(vs) == 0 && len(t.identities) == 0 {
+	if len(vs) == 0 && len(t.identities) == 0 && len(t.pki) == 0 {
 		return nil, ErrNoSigner
 	}
 	if len(t.identities) > 0 {
@@ -199,6 +223,39 @@ func (t *Trust) verifyKeyless(data []byte) (*attest.Verified, SignerRef, error) 
 	return nil, SignerRef{}, fmt.Errorf("the certificate's identity (subject %q, issuer %q) matches no keyless signer in the trust list", cert.SubjectAlternativeName, cert.Issuer)
 }
 
+// verifyPKI checks a bundle signed under a private PKI: a certificate
+// chain to a trusted signer's roots, valid now (a certificate-method
+// signature carries no timestamp to date it by), naming its identity, and
+// the envelope signed by the leaf's key.
+func (t *Trust) verifyPKI(ctx context.Context, data []byte, chain []*x509.Certificate, now time.Time) (*attest.Verified, SignerRef, error) {
+	var reasons []string
+	for _, s := range t.pki {
+		name, err := s.id.Match(chain, now)
+		if err != nil {
+			reasons = append(reasons, s.ref.ID+": "+err.Error())
+			continue
+		}
+		pub, err := keys.VerifierOf(chain[0].PublicKey)
+		if err != nil {
+			return nil, SignerRef{}, err
+		}
+		ver, err := attest.NewVerifier([]*keys.Verifier{pub})
+		if err != nil {
+			return nil, SignerRef{}, err
+		}
+		v, err := ver.Verify(ctx, data)
+		if err != nil {
+			return v, s.ref, fmt.Errorf("the certificate of %s does not verify the envelope: %w", name, err)
+		}
+		ref := s.ref
+		if !s.exact {
+			ref.Identity = NormaliseIdentity(name)
+		}
+		return v, ref, nil
+	}
+	return nil, SignerRef{}, fmt.Errorf("%w: the certificate chain matches no PKI signer in the trust list (%s)", attest.ErrUntrusted, strings.Join(reasons, "; "))
+}
+
 // rejection is an error with what is known of a trusted but unreadable envelope.
 type rejection struct {
 	err    error
@@ -224,7 +281,12 @@ func (t *Trust) verify(ctx context.Context, subject digest.Subject, env evidence
 		signer SignerRef
 		err    error
 	)
+	chain, chainErr := attest.CertificateChain(env.Data)
 	switch {
+	case chainErr != nil:
+		err = chainErr
+	case chain != nil && len(t.pki) > 0:
+		v, signer, err = t.verifyPKI(ctx, env.Data, chain, now)
 	case attest.IsKeyless(env.Data):
 		v, signer, err = t.verifyKeyless(env.Data)
 	case t.verifier == nil:

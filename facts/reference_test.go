@@ -2,8 +2,16 @@ package facts
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +65,59 @@ func TestReferenceImplementationSignatures(t *testing.T) {
 			t.Errorf("%s: %d facts, rejected %+v", c.dir, len(res.Facts), res.Rejected)
 		}
 	}
+}
+
+// The reference implementation's certificate-method signatures (a private
+// CA) count for a PKI signer whose roots are that CA and whose subject is
+// the leaf's; under another CA they are refused, saying why.
+func TestReferenceCertificateSignatures(t *testing.T) {
+	root := filepath.Join("..", "testdata", "model-transparency")
+	ca, err := os.ReadFile(filepath.Join(root, "ca-cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := otherCA(t)
+	for _, c := range []struct {
+		roots []byte
+		want  string
+	}{{ca, ""}, {other, "certificate signed by unknown authority"}} {
+		trust, err := NewTrust([]keys.Signer{{ID: "pki", Identity: "release pipeline", Roles: []string{"training"},
+			X509: &keys.X509{Roots: string(c.roots), Subject: "intermediate-ca"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"v1.0.0-certificate", "v1.0.1-certificate", "v1.1.0-certificate"} {
+			dir := filepath.Join(root, v)
+			model := t.TempDir()
+			for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
+				if raw, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+					os.WriteFile(filepath.Join(model, f), raw, 0o644)
+				}
+			}
+			sig, _ := os.ReadFile(filepath.Join(dir, "model.sig"))
+			subject, err := digest.Resolve(model, digest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := CollectFor(context.Background(), trust, subject, []evidence.Envelope{{ID: attest.EnvelopeID(sig), Source: "model.sig", Data: sig}}, time.Now())
+			switch {
+			case c.want == "" && (len(res.Facts) != 1 || res.Facts[0].Signer.ID != "pki" || res.Facts[0].Signer.Identity != "release pipeline"):
+				t.Errorf("%s: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
+			case c.want != "" && (len(res.Facts) != 0 || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0].Reason, c.want)):
+				t.Errorf("%s under another CA: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
+			}
+		}
+	}
+}
+
+// otherCA is a CA of its own, PEM.
+func otherCA(t *testing.T) []byte {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "root-ca"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -120,6 +120,20 @@ func ParsePublicKey(pemBytes []byte) (*Verifier, error) {
 	return &Verifier{Verifier: v, Public: pub, KeyID: id}, nil
 }
 
+// VerifierOf prepares a verifier for a public key already parsed (a
+// certificate's).
+func VerifierOf(pub crypto.PublicKey) (*Verifier, error) {
+	v, err := signature.LoadDefaultVerifier(pub)
+	if err != nil {
+		return nil, err
+	}
+	id, err := KeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{Verifier: v, Public: pub, KeyID: id}, nil
+}
+
 // KeyID is the hex SHA-256 of the key's PKIX DER encoding.
 func KeyID(pub crypto.PublicKey) (string, error) {
 	if pub == nil {
@@ -139,8 +153,19 @@ type Signer struct {
 	ID        string   `json:"id"`
 	PublicKey string   `json:"public_key,omitempty"`
 	Keyless   *Keyless `json:"keyless,omitempty"`
+	X509      *X509    `json:"x509,omitempty"`
 	Identity  string   `json:"identity"`
 	Roles     []string `json:"roles"`
+}
+
+// X509 is a signer of a private PKI: certificates that chain to Roots (PEM)
+// and name Subject (exactly), a subject matching SubjectRegexp (anchored),
+// or Email.
+type X509 struct {
+	Roots         string `json:"roots"`
+	Subject       string `json:"subject,omitempty"`
+	SubjectRegexp string `json:"subject_regexp,omitempty"`
+	Email         string `json:"email,omitempty"`
 }
 
 // Keyless is a signer known by the short-lived certificate an OIDC
