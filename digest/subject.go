@@ -18,6 +18,10 @@ type Subject struct {
 	// Root is the path it was digested from ("" for NAME@sha256): a
 	// model signature in shards is checked against the files' bytes.
 	Root string `json:"-"`
+	// Recorded marks a subject judged again from a ledger record: a model
+	// signature among the record's inputs was held against the model's
+	// files when the record was made, and is taken as it was recorded.
+	Recorded bool `json:"-"`
 }
 
 // String formats the subject as NAME@sha256:HEX.

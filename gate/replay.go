@@ -151,7 +151,9 @@ func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledge
 	if len(missing) > 0 {
 		return nil, missing, nil
 	}
-	req := Request{Subject: r.Ref(), Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}
+	subject := r.Ref()
+	subject.Recorded = true
+	req := Request{Subject: subject, Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}
 	flip := &Flip{Record: r.ID, Subject: r.Ref().String(), Environment: r.Environment, At: r.Time, Gates: []string{}}
 	a, err := old.Decide(ctx, req)
 	if err != nil {

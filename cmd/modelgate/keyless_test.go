@@ -636,3 +636,56 @@ func TestModelSignatureInShards(t *testing.T) {
 		t.Fatalf("one byte changed in the last shard: %v %s", d, stderr)
 	}
 }
+
+// bundle diff --replay judges a decision that rested on a model signature
+// from what it recorded: under the very bundle that passed it nothing
+// flips; a raised floor flips it; dropping signature.required flips
+// nothing (it passed with the signature, and passes without the need).
+func TestReplayOfASignedModel(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	thresholds := string(raw)
+	os.WriteFile(th, []byte(strings.Replace(thresholds, "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	model := filepath.Join(r.dir, "fraud-scorer")
+	os.MkdirAll(model, 0o755)
+	os.WriteFile(filepath.Join(model, "weights.bin"), []byte("w"), 0o644)
+	sig := filepath.Join(r.dir, "model.sig")
+	if code, out, stderr := runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--out", sig); code != 0 {
+		t.Fatalf("sign: %s %s", out, stderr)
+	}
+	_, dout, _ := runCLI("digest", model, "--format", "json")
+	p := *r.p
+	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
+	store := "dir:" + filepath.Join(r.dir, "store")
+	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", store, "--vsa-key", r.p.Gate.WriteKey(r.dir), "--evidence", sig}
+	for name, e := range p.Envelopes(nil) {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		args = append(args, "--evidence", path)
+	}
+	if code, out, stderr := runCLI(args...); code != 0 {
+		t.Fatalf("verify: exit %d %s %s", code, out, stderr)
+	}
+	replay := func(newPolicy string) (int, string) {
+		code, out, stderr := runCLI("bundle", "diff", r.policy, newPolicy, "--replay", "--store", store)
+		return code, out + stderr
+	}
+	if code, out := replay(r.policy); code != 0 || !strings.Contains(out, "replay: 1 recorded decision(s) judged again under both bundles; 0 verdict(s) flip") {
+		t.Fatalf("the same bundle: exit %d\n%s", code, out)
+	}
+	raised := filepath.Join(r.dir, "raised")
+	os.CopyFS(raised, os.DirFS(r.policy))
+	rth := filepath.Join(raised, "modelgate", "thresholds", "data.yaml")
+	rraw, _ := os.ReadFile(rth)
+	os.WriteFile(rth, []byte(strings.Replace(string(rraw), "auc_roc: {lower_bound: 0.80, max_regression", "auc_roc: {lower_bound: 0.95, max_regression", 1)), 0o644)
+	if code, out := replay(raised); code != 1 || !strings.Contains(out, "1 verdict(s) flip") || !strings.Contains(out, ": ALLOWED → DENIED (MG-METRICS)") {
+		t.Fatalf("a raised floor: exit %d\n%s", code, out)
+	}
+	unsigned := filepath.Join(r.dir, "unsigned")
+	os.CopyFS(unsigned, os.DirFS(r.policy))
+	os.WriteFile(filepath.Join(unsigned, "modelgate", "thresholds", "data.yaml"), []byte(thresholds), 0o644)
+	if code, out := replay(unsigned); !strings.Contains(out, "0 verdict(s) flip") {
+		t.Fatalf("signature.required dropped: exit %d\n%s", code, out)
+	}
+}

@@ -139,7 +139,9 @@ func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, le
 	if err != nil {
 		return nil, err
 	}
-	out, err := g.Decide(ctx, gate.Request{Subject: rec.Ref(), Environment: rec.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: rec.Time, InputsOnly: true})
+	subject := rec.Ref()
+	subject.Recorded = true
+	out, err := g.Decide(ctx, gate.Request{Subject: subject, Environment: rec.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: rec.Time, InputsOnly: true})
 	if err != nil {
 		return nil, err
 	}
