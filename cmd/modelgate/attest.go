@@ -29,8 +29,8 @@ func newAttestCmd() *cobra.Command {
 		Short: "Sign a pipeline stage's predicate about a model as an in-toto attestation",
 		Long: `Sign a predicate about one exact model as an in-toto Statement v1 in a DSSE envelope.
 
-TYPE is one of data-validation, training, evaluation, approval, risk,
-smoke-test, canary, waiver, or a full predicate type URI for custom evidence.
+TYPE is one of ` + strings.Join(attest.ShortNames, ", ") + `,
+or a full predicate type URI for custom evidence.
 A modelgate predicate must match its JSON Schema; every fault is listed with
 its JSON path and nothing is written. KEY is a PEM private key (password from
 MODELGATE_KEY_PASSWORD) or a KMS URI (awskms://, gcpkms://, azurekms://,

@@ -26,7 +26,7 @@ func (s *storeFlags) register(cmd *cobra.Command) {
 	if def == "" {
 		def = evidence.DefaultStore
 	}
-	cmd.Flags().StringVar(&s.spec, "store", def, "evidence store: dir:PATH or oci://REGISTRY/REPO (default: $MODELGATE_STORE, else "+evidence.DefaultStore+")")
+	cmd.Flags().StringVar(&s.spec, "store", def, "evidence store: dir:PATH or oci://REGISTRY/REPO ($MODELGATE_STORE when set)")
 	cmd.Flags().BoolVar(&s.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 }
 
