@@ -75,11 +75,17 @@ func (d *Dir) indexPath(subject string) string {
 }
 
 // Add stores an envelope and indexes it under each subject it names.
-func (d *Dir) Add(_ context.Context, data []byte) (string, bool, error) {
+func (d *Dir) Add(ctx context.Context, data []byte) (string, bool, error) {
+	return d.AddAlso(ctx, data, nil)
+}
+
+// AddAlso stores an envelope and indexes it under its subjects and also.
+func (d *Dir) AddAlso(_ context.Context, data []byte, also []string) (string, bool, error) {
 	subjects, record, err := indexing(data)
 	if err != nil {
 		return "", false, fmt.Errorf("not stored: %w", err)
 	}
+	subjects = append(subjects, also...)
 	id := attest.EnvelopeID(data)
 	hex := strings.TrimPrefix(id, "sha256:")
 	added, err := d.writeObject(hex, data)

@@ -104,10 +104,16 @@ func (o *OCI) subjectDescriptor(ctx context.Context, hex string) ocispec.Descrip
 // Add pushes the envelope as a blob and, for each subject, an artifact
 // manifest that refers to it.
 func (o *OCI) Add(ctx context.Context, data []byte) (string, bool, error) {
+	return o.AddAlso(ctx, data, nil)
+}
+
+// AddAlso pushes an envelope as a referrer of its subjects and of also.
+func (o *OCI) AddAlso(ctx context.Context, data []byte, also []string) (string, bool, error) {
 	subjects, record, err := indexing(data)
 	if err != nil {
 		return "", false, fmt.Errorf("not stored: %w", err)
 	}
+	subjects = append(subjects, also...)
 	id := attest.EnvelopeID(data)
 	blob := content.NewDescriptorFromBytes(EnvelopeMedia, data)
 	exists, err := o.repo.Blobs().Exists(ctx, blob)

@@ -32,6 +32,10 @@ type Problem struct {
 type Store interface {
 	// Add stores an envelope under every subject it names; adding it again is a no-op.
 	Add(ctx context.Context, data []byte) (id string, added bool, err error)
+	// AddAlso is Add that also indexes the envelope under more sha256
+	// subjects: a model signature, whose own subject is its file list's
+	// root, under the model's digest.
+	AddAlso(ctx context.Context, data []byte, also []string) (id string, added bool, err error)
 	// Subject returns the envelopes that name the sha256 subject digest, and
 	// whatever could not be read along the way.
 	Subject(ctx context.Context, sha256Hex string) ([]Envelope, []Problem, error)

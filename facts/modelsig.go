@@ -33,6 +33,13 @@ type modelSignature struct {
 	} `json:"resources"`
 }
 
+// MatchModelSignature holds a model signature's statement (not its
+// signature, which the trust list verifies) against a model's files: the
+// same check a decision makes. sigHex is the SHA-256 of the signature file.
+func MatchModelSignature(st *attest.Statement, model digest.Subject, sigHex string) error {
+	return checkModelSignature(st, model.Files, model.Root, sigHex)
+}
+
 // defaultExclusions are the paths OMS v1.0 (§6.2) leaves out of every
 // model signature: top-level path components of the model root only.
 var defaultExclusions = []string{".git", ".gitignore", ".gitattributes", ".github"}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
+	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/safeio"
 )
 
@@ -60,11 +62,30 @@ func newEvidenceCmd() *cobra.Command {
 
 func newEvidenceAddCmd() *cobra.Command {
 	var sf storeFlags
+	var modelPath string
 	cmd := &cobra.Command{
-		Use:   "add [--store STORE] ENVELOPE_FILE ...",
+		Use:   "add [--store STORE] [--model DIR] ENVELOPE_FILE ...",
 		Short: "Add DSSE envelope files to the store (adding one twice is a no-op)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Add envelopes (DSSE, or Sigstore bundles) to the store, each indexed under
+the digests of the subjects it names. With --model DIR, a model signature
+(OMS v1.0) whose file list is exactly DIR's files is also indexed under
+DIR's digest, so that 'verify --subject DIR' finds it in the store.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var model *digest.Subject
+			if modelPath != "" {
+				opts, done := progressOptions(modelPath)
+				opts.Context = cmd.Context()
+				m, err := digest.Resolve(modelPath, opts)
+				done()
+				if err != nil {
+					return fmt.Errorf("--model: %w", err)
+				}
+				if m.Files == nil {
+					return fmt.Errorf("--model %s: give the model's directory or file", modelPath)
+				}
+				model = &m
+			}
 			store, err := sf.open(cmd.Context(), true)
 			if err != nil {
 				return err
@@ -74,7 +95,16 @@ func newEvidenceAddCmd() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
-				id, added, err := store.Add(cmd.Context(), data)
+				var also []string
+				if model != nil {
+					if st, err := peekStatement(data); err == nil && st.PredicateType == attest.ModelSignatureType {
+						if err := facts.MatchModelSignature(st, *model, strings.TrimPrefix(attest.EnvelopeID(data), "sha256:")); err != nil {
+							return fmt.Errorf("%s: not stored: %w", path, err)
+						}
+						also = []string{model.SHA256}
+					}
+				}
+				id, added, err := store.AddAlso(cmd.Context(), data, also)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -88,6 +118,7 @@ func newEvidenceAddCmd() *cobra.Command {
 		},
 	}
 	sf.register(cmd)
+	cmd.Flags().StringVar(&modelPath, "model", "", "the model's directory (or file): index a model signature of it under its digest too")
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -522,6 +523,26 @@ func TestSignAModel(t *testing.T) {
 	}
 	code, _, stderr = runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--ignore-paths", "../etc")
 	undecided(t, code, stderr, `--ignore-paths "../etc": give a path relative to the model root`)
+
+	// Given to 'evidence add' with the model's folder, the signature is
+	// found again by the model's digest: verify needs no --evidence for it.
+	other := filepath.Join(r.dir, "other-model")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "weights.bin"), []byte("other"), 0o644)
+	code, _, stderr = runCLI("evidence", "add", "--store", "dir:"+filepath.Join(r.dir, "store"), "--model", other, sig)
+	undecided(t, code, stderr, sig+": not stored: model signature does not match the model's files")
+	if code, out, stderr := runCLI("evidence", "add", "--store", "dir:"+filepath.Join(r.dir, "store"), "--model", model, sig); code != 0 || !strings.Contains(out, "added") {
+		t.Fatalf("evidence add --model: exit %d %s %s", code, out, stderr)
+	}
+	i := slices.Index(args, sig)
+	without := slices.Delete(slices.Clone(args), i-1, i+1) // "--evidence", sig
+	o.Reset()
+	e.Reset()
+	code = execute(without, &o, &e)
+	d, _ = decision.Parse(o.Bytes())
+	if code != 0 || d == nil || !d.Allow {
+		t.Fatalf("verify with the signature from the store: exit %d %s", code, e.String())
+	}
 }
 
 // Signatures written by model_signing before v1.1.0 verify as they are
