@@ -140,6 +140,7 @@ func TestDocsCommandsParse(t *testing.T) {
 		m := invocation.FindStringIndex(line)
 		words := shellWords(line[m[0]+strings.Index(line[m[0]:], "modelgate")+len("modelgate"):])
 		cli := newRootCmd()
+		cli.InitDefaultCompletionCmd() // cobra adds it when the program runs
 		cmd, rest, err := cli.Find(words)
 		if err != nil || cmd == cli && len(words) > 0 && !strings.HasPrefix(words[0], "-") {
 			t.Errorf("%s: 'modelgate %s' is no command", c.file, strings.Join(words, " "))
