@@ -95,6 +95,17 @@ and champion: for a path it is the base name unless --name gives it.`,
 				if at, ok := attest.EventTimeOf(predicateType, decoded); ok && at.After(time.Now().Add(facts.MaxFuture)) {
 					return fmt.Errorf("predicate: its time %s is more than %s in the future; verify would reject it as dated in the future: give the time the event happened", attest.NormalTime(at), facts.MaxFuture)
 				}
+				// An expiry already past: signed, the evidence would count
+				// for nothing; say so now, not at verify.
+				if m, ok := decoded.(map[string]any); ok {
+					for _, field := range []string{"expires_at", "valid_until"} {
+						if v, ok := m[field].(string); ok {
+							if t, err := attest.ParseTime(v); err == nil && !t.After(time.Now()) {
+								fmt.Fprintf(cmd.ErrOrStderr(), "warning: the predicate's %s %s has passed: verify will not count this evidence; give a later %s\n", field, attest.NormalTime(t), field)
+							}
+						}
+					}
+				}
 			}
 			subject, err := digest.Resolve(subjectArg, digest.Options{})
 			if err != nil {

@@ -543,3 +543,19 @@ func TestVerifyTimeoutCoversHashing(t *testing.T) {
 		t.Fatalf("verify ended %s after it started, its deadline 1s", took)
 	}
 }
+
+// attest signs evidence whose expiry has passed, and says on stderr that
+// verify will not count it.
+func TestAttestWarnsOfAPassedExpiry(t *testing.T) {
+	r := newRun(t, "medium")
+	p := r.p.Predicates()["approval-alice"]
+	p["expires_at"] = "2026-01-01T00:00:00Z"
+	p["approved_at"] = "2025-12-01T00:00:00Z"
+	raw, _ := json.Marshal(p)
+	path := filepath.Join(r.dir, "approval.json")
+	os.WriteFile(path, raw, 0o644)
+	code, _, stderr := runCLI("attest", "--type", "approval", "--subject", r.p.Subject.String(), "--predicate", path, "--key", r.p.Alice.WriteKey(r.dir))
+	if code != 0 || stderr != "warning: the predicate's expires_at 2026-01-01T00:00:00Z has passed: verify will not count this evidence; give a later expires_at\n" {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+}
