@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ func newVerifyCmd() *cobra.Command {
 		lf                                              logFlags
 		subjectArg, env, tier, championArg              string
 		format, vsaKey, vsaOut, inputOut, effectiveTime string
+		decisionOut                                     string
 		evidenceFiles                                   []string
 		timeout                                         time.Duration
 	)
@@ -196,6 +198,15 @@ past time and writes nothing (no VSA, nothing to the store).`,
 			if err := output.Write(cmd.OutOrStdout(), d, format, output.Options{Colour: colour, Version: version()}); err != nil {
 				return err
 			}
+			if decisionOut != "" {
+				var buf bytes.Buffer
+				if err := output.Write(&buf, d, "json", output.Options{Version: version()}); err != nil {
+					return err
+				}
+				if err := safeio.WriteFile(ctx, decisionOut, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+			}
 			if !d.Allow {
 				return errDenied
 			}
@@ -214,6 +225,7 @@ past time and writes nothing (no VSA, nothing to the store).`,
 	f.StringVar(&format, "format", "text", "report format: "+strings.Join(output.Formats, "|"))
 	f.StringVar(&vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
 	f.StringVar(&vsaOut, "vsa-out", "", "write the signed VSA envelope here")
+	f.StringVar(&decisionOut, "out", "", "also write the decision as JSON here (for 'modelgate report' and later steps), whatever --format prints")
 	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged: 'opa eval -b BUNDLE -i FILE data.modelgate.decision' replays it, 'conftest test FILE -p BUNDLE -d BUNDLE' reports the failed gates")
 	f.StringVar(&effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "deadline for the whole decision")

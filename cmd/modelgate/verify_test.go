@@ -559,3 +559,28 @@ func TestAttestWarnsOfAPassedExpiry(t *testing.T) {
 		t.Fatalf("exit %d %q", code, stderr)
 	}
 }
+
+// verify --out writes the decision as JSON while printing another format:
+// one run gives the report its input and the person the text.
+func TestVerifyOutWritesTheDecision(t *testing.T) {
+	r := newRun(t, "medium")
+	out := filepath.Join(r.dir, "decision.json")
+	args := []string{"verify", "--subject", r.p.Subject.String(), "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--out", out}
+	for name, e := range r.p.Envelopes(nil) {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		args = append(args, "--evidence", path)
+	}
+	code, stdout, stderr := runCLI(args...)
+	if code != 0 || !strings.HasPrefix(stdout, "ALLOWED  fraud-scorer@sha256:") {
+		t.Fatalf("exit %d %s %s", code, stdout, stderr)
+	}
+	raw, _ := os.ReadFile(out)
+	d, err := decision.Parse(raw)
+	if err != nil || !d.Allow || d.Subject.Name != "fraud-scorer" {
+		t.Fatalf("--out: %v %s", err, raw)
+	}
+	if code, o, stderr := runCLI("report", out, "--out", filepath.Join(r.dir, "decision.html")); code != 0 {
+		t.Fatalf("report of --out: %s %s", o, stderr)
+	}
+}
