@@ -21,6 +21,7 @@ debian() {
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
   # A real MySQL-compatible server for the ledger's mysql:// log.
   [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
   [ ${#need[@]} -eq 0 ] && return 0

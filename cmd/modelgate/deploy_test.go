@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -180,18 +181,31 @@ func TestDocsCurlAdmissionReview(t *testing.T) {
 	curl := testkit.Tool(t, "curl")
 	root := testkit.RepoRoot()
 	doc, _ := os.ReadFile(filepath.Join(root, "docs", "platform-engineer.md"))
-	var line string
+	var line, mkcert string
 	for _, l := range strings.Split(string(doc), "\n") {
 		if strings.HasPrefix(l, "curl ") {
 			line = l
 		}
+		if strings.HasPrefix(l, "openssl req ") {
+			mkcert = l
+		}
 	}
-	if line == "" {
-		t.Fatal("docs/platform-engineer.md shows no curl line")
+	if line == "" || mkcert == "" {
+		t.Fatal("docs/platform-engineer.md shows no curl line, or no openssl line for the certificate")
 	}
 	r := newRun(t, "medium")
 	dir := r.dir
-	certFile, keyFile, pool := selfSigned(t, dir, "serving")
+	// The certificate as the page makes it.
+	openssl := testkit.Tool(t, "openssl")
+	gen := exec.Command("bash", "-c", strings.Replace(mkcert, "openssl ", openssl+" ", 1))
+	gen.Dir = dir
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", mkcert, err, out)
+	}
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	pem, _ := os.ReadFile(certFile)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
 	gatePub := filepath.Join(dir, "gate.pub")
 	os.WriteFile(gatePub, r.p.Gate.PubPEM, 0o644)
 	w := startWebhook(t, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--gate-key", gatePub, "--policy", r.policy, "--store", "dir:"+filepath.Join(dir, "store"))

@@ -17,6 +17,7 @@ var installHints = map[string]string{
 	"kube-controller-manager": "scripts/kube-build.sh",
 	"kubectl":                 "scripts/kube-build.sh",
 	"curl":                    "Debian package curl",
+	"openssl":                 "Debian package openssl",
 }
 
 // Tool finds an external program a test needs: on PATH, then in the tools
