@@ -3,7 +3,9 @@ package vsa
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -170,4 +172,45 @@ func (l *Ledger) Write(ctx context.Context, sv signature.SignerVerifier, stateme
 		return nil, fmt.Errorf("appending the %s: %w", what, err)
 	}
 	return a, nil
+}
+
+// Revoke signs, with sv, a revocation of a digest in an environment and
+// appends it to the ledger. The name must be the one the ledger holds for
+// the digest (a record is never evidence of a name, so a typo can neither
+// miss the digest nor block another name): otherwise nothing is written,
+// and the error names the name it holds.
+func (l *Ledger) Revoke(ctx context.Context, sv signature.SignerVerifier, s digest.Subject, env, reason string, at time.Time) (*Appended, error) {
+	book, err := l.Book(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names, err := l.NamesOf(ctx, s.SHA256, at)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(names) == 0:
+		return nil, fmt.Errorf("the ledger %s holds no record of sha256:%s; revoke a digest that was decided, under the name it was decided as", book.Log, s.SHA256)
+	case !slices.Contains(names, s.Name):
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = fmt.Sprintf("%q", n)
+		}
+		return nil, fmt.Errorf("the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s@sha256:%s", s.SHA256, strings.Join(quoted, " and "), s.Name, names[0], s.SHA256)
+	}
+	last, err := l.Last(ctx, s.Name, env, at)
+	if err != nil {
+		return nil, err
+	}
+	previous := ""
+	if last != nil {
+		previous = last.ID
+	}
+	v := l.View
+	st, err := Statement(s.Name, s.SHA256, env, Failed, nil, decision.Policy{URI: v.URI, Digest: v.Digest, Revision: v.Revision}, nil,
+		Entry{Kind: KindRevocation, Previous: previous, Revocation: &RevocationEntry{Digest: "sha256:" + s.SHA256, Reason: reason}}, at)
+	if err != nil {
+		return nil, err
+	}
+	return l.Write(ctx, sv, st, "revocation")
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -56,48 +53,10 @@ func runRevoke(cmd *cobra.Command, o revokeOptions) error {
 		return err
 	}
 	defer closeLedger(ctx, l)
-	book, err := l.Book(ctx)
+	a, err := l.Revoke(ctx, sv, subject, o.env, o.reason, time.Now().UTC())
 	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	names, err := l.NamesOf(ctx, subject.SHA256, now)
-	if err != nil {
-		return err
-	}
-	switch {
-	case len(names) == 0:
-		return fmt.Errorf("--subject: the ledger %s holds no record of sha256:%s; revoke a digest that was decided, under the name it was decided as", book.Log, subject.SHA256)
-	case !slices.Contains(names, subject.Name):
-		return fmt.Errorf("--subject: the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s@sha256:%s", subject.SHA256, strings.Join(quote(names), " and "), subject.Name, names[0], subject.SHA256)
-	}
-	last, err := l.Last(ctx, subject.Name, o.env, now)
-	if err != nil {
-		return err
-	}
-	previous := ""
-	if last != nil {
-		previous = last.ID
-	}
-	b := l.View
-	st, err := vsa.Statement(subject.Name, subject.SHA256, o.env, vsa.Failed, nil,
-		decision.Policy{URI: b.URI, Digest: b.Digest, Revision: b.Revision}, nil,
-		vsa.Entry{Kind: vsa.KindRevocation, Previous: previous, Revocation: &vsa.RevocationEntry{Digest: "sha256:" + subject.SHA256, Reason: o.reason}}, now)
-	if err != nil {
-		return err
-	}
-	a, err := l.Write(ctx, sv, st, "revocation")
-	if err != nil {
-		return err
+		return fmt.Errorf("--subject: %w", err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s (record %s, ledger index %d)\n", subject, o.env, a.Record.ID, a.Index)
 	return nil
-}
-
-func quote(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
 }
