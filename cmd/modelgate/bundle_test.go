@@ -278,3 +278,12 @@ func TestSignerEditsCannotBeMisread(t *testing.T) {
 		t.Fatal("the removal wrote a data.yaml")
 	}
 }
+
+// The built-in bundle, which trusts nobody, still builds (it decides
+// nothing); build refuses only a trust list that would not load.
+func TestBuiltInBundleBuilds(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	if code, o, stderr := runCLI("bundle", "build", filepath.Join(testkit.RepoRoot(), "policies"), "--out", out); code != 0 || !strings.HasPrefix(o, "built "+out+" (unsigned)") {
+		t.Fatalf("exit %d %s %s", code, o, stderr)
+	}
+}
