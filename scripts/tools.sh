@@ -43,24 +43,30 @@ debian() {
 gotool() {
   local t=$1
   [ -x "$TOOLS/$t" ] && return 0
-  echo "building $t into $TOOLS (once)" >&2
+  # How long each usually takes on 2 cores with an empty module cache.
+  local took
+  case $t in
+    cosign) took="about 6 min" ;; opa|conftest) took="about 3 min" ;; slsa-verifier) took="about 2 min" ;;
+    *) took="about 1 min" ;;
+  esac
+  echo "building $t into $TOOLS (once; $took cold; go's download and build lines follow)" >&2
   local d; d=$(mktemp -d)
   case $t in
-    cosign) (cd "$d" && GOBIN=$TOOLS GOFLAGS=-mod=mod go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5) ;;
-    opa) (cd "$d" && GOBIN=$TOOLS go install github.com/open-policy-agent/opa@v1.22.2) ;;
-    conftest) (cd "$d" && GOBIN=$TOOLS go install github.com/open-policy-agent/conftest@v0.71.1) ;;
-    kustomize) (cd "$d" && GOBIN=$TOOLS go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1) ;;
-    crane) (cd "$d" && GOBIN=$TOOLS go install github.com/google/go-containerregistry/cmd/crane@v0.21.7) ;;
+    cosign) (cd "$d" && GOBIN=$TOOLS GOFLAGS=-mod=mod go install -v github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5) ;;
+    opa) (cd "$d" && GOBIN=$TOOLS go install -v github.com/open-policy-agent/opa@v1.22.2) ;;
+    conftest) (cd "$d" && GOBIN=$TOOLS go install -v github.com/open-policy-agent/conftest@v0.71.1) ;;
+    kustomize) (cd "$d" && GOBIN=$TOOLS go install -v sigs.k8s.io/kustomize/kustomize/v5@v5.7.1) ;;
+    crane) (cd "$d" && GOBIN=$TOOLS go install -v github.com/google/go-containerregistry/cmd/crane@v0.21.7) ;;
     # v0.29 and later embed a web UI their module does not ship; v0.28.1 builds.
-    alertmanager) (cd "$d" && GOBIN=$TOOLS go install github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1) ;;
+    alertmanager) (cd "$d" && GOBIN=$TOOLS go install -v github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1) ;;
     # Tessera's own fsck, a peer that checks the ledger's log.
     # Named apart from the system's fsck(8).
-    tessera-fsck) (cd "$d" && GOBIN=$d/bin go install github.com/transparency-dev/tessera/cmd/fsck@v1.0.4 && mv "$d/bin/fsck" "$TOOLS/tessera-fsck") ;;
+    tessera-fsck) (cd "$d" && GOBIN=$d/bin go install -v github.com/transparency-dev/tessera/cmd/fsck@v1.0.4 && mv "$d/bin/fsck" "$TOOLS/tessera-fsck") ;;
     # A plain `go install …@v2.7.1` is refused by the proxy; inside a scratch module it resolves.
     slsa-verifier)
       (cd "$d" && go mod init scratch >/dev/null 2>&1 &&
        go get github.com/slsa-framework/slsa-verifier/v2/cli/slsa-verifier@v2.7.1 >/dev/null 2>&1 &&
-       GOBIN=$TOOLS go install github.com/slsa-framework/slsa-verifier/v2/cli/slsa-verifier) ;;
+       GOBIN=$TOOLS go install -v github.com/slsa-framework/slsa-verifier/v2/cli/slsa-verifier) ;;
     *) echo "tools.sh: unknown tool $t" >&2; return 2 ;;
   esac
   rm -rf "$d"

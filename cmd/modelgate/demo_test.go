@@ -13,6 +13,9 @@ import (
 // The demo, run as 'make demo' runs it, tells its story: each decision it
 // makes is asserted here.
 func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (make test-quick): the demo builds and runs the whole story")
+	}
 	root := testkit.RepoRoot()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "modelgate")

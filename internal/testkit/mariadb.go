@@ -32,6 +32,9 @@ type MariaDB struct {
 // in a folder the mysql user owns (or it never starts, and says nothing).
 func StartMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short (make test-quick): this test runs a real MariaDB")
+	}
 	daemon := FindTool("mariadbd")
 	if daemon == "" {
 		daemon = FindTool("mysqld")

@@ -27,6 +27,9 @@ var installHints = map[string]string{
 // would prove nothing.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short (make test-quick): this test runs the peer tool %s", name)
+	}
 	if p := FindTool(name); p != "" {
 		return p
 	}
