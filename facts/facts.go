@@ -181,7 +181,7 @@ func NewTrustWithRoot(signers []keys.Signer, root *attest.KeylessRoot) (*Trust, 
 	}
 	if len(t.identities) > 0 {
 		if root == nil || len(root.TrustedRoot) == 0 {
-			return nil, fmt.Errorf("trust: keyless signers are verified against a Sigstore trusted root, and the bundle carries none (%w): add one with 'modelgate bundle signer add DIR --trusted-root FILE' ('cosign trusted-root create' makes one for a private Sigstore)", attest.ErrNoTrustedRoot)
+			return nil, fmt.Errorf("trust: keyless signers are verified against a Sigstore trusted root, and the bundle carries none (%w)", attest.ErrNoTrustedRoot)
 		}
 		kv, err := attest.NewKeylessVerifier(*root)
 		if err != nil {

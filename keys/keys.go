@@ -109,15 +109,7 @@ func ParsePublicKey(pemBytes []byte) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a PEM public key: %w", err)
 	}
-	v, err := signature.LoadDefaultVerifier(pub)
-	if err != nil {
-		return nil, err
-	}
-	id, err := KeyID(pub)
-	if err != nil {
-		return nil, err
-	}
-	return &Verifier{Verifier: v, Public: pub, KeyID: id}, nil
+	return VerifierOf(pub)
 }
 
 // VerifierOf prepares a verifier for a public key already parsed (a

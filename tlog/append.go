@@ -28,6 +28,9 @@ import (
 //go:embed mysql_schema.sql
 var schemaSQL string
 
+// ErrNoKey is a dir: or mysql:// log appended to without its signing key.
+var ErrNoKey = errors.New("a log kept here is appended to with its signing key, or through its server")
+
 // Appended is an entry integrated into the log, and the signed checkpoint
 // that covers it.
 type Appended struct {
@@ -77,7 +80,7 @@ func OpenAppender(ctx context.Context, spec Spec, signer note.Signer, opts Optio
 		return &remote{base: spec, c: opts.Client, vs: opts.Verifiers}, nil
 	}
 	if signer == nil {
-		return nil, fmt.Errorf("appending to ledger %s needs its signing key: give --ledger-key (or set %s), or append through the ledger's server with --ledger https://…", spec, KeyEnv)
+		return nil, fmt.Errorf("appending to ledger %s: %w", spec, ErrNoKey)
 	}
 	opened, err := Open(ctx, spec, nil)
 	if err != nil {

@@ -145,7 +145,7 @@ func Open(ctx context.Context, spec Spec, client *http.Client) (*Opened, error) 
 	case "dir":
 		if _, err := os.Stat(filepath.Join(spec.Path, layout.CheckpointPath)); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("ledger %s %w: create it with 'modelgate ledger init %s --origin ORIGIN --out PREFIX'", spec, ErrNoLog, spec)
+				return nil, fmt.Errorf("ledger %s %w", spec, ErrNoLog)
 			}
 			return nil, fmt.Errorf("ledger %s: %w", spec, err)
 		}

@@ -30,6 +30,9 @@ func (e *RewrittenError) Error() string {
 	return fmt.Sprintf("ledger rewritten: %s (ledger %s); restore the log from a backup and find out who changed it before trusting it", e.Detail, e.Log)
 }
 
+// ErrNoLogKey is a policy bundle that trusts no ledger key at all.
+var ErrNoLogKey = errors.New("the policy bundle trusts no ledger key")
+
 // Verifiers are the log keys a bundle trusts, by origin.
 type Verifiers map[string]note.Verifier
 
@@ -71,7 +74,7 @@ func (vs Verifiers) Verify(raw []byte) (*log.Checkpoint, error) {
 			known = append(known, o)
 		}
 		if len(known) == 0 {
-			return nil, fmt.Errorf("the policy bundle trusts no ledger key: add the log's verifier key with 'modelgate bundle signer add DIR --signer log=PREFIX.ledger.pub:%s:ledger'", origin)
+			return nil, fmt.Errorf("the log %s: %w", origin, ErrNoLogKey)
 		}
 		return nil, fmt.Errorf("the checkpoint's origin %q is not a log the policy bundle trusts (it trusts %s)", origin, strings.Join(known, ", "))
 	}

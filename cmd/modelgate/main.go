@@ -10,10 +10,12 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/gate"
+	"github.com/modelgate/modelgate/tlog"
 	"github.com/spf13/cobra"
 )
 
@@ -189,6 +191,14 @@ func hint(err error) string {
 		return "; give --policy DIR (or set MODELGATE_POLICY) naming your bundle, or make one with 'modelgate bundle init DIR --signer ID=PUBKEY:IDENTITY:ROLE'"
 	case errors.Is(err, evidence.ErrNoStore):
 		return "; check --store, or create it with 'modelgate attest --store' or 'modelgate evidence add'"
+	case errors.Is(err, attest.ErrNoTrustedRoot):
+		return "; add one with 'modelgate bundle signer add DIR --trusted-root FILE' ('cosign trusted-root create' makes one for a private Sigstore)"
+	case errors.Is(err, tlog.ErrNoLog):
+		return "; create it with 'modelgate ledger init LEDGER --origin ORIGIN --out PREFIX'"
+	case errors.Is(err, tlog.ErrNoLogKey):
+		return "; add the log's verifier key with 'modelgate bundle signer add DIR --signer log=PREFIX.ledger.pub:ORIGIN:ledger'"
+	case errors.Is(err, tlog.ErrNoKey):
+		return "; give --ledger-key PREFIX.ledger.key (or set MODELGATE_LEDGER_KEY), or append through the ledger's server with --ledger https://…"
 	case errors.Is(err, evidence.ErrNotAStore):
 		return "; check --store, or make the folder a store by adding evidence to it with 'modelgate attest --store' or 'modelgate evidence add --store'"
 	case errors.Is(err, evidence.ErrCannotList):
