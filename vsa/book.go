@@ -280,6 +280,11 @@ func (s *LogSource) read(ctx context.Context) (*Book, error) {
 				}
 			}
 		}
+		if len(s.Reader.Trust.Logs()) > 0 {
+			// The bundle trusts a ledger, and it is not where it was named:
+			// a mistyped ledger must not read as one with no revocation.
+			return nil, err
+		}
 		b := newBook()
 		b.Log, b.Read = s.Spec.String(), time.Now().UTC()
 		return b, nil

@@ -93,6 +93,7 @@ func TestActionAsGitHubRunsIt(t *testing.T) {
 	// Denied: production needs approvals; none given.
 	denied := map[string]string{"subject": r.p.Subject.String(), "environment": "production", "policy": r.policy, "store": "dir:" + store}
 	os.RemoveAll(store)
+	r.p.Ledger.Init(filepath.Join(store, "tlog")) // the ledger went with the store
 	for name, e := range r.p.Envelopes(nil) {
 		if strings.HasPrefix(name, "approval") {
 			continue

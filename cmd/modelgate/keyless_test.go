@@ -73,6 +73,7 @@ func TestKeylessEvidenceEndToEnd(t *testing.T) {
 	// Another workflow of the same repository is nobody the bundle trusts.
 	envs["evaluation-keyless"] = ss.Attest(t, strings.Replace(trainWorkflow, "train.yml", "other.yml", 1), testkit.GitHubIssuer, r.p.Subject, "evaluation", r.p.Predicates()["evaluation"], testkit.Options{})
 	os.RemoveAll(filepath.Join(r.dir, "store"))
+	r.p.Ledger.Init(filepath.Join(r.dir, "store", "tlog")) // the ledger went with the store
 	runCLI("evidence", "add", "--store", store, filepath.Join(r.dir, "training.json"))
 	code, d, _ = r.verify(envs)
 	if code != 1 || d.Allow || !strings.Contains(rejectedReasons(d), "matches no keyless signer in the trust list") {

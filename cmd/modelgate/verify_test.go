@@ -584,3 +584,11 @@ func TestVerifyOutWritesTheDecision(t *testing.T) {
 		t.Fatalf("report of --out: %s %s", o, stderr)
 	}
 }
+
+// A bundle that trusts a ledger, and a ledger that is not where it is
+// named (a typo): exit 2, never a decision made as if nothing were revoked.
+func TestMistypedLedgerIsNoEmptyLedger(t *testing.T) {
+	r := newRun(t, "medium")
+	code, _, stderr := r.verify(r.p.Envelopes(nil), "--ledger", "dir:"+filepath.Join(r.dir, "tlgo"))
+	undecided(t, code, stderr, "ledger dir:"+filepath.Join(r.dir, "tlgo")+" does not exist; create it with 'modelgate ledger init LEDGER --origin ORIGIN --out PREFIX'")
+}
