@@ -711,3 +711,97 @@ func TestReplayOfASignedModel(t *testing.T) {
 		t.Fatalf("signature.required dropped: exit %d\n%s", code, out)
 	}
 }
+
+// 'modelgate sign --keyless' signs with the sigstore method against a
+// private Sigstore on loopback: a certificate from its Fulcio for the
+// identity token, a timestamp from its authority. The signature passes the
+// OMS v1.0 schemas and verify counts it as the keyless signer's; the same
+// folder signed by an identity the bundle does not trust is refused.
+func TestSignAModelKeyless(t *testing.T) {
+	r := newRun(t, "medium")
+	th := filepath.Join(r.policy, "modelgate", "thresholds", "data.yaml")
+	raw, _ := os.ReadFile(th)
+	os.WriteFile(th, []byte(strings.Replace(string(raw), "  medium:\n", "  medium:\n    signature: {required: true}\n", 1)), 0o644)
+	ps := testkit.StartPrivateSigstore(t)
+	const issuer, who = "https://sso.corp.example:8443/realms/ml", "trainer@corp.example"
+	trustSigstore(r.policy, &testkit.Sigstore{TrustedRoot: ps.TrustedRoot}, nil)
+	if code, _, stderr := runCLI("bundle", "signer", "add", r.policy, "--signer", "trainer=keyless:<"+issuer+">:"+who+":training"); code != 0 {
+		t.Fatalf("signer add: %s", stderr)
+	}
+	model := filepath.Join(r.dir, "fraud-scorer")
+	os.MkdirAll(filepath.Join(model, "1"), 0o755)
+	os.WriteFile(filepath.Join(model, "weights.bin"), []byte("w"), 0o644)
+	os.WriteFile(filepath.Join(model, "1", "weights.bin"), []byte("w1"), 0o644)
+	sc := filepath.Join(r.dir, "signing_config.json")
+	os.WriteFile(sc, ps.SigningConfig, 0o644)
+	trPath := filepath.Join(r.dir, "trusted_root.json")
+	os.WriteFile(trPath, ps.TrustedRoot, 0o644)
+	sig := filepath.Join(model, "model.sig")
+
+	t.Setenv("SIGSTORE_ID_TOKEN", "")
+	code, _, stderr := runCLI("sign", model, "--keyless", "--signing-config", sc)
+	undecided(t, code, stderr, "keyless signing needs an OIDC identity token: set $SIGSTORE_ID_TOKEN or give --identity-token-file")
+	code, _, stderr = runCLI("sign", model, "--keyless")
+	undecided(t, code, stderr, "--signing-config")
+
+	t.Setenv("SIGSTORE_ID_TOKEN", testkit.IDToken(issuer, who))
+	code, out, stderr := runCLI("sign", model, "--keyless", "--signing-config", sc, "--trusted-root", trPath, "--out", sig)
+	if code != 0 || !strings.HasPrefix(out, "signed 2 file(s) of "+model) || ps.Issued.Load() != 1 {
+		t.Fatalf("sign --keyless: exit %d %s %s (%d certificates)", code, out, stderr, ps.Issued.Load())
+	}
+	data, _ := os.ReadFile(sig)
+	if err := attest.CheckOMSBundle(data); err != nil {
+		t.Fatalf("the keyless signature against the OMS v1.0 schemas: %v", err)
+	}
+	if !attest.IsKeyless(data) || !strings.Contains(string(data), `"rfc3161Timestamps"`) {
+		t.Fatalf("not a keyless bundle with a timestamp:\n%s", data)
+	}
+	verifyWith := func() (int, *decision.Decision, string) {
+		_, dout, _ := runCLI("digest", model, "--format", "json")
+		p := *r.p
+		p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
+		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
+		for name, e := range p.Envelopes(nil) {
+			path := filepath.Join(r.dir, name+".json")
+			os.WriteFile(path, e, 0o644)
+			args = append(args, "--evidence", path)
+		}
+		var o, e bytes.Buffer
+		code := execute(args, &o, &e)
+		d, _ := decision.Parse(o.Bytes())
+		return code, d, e.String()
+	}
+	code, d, stderr := verifyWith()
+	if code != 0 || d == nil || !d.Allow {
+		t.Fatalf("verify with the keyless signature: exit %d %s %v %s", code, stderr, failing(d), rejectedReasons(d))
+	}
+	found := false
+	for _, e := range d.Evidence {
+		found = found || e.Type == attest.ModelSignatureType && e.SignerID == "trainer" && e.Signer == who
+	}
+	if !found {
+		t.Fatalf("the keyless model signature is not in the decision as trainer's: %+v", d.Evidence)
+	}
+
+	// Someone else from the same SSO signs the same folder: nobody trusted.
+	t.Setenv("SIGSTORE_ID_TOKEN", testkit.IDToken(issuer, "mallory@corp.example"))
+	if code, _, stderr := runCLI("sign", model, "--keyless", "--signing-config", sc, "--out", sig); code != 0 {
+		t.Fatalf("sign as mallory: %s", stderr)
+	}
+	code, d, _ = verifyWith()
+	if code != 1 || d.Allow || !strings.Contains(rejectedReasons(d), "matches no keyless signer in the trust list") {
+		t.Fatalf("mallory's signature: exit %d %v", code, rejectedReasons(d))
+	}
+
+	// A signing config naming no Rekor log is refused before any request.
+	var cfg map[string]any
+	json.Unmarshal(ps.SigningConfig, &cfg)
+	delete(cfg, "rekorTlogUrls")
+	raw, _ = json.Marshal(cfg)
+	os.WriteFile(sc, raw, 0o644)
+	code, _, stderr = runCLI("sign", model, "--keyless", "--signing-config", sc, "--out", sig)
+	undecided(t, code, stderr, "sigstore signing config: it names no Rekor log valid now, and the sigstore method needs the signature's transparency-log entry (OMS v1.0 §4.1)")
+	if ps.Issued.Load() != 2 {
+		t.Fatalf("%d certificates issued, want 2: the refused signing asked Fulcio", ps.Issued.Load())
+	}
+}
