@@ -121,3 +121,47 @@ func otherCA(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// The reference implementation's sigstore-method signatures (public-good
+// Fulcio and Rekor, 1.0.0 to 1.1.0) verify offline against the public-good
+// trusted root (testdata/sigstore-public-good) for the identity that
+// signed them, and match no other identity.
+func TestReferenceSigstoreSignatures(t *testing.T) {
+	root := filepath.Join("..", "testdata", "model-transparency")
+	tr, err := os.ReadFile(filepath.Join("..", "testdata", "sigstore-public-good", "trusted_root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ subject, want string }{
+		{"stefanb@us.ibm.com", ""},
+		{"someone-else@us.ibm.com", "matches no keyless signer in the trust list"},
+	} {
+		trust, err := NewTrustWithRoot([]keys.Signer{{ID: "stefan", Identity: "model_signing's tests", Roles: []string{"training"},
+			Keyless: &keys.Keyless{Issuer: "https://sigstore.verify.ibm.com/oauth2", Subject: c.subject}}},
+			&attest.KeylessRoot{TrustedRoot: tr, SCTThreshold: 1, TimestampThreshold: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"v1.0.0-sigstore", "v1.0.1-sigstore", "v1.1.0-sigstore"} {
+			dir := filepath.Join(root, v)
+			model := t.TempDir()
+			for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
+				if raw, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+					os.WriteFile(filepath.Join(model, f), raw, 0o644)
+				}
+			}
+			sig, _ := os.ReadFile(filepath.Join(dir, "model.sig"))
+			subject, err := digest.Resolve(model, digest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := CollectFor(context.Background(), trust, subject, []evidence.Envelope{{ID: attest.EnvelopeID(sig), Source: "model.sig", Data: sig}}, time.Now())
+			switch {
+			case c.want == "" && (len(res.Facts) != 1 || res.Facts[0].Signer.ID != "stefan" || res.Facts[0].Type != attest.ModelSignatureType):
+				t.Errorf("%s: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
+			case c.want != "" && (len(res.Facts) != 0 || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0].Reason, c.want)):
+				t.Errorf("%s as another identity: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
+			}
+		}
+	}
+}
