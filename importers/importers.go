@@ -32,6 +32,14 @@ type Options struct {
 	ValidatedAt    string            // when a validation result carries no time of its own
 	Environment    string            // the environment a canary ran in
 	TrafficPercent *float64          // the canary's share of traffic
+	Warn           func(string)      // told what an import leaves out that a gate may miss (nil: nobody)
+}
+
+// warn tells o.Warn, when there is one.
+func (o Options) warn(format string, args ...any) {
+	if o.Warn != nil {
+		o.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 func field(doc map[string]any, path ...string) (any, bool) {
@@ -495,13 +503,79 @@ func MLflow(raw []byte, predicateType string, opts Options) (map[string]any, err
 		if err != nil {
 			return nil, err
 		}
+		metrics, sl, fair, err := mlflowSlices(tool, metrics, tags)
+		if err != nil {
+			return nil, err
+		}
+		if len(sl) == 0 {
+			opts.warn("%s logs no slice metrics (slice/NAME/METRIC with slice/NAME/size): the evaluation carries no slices, and a tier with slice floors (MG-SLICES) will deny it", tool)
+		}
+		if len(fair) == 0 {
+			opts.warn("%s logs no fairness metrics (fairness/ATTRIBUTE/METRIC): the evaluation carries no fairness results, and a tier with fairness bounds (MG-FAIRNESS) will deny it", tool)
+		}
 		return map[string]any{
 			"dataset": map[string]any{"name": eval.name, "digest": map[string]any{"sha256": h}},
-			"metrics": metrics, "slices": []any{}, "fairness": []any{}, "behavioral": []any{},
+			"metrics": metrics, "slices": sl, "fairness": fair, "behavioral": []any{},
 			"evaluated_at": times["end_time"], "producer": map[string]any{"tool": "mlflow"},
 		}, nil
 	}
 	return nil, fmt.Errorf("an MLflow run builds training or evaluation predicates, not %s", predicateType)
+}
+
+// mlflowSlices takes the slice and fairness results out of an MLflow run's
+// evaluation metrics, by the naming convention modelgate documents:
+//
+//	slice/NAME/METRIC       a metric measured on slice NAME
+//	slice/NAME/size         the slice's row count (required for each slice)
+//	fairness/ATTR/METRIC    a fairness metric over a protected attribute
+//
+// and a slice's filter from the run's tag slice/NAME/filter. What remains
+// are the model's overall metrics.
+func mlflowSlices(tool string, metrics map[string]any, tags map[string]string) (map[string]any, []any, []any, error) {
+	overall := map[string]any{}
+	slicesByName := map[string]map[string]any{}
+	var fair []any
+	for _, key := range slices.Sorted(maps.Keys(metrics)) {
+		v := metrics[key]
+		kind, rest, found := strings.Cut(key, "/")
+		if !found || kind != "slice" && kind != "fairness" {
+			overall[key] = v
+			continue
+		}
+		name, metric, ok := strings.Cut(rest, "/")
+		if !ok || name == "" || metric == "" || strings.Contains(metric, "/") {
+			return nil, nil, nil, fmt.Errorf("%s: metric %q: name it %s/NAME/METRIC (one NAME, one METRIC, no other slash)", tool, key, kind)
+		}
+		if kind == "fairness" {
+			fair = append(fair, map[string]any{"attribute": name, "metric": metric, "value": v})
+			continue
+		}
+		sl := slicesByName[name]
+		if sl == nil {
+			sl = map[string]any{"name": name, "filter": tags["slice/"+name+"/filter"], "metrics": map[string]any{}}
+			slicesByName[name] = sl
+		}
+		if metric == "size" {
+			n, isNum := v.(float64)
+			if !isNum || n < 0 || n != math.Trunc(n) {
+				return nil, nil, nil, fmt.Errorf("%s: metric %q is %v: log the slice's row count, a whole number", tool, key, v)
+			}
+			sl["size"] = int64(n)
+			continue
+		}
+		sl["metrics"].(map[string]any)[metric] = v
+	}
+	sl := []any{}
+	for _, name := range slices.Sorted(maps.Keys(slicesByName)) {
+		if _, ok := slicesByName[name]["size"]; !ok {
+			return nil, nil, nil, fmt.Errorf("%s: slice %s has no slice/%s/size metric: log the slice's row count (the tiers' slice floors need a minimum size)", tool, name, name)
+		}
+		sl = append(sl, slicesByName[name])
+	}
+	if fair == nil {
+		fair = []any{}
+	}
+	return overall, sl, fair, nil
 }
 
 // The options an importer may need and not find in a tool's output.

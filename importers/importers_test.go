@@ -109,10 +109,53 @@ func TestMLflowTrainingAndEvaluation(t *testing.T) {
 	}
 }
 
+// Slices and fairness logged by the naming convention become the
+// evaluation's slices and fairness; the overall metrics keep the rest; a
+// run that logs none says so through Warn, naming the gates that will deny;
+// a slice without its size, or a name with two slashes, is refused.
+func TestMLflowSlicesAndFairness(t *testing.T) {
+	digests := map[string]string{"churn-eval": evalDigest}
+	var warned []string
+	opts := Options{Digests: digests, Warn: func(s string) { warned = append(warned, s) }}
+	ev, err := MLflow(fixture(t, "mlflow-run-slices.json"), attest.TypeURI("evaluation"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := valid(t, "evaluation", ev)
+	got, _ := json.Marshal([]any{p["metrics"], p["slices"], p["fairness"]})
+	want := `[{"accuracy":0.8797,"auc_roc":0.952,"log_loss":0.2782,"loss":0.2749},` +
+		`[{"filter":"tenure \u003e= 24","metrics":{"auc_roc":0.942},"name":"long_tenure","size":790},` +
+		`{"filter":"tenure \u003c 6","metrics":{"accuracy":0.8965,"auc_roc":0.9181},"name":"new_customers","size":744}],` +
+		`[{"attribute":"region","metric":"disparate_impact_ratio","value":0.9543}]]`
+	if string(got) != want || len(warned) != 0 {
+		t.Fatalf("got %s\nwant %s\nwarned %q", got, want, warned)
+	}
+	if _, err := MLflow(fixture(t, "mlflow-run.json"), attest.TypeURI("evaluation"), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 2 || warned[0] != "mlflow run logs no slice metrics (slice/NAME/METRIC with slice/NAME/size): the evaluation carries no slices, and a tier with slice floors (MG-SLICES) will deny it" ||
+		warned[1] != "mlflow run logs no fairness metrics (fairness/ATTRIBUTE/METRIC): the evaluation carries no fairness results, and a tier with fairness bounds (MG-FAIRNESS) will deny it" {
+		t.Fatalf("warned %q", warned)
+	}
+	for edit, msg := range map[string]string{
+		`"slice/long_tenure/size"`:   "mlflow run: slice long_tenure has no slice/long_tenure/size metric: log the slice's row count",
+		`"slice/long_tenure/auc_roc"`: `mlflow run: metric "slice/long/tenure/auc_roc": name it slice/NAME/METRIC (one NAME, one METRIC, no other slash)`,
+	} {
+		repl := `"slice/long_tenure/other"`
+		if strings.Contains(edit, "auc_roc") {
+			repl = `"slice/long/tenure/auc_roc"`
+		}
+		raw := strings.Replace(string(fixture(t, "mlflow-run-slices.json")), edit, repl, 1)
+		if _, err := MLflow([]byte(raw), attest.TypeURI("evaluation"), Options{Digests: digests}); err == nil || !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("%s: %v", edit, err)
+		}
+	}
+}
+
 // FuzzImport: whatever the tool's output, an importer returns a predicate
 // or an error, never a panic.
 func FuzzImport(f *testing.F) {
-	for _, name := range []string{"gx-0.18.json", "gx-1.x.json", "gx-1.x-checkpoint.json", "mlflow-run.json"} {
+	for _, name := range []string{"gx-0.18.json", "gx-1.x.json", "gx-1.x-checkpoint.json", "mlflow-run.json", "mlflow-run-slices.json"} {
 		raw, _ := os.ReadFile(filepath.Join("..", "testdata", "importers", name))
 		f.Add(raw)
 	}

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 TOOLS=${MODELGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/modelgate-tools}
 mkdir -p "$TOOLS"
 
-want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager tessera-fsck slsa-verifier kube)
+want=("$@"); [ ${#want[@]} -gt 0 ] || want=(debian cosign conftest crane alertmanager tessera-fsck slsa-verifier cyclonedx-gomod kube)
 
 debian() {
   local need=()
@@ -57,6 +57,8 @@ gotool() {
     conftest) (cd "$d" && GOBIN=$TOOLS go install -v github.com/open-policy-agent/conftest@v0.71.1) ;;
     kustomize) (cd "$d" && GOBIN=$TOOLS go install -v sigs.k8s.io/kustomize/kustomize/v5@v5.7.1) ;;
     crane) (cd "$d" && GOBIN=$TOOLS go install -v github.com/google/go-containerregistry/cmd/crane@v0.21.7) ;;
+    # The release archives' SBOMs (make dist): CycloneDX's generator for Go.
+    cyclonedx-gomod) (cd "$d" && GOBIN=$TOOLS go install -v github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0) ;;
     # v0.29 and later embed a web UI their module does not ship; v0.28.1 builds.
     alertmanager) (cd "$d" && GOBIN=$TOOLS go install -v github.com/prometheus/alertmanager/cmd/alertmanager@v0.28.1) ;;
     # Tessera's own fsck, a peer that checks the ledger's log.

@@ -59,7 +59,8 @@ and champion: for a path it is the base name unless --name gives it.`,
 				if predicatePath != "" {
 					return fmt.Errorf("--from builds the predicate: drop --predicate")
 				}
-				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}, Environment: environment, ValidatedAt: validatedAt}
+				opts := importers.Options{DatasetName: datasetName, Role: role, LossMetric: lossMetric, Digests: map[string]string{}, Environment: environment, ValidatedAt: validatedAt,
+					Warn: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "warning:", msg) }}
 				if trafficPercent >= 0 {
 					opts.TrafficPercent = &trafficPercent
 				}
