@@ -9,7 +9,7 @@ export PATH := $(MODELGATE_TOOLS):$(MODELGATE_KUBE)/bin:$(PATH)
 # Static binaries everywhere: the image's is the one the tests built, from one cache.
 export CGO_ENABLED := 0
 
-.PHONY: all build demo test test-quick tools vet policy-test fuzz bench image clean
+.PHONY: all build demo test test-quick tools vet policy-test fuzz bench image dist clean
 
 all: build
 
@@ -78,5 +78,11 @@ IMAGE ?= localhost:5000/modelgate:dev
 image:
 	bash scripts/image.sh $(IMAGE)
 
+# The release: an archive per platform with checksums, a CycloneDX SBOM and
+# a signed SLSA provenance each, and with IMAGE set the container image
+# (scripts/dist.sh: VERSION, PLATFORMS, DIST_KEY, IMAGE, DIST).
+dist:
+	bash scripts/dist.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -34,21 +34,26 @@ func TestActionAsGitHubRunsIt(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &action); err != nil {
 		t.Fatal(err)
 	}
-	script := ""
+	script, install := "", ""
 	var env map[string]string
 	for _, s := range action.Runs.Steps {
-		if s.ID == "verify" {
+		switch s.ID {
+		case "verify":
 			script, env = s.Run, s.Env
+		case "install":
+			install = s.Run
 		}
 	}
-	if script == "" {
-		t.Fatal("action.yml has no verify step")
+	if script == "" || install == "" {
+		t.Fatal("action.yml has no install or verify step")
 	}
+	// The install step as GitHub runs it: the action's checkout is
+	// $GITHUB_ACTION_PATH, and Go's bin is on the PATH.
 	bin := filepath.Join(t.TempDir(), "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "modelgate"), "./cmd/modelgate")
-	build.Dir = testkit.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
+	build := exec.Command("bash", "-e", "-c", install)
+	build.Env = append(os.Environ(), "GITHUB_ACTION_PATH="+testkit.RepoRoot(), "GOBIN="+bin, "PATH="+bin+":"+os.Getenv("PATH"))
+	if out, err := build.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "modelgate ") {
+		t.Fatalf("the install step: %v %s", err, out)
 	}
 	r := newRun(t, "medium")
 	store := filepath.Join(r.dir, "store")
