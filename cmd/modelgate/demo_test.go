@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,5 +75,11 @@ func TestDemo(t *testing.T) {
 		if info, err := os.Stat(filepath.Join(dir, "demo", page)); err != nil || info.Size() < 5000 {
 			t.Errorf("%s: %v", page, err)
 		}
+	}
+	// Every piece of evidence in the report names who signed it and when,
+	// or that it is the ledger's record (the promotion gate's staging decision).
+	page, _ := os.ReadFile(filepath.Join(dir, "demo", "v1-production.html"))
+	if bytes.Contains(page, []byte("signed by  ")) || bytes.Contains(page, []byte("signed by <")) || !bytes.Contains(page, []byte("a promotion ledger record")) {
+		t.Error("v1-production.html shows a 'signed by' with no one after it, or not the promotion's ledger record")
 	}
 }
