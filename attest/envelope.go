@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/keys"
 )
 
@@ -22,7 +23,7 @@ const MaxEnvelopeSize = 4 << 20
 // EnvelopeID is the content address of an envelope: sha256:HEX of its bytes.
 func EnvelopeID(data []byte) string {
 	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return digest.Prefixed(hex.EncodeToString(sum[:]))
 }
 
 // Sign wraps a statement in a DSSE envelope signed by sv and returns its JSON.

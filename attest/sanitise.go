@@ -16,33 +16,6 @@ const (
 	MaxDepth      = 64 // JSON nesting of a predicate
 )
 
-// TimeFields names the top-level time fields of each modelgate type, and
-// EventTime the one that dates the evidence itself.
-var (
-	TimeFields = map[string][]string{
-		"data-validation": {"validated_at"},
-		"training":        {"started_at", "finished_at"},
-		"evaluation":      {"evaluated_at"},
-		"approval":        {"approved_at", "expires_at"},
-		"risk":            {"valid_until"},
-		"smoke-test":      {"tested_at"},
-		"canary":          {"analyzed_at"},
-		"waiver":          {"expires_at"},
-		"shadow":          {"analyzed_at"},
-		"explanation":     {"explained_at"},
-	}
-	EventTime = map[string]string{
-		"data-validation": "validated_at",
-		"training":        "finished_at",
-		"evaluation":      "evaluated_at",
-		"approval":        "approved_at",
-		"smoke-test":      "tested_at",
-		"canary":          "analyzed_at",
-		"shadow":          "analyzed_at",
-		"explanation":     "explained_at",
-	}
-)
-
 // ErrBadTime marks a time that the strict parser refuses.
 var ErrBadTime = errors.New("bad time")
 

@@ -14,12 +14,6 @@ import (
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var schemaFiles = map[string]bool{
-	"data-validation": true, "training": true, "evaluation": true, "approval": true,
-	"risk": true, "smoke-test": true, "canary": true, "waiver": true,
-	"shadow": true, "explanation": true,
-}
-
 const schemaBase = "https://modelgate.dev/schemas/"
 
 var (

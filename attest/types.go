@@ -11,12 +11,6 @@ import (
 // PredicateBase prefixes every modelgate predicate type URI.
 const PredicateBase = "https://modelgate.dev/attestation/"
 
-// Short names of the modelgate predicate types, in pipeline order.
-var ShortNames = []string{
-	"data-validation", "training", "evaluation", "approval",
-	"risk", "smoke-test", "canary", "waiver", "shadow", "explanation",
-}
-
 // Predicate types from elsewhere that are accepted and passed to policy as they are.
 const (
 	TestResultType = "https://in-toto.io/attestation/test-result/v0.1"

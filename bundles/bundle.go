@@ -24,6 +24,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/policies"
@@ -243,7 +244,7 @@ func contentDigest(b *bundle.Bundle) string {
 	man, _ := json.Marshal(b.Manifest)
 	fmt.Fprintf(h, "manifest %d\n", len(man))
 	h.Write(man)
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return digest.Prefixed(hex.EncodeToString(h.Sum(nil)))
 }
 
 // Data returns the bundle's data document at a path of keys.

@@ -107,7 +107,7 @@ func (b *Bundle) checkData() error {
 	sort.Strings(names)
 	thresholds, _ := b.Data("modelgate", "thresholds")
 	t := thresholds.(map[string]any)
-	for _, tier := range []string{"low", "medium", "high"} {
+	for _, tier := range Tiers {
 		approvals, _ := t["tiers"].(map[string]any)[tier].(map[string]any)["approvals"].(map[string]any)
 		for _, env := range names {
 			if _, ok := approvals[env]; !ok {
@@ -123,7 +123,7 @@ func (b *Bundle) checkData() error {
 		}
 		return nil
 	}
-	for _, tier := range []string{"low", "medium", "high"} {
+	for _, tier := range Tiers {
 		approvals, _ := t["tiers"].(map[string]any)[tier].(map[string]any)["approvals"].(map[string]any)
 		if err := check("/tiers/"+tier, approvals); err != nil {
 			return err

@@ -106,8 +106,6 @@ func direction(delta float64, higherIsTighter bool) string {
 	return Loosened
 }
 
-var tierRank = map[string]float64{"low": 1, "medium": 2, "high": 3}
-
 func diffGates(old, new *View, add adder) {
 	id := func(g GateInfo) string { return g.ID }
 	o, nw := byKey(old.Gates, id), byKey(new.Gates, id)
@@ -308,7 +306,7 @@ func diffModels(old, new *View, add adder) {
 
 func diffInventory(old, new *View, add adder) {
 	if old.Inventory.Default != new.Inventory.Default {
-		add(direction(tierRank[new.Inventory.Default]-tierRank[old.Inventory.Default], true), "inventory", "default tier of unknown models", old.Inventory.Default, new.Inventory.Default)
+		add(direction(float64(TierRank(new.Inventory.Default)-TierRank(old.Inventory.Default)), true), "inventory", "default tier of unknown models", old.Inventory.Default, new.Inventory.Default)
 	}
 	for _, m := range unionKeys(old.Inventory.Models, new.Inventory.Models) {
 		ot, oin := old.TierOf(m)
@@ -321,7 +319,7 @@ func diffInventory(old, new *View, add adder) {
 			what += " (unlisted; now the default)"
 		}
 		if ot != nt || oin != nin {
-			add(direction(tierRank[nt]-tierRank[ot], true), "inventory", what, ot, nt)
+			add(direction(float64(TierRank(nt)-TierRank(ot)), true), "inventory", what, ot, nt)
 		}
 	}
 }

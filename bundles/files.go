@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"sort"
 	"strings"
+
+	"github.com/modelgate/modelgate/digest"
 )
 
 // FileInfo is one file of a bundle with its digest.
@@ -31,7 +33,7 @@ func (b *Bundle) fileInfos() []FileInfo {
 	out := make([]FileInfo, 0, len(b.files))
 	for name, data := range b.files {
 		sum := sha256.Sum256(data)
-		out = append(out, FileInfo{Path: name, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: len(data)})
+		out = append(out, FileInfo{Path: name, Digest: digest.Prefixed(hex.EncodeToString(sum[:])), Size: len(data)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out

@@ -10,8 +10,19 @@ import (
 	"github.com/modelgate/modelgate/keys"
 )
 
-// Tiers, from the loosest to the strictest.
+// Tiers, from the loosest to the strictest: the one list of them in Go
+// (lib.rego's tier_rank is checked against it by a test).
 var Tiers = []string{"low", "medium", "high"}
+
+// TierRank is a tier's place in Tiers, from 1; 0 for no tier.
+func TierRank(tier string) int {
+	for i, t := range Tiers {
+		if t == tier {
+			return i + 1
+		}
+	}
+	return 0
+}
 
 // Regression is a change limit against the champion.
 type Regression struct {

@@ -79,3 +79,13 @@ func Resolve(arg string, opts Options) (Subject, error) {
 	}
 	return Subject{Name: filepath.Base(abs), SHA256: r.SHA256, Files: files, Root: abs}, nil
 }
+
+// Prefixed formats a SHA-256 in hex as sha256:HEX, the form every digest
+// takes in references, records and evidence ids.
+func Prefixed(hex string) string { return "sha256:" + hex }
+
+// Hex is the hex of a sha256:HEX digest (a bare hex stays as it is).
+func Hex(d string) string { return strings.TrimPrefix(d, "sha256:") }
+
+// Digest is the subject's digest, sha256:HEX.
+func (s Subject) Digest() string { return Prefixed(s.SHA256) }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/internal/safeio"
 )
 
@@ -87,7 +88,7 @@ func (d *Dir) AddAlso(_ context.Context, data []byte, also []string) (string, bo
 	}
 	subjects = append(subjects, also...)
 	id := attest.EnvelopeID(data)
-	hex := strings.TrimPrefix(id, "sha256:")
+	hex := digest.Hex(id)
 	added, err := d.writeObject(hex, data)
 	if err != nil {
 		return "", false, err
@@ -246,7 +247,7 @@ func (d *Dir) IDs(_ context.Context, subject string) ([]string, error) {
 		return nil, fmt.Errorf("store %s: %w: %d envelopes name sha256:%s, the limit is %d", d, ErrLimit, len(ids), subject, MaxPerSubject)
 	}
 	for i, id := range ids {
-		ids[i] = "sha256:" + id
+		ids[i] = digest.Prefixed(id)
 	}
 	return ids, nil
 }
@@ -305,7 +306,7 @@ func (d *Dir) readObject(hex string) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("unreadable: %v; skipped", err)
 	}
 	id := attest.EnvelopeID(data)
-	if id != "sha256:"+hex {
+	if id != digest.Prefixed(hex) {
 		return Envelope{}, fmt.Errorf("content does not match its name (torn or foreign file); skipped")
 	}
 	return Envelope{ID: id, Source: path, Data: data}, nil

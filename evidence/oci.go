@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/opencontainers/go-digest"
+	godigest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
@@ -21,6 +21,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/internal/registry"
 )
 
@@ -94,7 +95,7 @@ func (o *OCI) Check(ctx context.Context) error {
 // repository, otherwise a descriptor that carries just its digest, which is
 // all the referrers API and the tag schema key on.
 func (o *OCI) subjectDescriptor(ctx context.Context, hex string) ocispec.Descriptor {
-	d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+	d := godigest.NewDigestFromEncoded(godigest.SHA256, hex)
 	if desc, err := o.repo.Resolve(ctx, d.String()); err == nil {
 		return desc
 	}
@@ -187,7 +188,7 @@ func (o *OCI) refer(ctx context.Context, view ociView, s, id string, blob ocispe
 
 // Subject returns the envelopes of every artifact that refers to the digest.
 func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, error) {
-	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.NewDigestFromEncoded(digest.SHA256, hex)}
+	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: godigest.NewDigestFromEncoded(godigest.SHA256, hex)}
 	var manifests []ocispec.Descriptor
 	ctx = registry.CountPages(ctx)
 	// The evidence view reads every referrer and keeps its own and Sigstore
@@ -214,7 +215,7 @@ func (o *OCI) Subject(ctx context.Context, hex string) ([]Envelope, []Problem, e
 	if err != nil {
 		return nil, nil, err
 	}
-	known := map[digest.Digest]bool{}
+	known := map[godigest.Digest]bool{}
 	for _, m := range manifests {
 		known[m.Digest] = true
 	}
@@ -281,7 +282,7 @@ func (o *OCI) fetch(ctx context.Context, desc ocispec.Descriptor, limit int64) (
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s is over the %d byte limit; skipped", desc.Digest, limit)
 	}
-	if desc.Digest.Algorithm() != digest.SHA256 || digest.FromBytes(data) != desc.Digest {
+	if desc.Digest.Algorithm() != godigest.SHA256 || godigest.FromBytes(data) != desc.Digest {
 		return nil, fmt.Errorf("%s: content does not match its digest; skipped", desc.Digest)
 	}
 	return data, nil
@@ -293,7 +294,7 @@ func (o *OCI) Get(ctx context.Context, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := o.repo.Blobs().Resolve(ctx, "sha256:"+hex)
+	desc, err := o.repo.Blobs().Resolve(ctx, digest.Prefixed(hex))
 	if errors.Is(err, errdef.ErrNotFound) {
 		return nil, fmt.Errorf("no envelope %s in %s", id, o)
 	}
@@ -311,7 +312,7 @@ func (o *OCI) All(context.Context) ([]Envelope, []Problem, error) {
 // referrerTag names an envelope's artifact for one subject, after the
 // view's prefix: the subject's hex, then the envelope's.
 func referrerTag(subjectHex, envelopeID string) string {
-	return subjectHex + "-" + strings.TrimPrefix(envelopeID, "sha256:")[:32]
+	return subjectHex + "-" + digest.Hex(envelopeID)[:32]
 }
 
 // taggedReferrers lists the artifacts tagged for a subject.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/internal/registry"
 )
 
@@ -140,7 +141,7 @@ func indexing(data []byte) (subjects []string, record bool, err error) {
 
 // ParseID accepts sha256:HEX (or bare HEX) and returns HEX.
 func ParseID(id string) (string, error) {
-	hex := strings.TrimPrefix(id, "sha256:")
+	hex := digest.Hex(id)
 	if len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
 		return "", fmt.Errorf("envelope id %q is not sha256:<64 lower-case hex>", id)
 	}

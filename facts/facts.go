@@ -310,7 +310,7 @@ func (t *Trust) verify(ctx context.Context, subject digest.Subject, env evidence
 		// against the model's files when the decision was made; its
 		// signature still has to verify under this bundle.
 	} else if v.Statement.PredicateType == attest.ModelSignatureType {
-		if err := checkModelSignature(v.Statement, subject.Files, subject.Root, strings.TrimPrefix(attest.EnvelopeID(env.Data), "sha256:")); err != nil {
+		if err := checkModelSignature(v.Statement, subject.Files, subject.Root, digest.Hex(attest.EnvelopeID(env.Data))); err != nil {
 			return nil, err
 		}
 	} else if !v.Statement.Names(subjectHex) {
@@ -354,7 +354,7 @@ func readableTime(st *attest.Statement) string {
 func prefixAll(hexes []string) []string {
 	out := make([]string, len(hexes))
 	for i, h := range hexes {
-		out[i] = "sha256:" + h
+		out[i] = digest.Prefixed(h)
 	}
 	return out
 }

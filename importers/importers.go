@@ -61,7 +61,7 @@ func missing(tool string, path ...string) error {
 }
 
 func hex(d string) (string, error) {
-	h := strings.TrimPrefix(d, "sha256:")
+	h := digest.Hex(d)
 	if !digest.IsHex64(h) {
 		return "", fmt.Errorf("%q is not sha256:<64 lower-case hex>", d)
 	}

@@ -138,7 +138,7 @@ func TestMLflowSlicesAndFairness(t *testing.T) {
 		t.Fatalf("warned %q", warned)
 	}
 	for edit, msg := range map[string]string{
-		`"slice/long_tenure/size"`:   "mlflow run: slice long_tenure has no slice/long_tenure/size metric: log the slice's row count",
+		`"slice/long_tenure/size"`:    "mlflow run: slice long_tenure has no slice/long_tenure/size metric: log the slice's row count",
 		`"slice/long_tenure/auc_roc"`: `mlflow run: metric "slice/long/tenure/auc_roc": name it slice/NAME/METRIC (one NAME, one METRIC, no other slash)`,
 	} {
 		repl := `"slice/long_tenure/other"`

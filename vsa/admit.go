@@ -3,6 +3,7 @@ package vsa
 import (
 	"context"
 	"fmt"
+	"github.com/modelgate/modelgate/bundles"
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
@@ -74,8 +75,6 @@ func (a *Admission) Reason() string {
 	return string(a.Refusal)
 }
 
-var tierRank = map[string]int{"low": 1, "medium": 2, "high": 3}
-
 // Admits is the ledger's one rule, the only place it is written:
 // NAME@DIGEST is admitted in ENV at time at when, among the records as of at,
 //  1. the newest decision for the digest in ENV is PASSED (a newer FAILED
@@ -119,7 +118,7 @@ func (l *Ledger) admits(ctx context.Context, st *State, s digest.Subject, env st
 	if l.View == nil {
 		return nil, fmt.Errorf("the ledger's rule needs the policy bundle's tiers and environments")
 	}
-	if tier, _ := l.View.TierOf(s.Name); tierRank[a.Decision.Tier] < tierRank[tier] {
+	if tier, _ := l.View.TierOf(s.Name); bundles.TierRank(a.Decision.Tier) < bundles.TierRank(tier) {
 		a.ModelTier = tier
 		return refuse(TierTooLow, a.Decision)
 	}

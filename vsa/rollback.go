@@ -153,7 +153,7 @@ func (l *Ledger) Rollback(ctx context.Context, sv signature.SignerVerifier, plan
 	st, err := Statement(model, to, env, Passed, []string{VerifiedLevel(env, passed.Tier)},
 		decision.Policy{URI: passed.Policy.URI, Digest: passed.Policy.Digest, Revision: passed.Policy.Revision}, []string{passed.Envelope},
 		Entry{Kind: KindRollback, Tier: passed.Tier, TierSource: passed.TierSource, Approvers: passed.Approvers, Previous: previous,
-			Rollback: &RollbackEntry{From: "sha256:" + from, To: "sha256:" + to, Reason: reason, VSA: passed.ID, Alert: alert}}, at)
+			Rollback: &RollbackEntry{From: digest.Prefixed(from), To: digest.Prefixed(to), Reason: reason, VSA: passed.ID, Alert: alert}}, at)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (l *Ledger) Revoke(ctx context.Context, sv signature.SignerVerifier, s dige
 	}
 	v := l.View
 	st, err := Statement(s.Name, s.SHA256, env, Failed, nil, decision.Policy{URI: v.URI, Digest: v.Digest, Revision: v.Revision}, nil,
-		Entry{Kind: KindRevocation, Previous: previous, Revocation: &RevocationEntry{Digest: "sha256:" + s.SHA256, Reason: reason}}, at)
+		Entry{Kind: KindRevocation, Previous: previous, Revocation: &RevocationEntry{Digest: digest.Prefixed(s.SHA256), Reason: reason}}, at)
 	if err != nil {
 		return nil, err
 	}

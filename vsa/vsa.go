@@ -142,14 +142,14 @@ func Statement(model, sha string, env string, result string, levels []string, po
 		Verifier:           &vsapb.VerificationSummary_Verifier{Id: VerifierID},
 		TimeVerified:       timestamppb.New(at),
 		ResourceUri:        ResourceURI(env, model),
-		Policy:             &vsapb.VerificationSummary_Policy{Uri: policy.URI, Digest: map[string]string{"sha256": strings.TrimPrefix(policy.Digest, "sha256:")}},
+		Policy:             &vsapb.VerificationSummary_Policy{Uri: policy.URI, Digest: map[string]string{"sha256": digest.Hex(policy.Digest)}},
 		VerificationResult: result,
 		VerifiedLevels:     levels,
 		SlsaVersion:        "1.1",
 	}
 	for _, id := range inputs {
 		summary.InputAttestations = append(summary.InputAttestations, &vsapb.VerificationSummary_InputAttestation{
-			Uri: id, Digest: map[string]string{"sha256": strings.TrimPrefix(id, "sha256:")},
+			Uri: id, Digest: map[string]string{"sha256": digest.Hex(id)},
 		})
 	}
 	raw, err := protojson.Marshal(summary)
@@ -294,11 +294,11 @@ func ParseRaw(raw []byte, subjects []string) (*Record, error) {
 	switch e.Kind {
 	case KindDecision:
 	case KindRollback:
-		if e.Rollback == nil || "sha256:"+ref.SHA256 != e.Rollback.To {
+		if e.Rollback == nil || digest.Prefixed(ref.SHA256) != e.Rollback.To {
 			return nil, errors.New("a rollback must name the digest it restores")
 		}
 	case KindRevocation:
-		if e.Revocation == nil || "sha256:"+ref.SHA256 != e.Revocation.Digest {
+		if e.Revocation == nil || digest.Prefixed(ref.SHA256) != e.Revocation.Digest {
 			return nil, errors.New("a revocation must name the digest it revokes")
 		}
 	default:
@@ -307,7 +307,7 @@ func ParseRaw(raw []byte, subjects []string) (*Record, error) {
 	r := &Record{
 		Time: summary.GetTimeVerified().AsTime().UTC(), Result: summary.GetVerificationResult(), Digest: ref.SHA256,
 		Levels: summary.GetVerifiedLevels(), Entry: e,
-		Policy: decision.Policy{URI: summary.GetPolicy().GetUri(), Digest: "sha256:" + summary.GetPolicy().GetDigest()["sha256"], Revision: e.Revision},
+		Policy: decision.Policy{URI: summary.GetPolicy().GetUri(), Digest: digest.Prefixed(summary.GetPolicy().GetDigest()["sha256"]), Revision: e.Revision},
 	}
 	for _, in := range summary.GetInputAttestations() {
 		r.Inputs = append(r.Inputs, in.GetUri())

@@ -69,7 +69,7 @@ and champion: for a path it is the base name unless --name gives it.`,
 					if err != nil {
 						return fmt.Errorf("--dataset: %w", err)
 					}
-					opts.DatasetDigest = "sha256:" + s.SHA256
+					opts.DatasetDigest = digest.Prefixed(s.SHA256)
 				}
 				for _, d := range datasetDigests {
 					if n, v, ok := strings.Cut(d, "="); ok {

@@ -53,7 +53,7 @@ found again in the store and verified).`,
 }
 
 func rowOf(r *vsa.Record) output.HistoryRow {
-	row := output.HistoryRow{Time: attest.NormalTime(r.Time), Environment: r.Environment, Kind: r.Kind, Result: r.Result, Subject: r.Ref().String(), Digest: "sha256:" + r.Digest,
+	row := output.HistoryRow{Time: attest.NormalTime(r.Time), Environment: r.Environment, Kind: r.Kind, Result: r.Result, Subject: r.Ref().String(), Digest: digest.Prefixed(r.Digest),
 		Tier: r.Tier, Revision: r.Policy.Revision, Approvers: r.Approvers, SignedBy: r.Signer, Record: r.ID, Previous: r.Previous, VSA: r.Envelope, Index: r.Index}
 	switch {
 	case r.Rollback != nil:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,7 +49,7 @@ func runRollback(cmd *cobra.Command, o rollbackOptions) error {
 	}
 	target := ""
 	if o.to != "" {
-		target = strings.TrimPrefix(o.to, "sha256:")
+		target = digest.Hex(o.to)
 		if !digest.IsHex64(target) {
 			return fmt.Errorf("--to %q: give sha256:<64 lower-case hex>", o.to)
 		}

@@ -3,50 +3,15 @@
 # description: Shared facts for the gates - tier, thresholds, evidence that counts.
 package modelgate.lib
 
-# Attestation types by short name. Literal constants, so that the compiler
-# folds every lookup instead of building strings at each evaluation.
-types := {
-	"data-validation": "https://modelgate.dev/attestation/data-validation/v1",
-	"training": "https://modelgate.dev/attestation/training/v1",
-	"evaluation": "https://modelgate.dev/attestation/evaluation/v1",
-	"approval": "https://modelgate.dev/attestation/approval/v1",
-	"risk": "https://modelgate.dev/attestation/risk/v1",
-	"smoke-test": "https://modelgate.dev/attestation/smoke-test/v1",
-	"canary": "https://modelgate.dev/attestation/canary/v1",
-	"waiver": "https://modelgate.dev/attestation/waiver/v1",
-	"shadow": "https://modelgate.dev/attestation/shadow/v1",
-	"explanation": "https://modelgate.dev/attestation/explanation/v1",
-	"provenance": "https://slsa.dev/provenance/v1",
-	"model-signature": "https://model_signing/signature/v1.0",
-}
+# The evidence kinds, from the registry the binary carries (attest.Kinds,
+# written to modelgate/kinds/data.json): each kind's predicate type by its
+# short name, the role a signer must hold for it to count, and the
+# predicate field that dates it.
+types := {short: k.type | some short, k in data.modelgate.kinds}
 
-# The role a signer must hold for each predicate type to count.
-role_for_type := {
-	"https://modelgate.dev/attestation/data-validation/v1": "data",
-	"https://modelgate.dev/attestation/training/v1": "training",
-	"https://modelgate.dev/attestation/evaluation/v1": "evaluation",
-	"https://modelgate.dev/attestation/approval/v1": "approver",
-	"https://modelgate.dev/attestation/risk/v1": "risk",
-	"https://modelgate.dev/attestation/smoke-test/v1": "deploy",
-	"https://modelgate.dev/attestation/canary/v1": "canary",
-	"https://modelgate.dev/attestation/waiver/v1": "waiver",
-	"https://modelgate.dev/attestation/shadow/v1": "canary",
-	"https://modelgate.dev/attestation/explanation/v1": "evaluation",
-	"https://slsa.dev/provenance/v1": "training",
-	"https://model_signing/signature/v1.0": "training",
-}
+role_for_type := {k.type: k.role | some k in data.modelgate.kinds}
 
-# The predicate field that dates each type, for freshness and ordering.
-time_field := {
-	"https://modelgate.dev/attestation/data-validation/v1": "validated_at",
-	"https://modelgate.dev/attestation/training/v1": "finished_at",
-	"https://modelgate.dev/attestation/evaluation/v1": "evaluated_at",
-	"https://modelgate.dev/attestation/approval/v1": "approved_at",
-	"https://modelgate.dev/attestation/smoke-test/v1": "tested_at",
-	"https://modelgate.dev/attestation/canary/v1": "analyzed_at",
-	"https://modelgate.dev/attestation/shadow/v1": "analyzed_at",
-	"https://modelgate.dev/attestation/explanation/v1": "explained_at",
-}
+time_field := {k.type: k.event_time | some k in data.modelgate.kinds; k.event_time}
 
 tier_rank := {"low": 1, "medium": 2, "high": 3}
 
