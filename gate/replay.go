@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -135,9 +136,10 @@ func Replay(ctx context.Context, old, new *Gate, store evidence.Store, ledger vs
 	return res, nil
 }
 
-// judgeAgain decides one recorded decision under both bundles: the flip,
-// or nil; or the inputs the store lacks.
-func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledger vsa.Source, r *vsa.Record) (*Flip, []string, error) {
+// recorded is the request that judges a recorded decision again: its
+// subject as recorded, its environment, its recorded inputs fetched from
+// the store, as of its own time; or the inputs the store lacks.
+func recorded(ctx context.Context, store evidence.Store, ledger vsa.Source, r *vsa.Record) (Request, []string) {
 	var inputs []evidence.Envelope
 	var missing []string
 	for _, id := range r.Inputs {
@@ -148,12 +150,56 @@ func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledge
 		}
 		inputs = append(inputs, evidence.Envelope{ID: id, Source: id, Data: data})
 	}
+	subject := r.Ref()
+	subject.Recorded = true
+	return Request{Subject: subject, Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}, missing
+}
+
+// NotReproducedError is a recorded decision a bundle judges otherwise.
+type NotReproducedError struct {
+	Revision, Digest string // the bundle's
+	Record           *vsa.Record
+}
+
+func (e *NotReproducedError) Error() string {
+	return fmt.Sprintf("the bundle given (revision %s, %s) does not reproduce the recorded decision %s (%s, policy revision %s, %s)",
+		e.Revision, e.Digest, e.Record.ID, e.Record.Result, e.Record.Policy.Revision, e.Record.Policy.Digest)
+}
+
+// Reproduce judges a recorded decision again under g, on its recorded
+// inputs and as of its own time, and returns the decision only when it
+// reproduces the record: the same result and every gate's status.
+func Reproduce(ctx context.Context, g *Gate, store evidence.Store, ledger vsa.Source, r *vsa.Record) (*decision.Decision, error) {
+	req, missing := recorded(ctx, store, ledger, r)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the recorded decision %s names the input %s, which %s lacks", r.ID, missing[0], store)
+	}
+	out, err := g.Decide(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	d := out.Decision
+	status := map[string]string{}
+	for _, gt := range r.Gates {
+		status[gt.Code] = gt.Status
+	}
+	same := d.Result() == r.Result && len(d.Gates) == len(r.Gates)
+	for _, gt := range d.Gates {
+		same = same && status[gt.Code] == gt.Status
+	}
+	if !same {
+		return nil, &NotReproducedError{Revision: g.Bundle.Revision, Digest: g.Bundle.Digest, Record: r}
+	}
+	return d, nil
+}
+
+// judgeAgain decides one recorded decision under both bundles: the flip,
+// or nil; or the inputs the store lacks.
+func judgeAgain(ctx context.Context, old, new *Gate, store evidence.Store, ledger vsa.Source, r *vsa.Record) (*Flip, []string, error) {
+	req, missing := recorded(ctx, store, ledger, r)
 	if len(missing) > 0 {
 		return nil, missing, nil
 	}
-	subject := r.Ref()
-	subject.Recorded = true
-	req := Request{Subject: subject, Environment: r.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: r.Time, InputsOnly: true}
 	flip := &Flip{Record: r.ID, Subject: r.Ref().String(), Environment: r.Environment, At: r.Time, Gates: []string{}}
 	a, err := old.Decide(ctx, req)
 	if err != nil {

@@ -126,36 +126,14 @@ func decisionFromLedger(cmd *cobra.Command, o reportOptions, s digest.Subject) (
 }
 
 func judgedAgain(cmd *cobra.Command, b *bundles.Bundle, store evidence.Store, ledger vsa.Source, rec *vsa.Record) (*decision.Decision, error) {
-	ctx := cmd.Context()
-	var inputs []evidence.Envelope
-	for _, id := range rec.Inputs {
-		data, err := store.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("the recorded decision %s names the input %s, which %s lacks: %w", rec.ID, id, store, err)
-		}
-		inputs = append(inputs, evidence.Envelope{ID: id, Source: id, Data: data})
-	}
-	g, err := gate.New(ctx, b)
+	g, err := gate.New(cmd.Context(), b)
 	if err != nil {
 		return nil, err
 	}
-	subject := rec.Ref()
-	subject.Recorded = true
-	out, err := g.Decide(ctx, gate.Request{Subject: subject, Environment: rec.Environment, Store: store, Ledger: ledger, Extra: inputs, Now: rec.Time, InputsOnly: true})
-	if err != nil {
-		return nil, err
+	d, err := gate.Reproduce(cmd.Context(), g, store, ledger, rec)
+	var differs *gate.NotReproducedError
+	if errors.As(err, &differs) {
+		return nil, fmt.Errorf("%w: give --policy the bundle that decided", err)
 	}
-	d := out.Decision
-	recorded := map[string]string{}
-	for _, gt := range rec.Gates {
-		recorded[gt.Code] = gt.Status
-	}
-	same := d.Result() == rec.Result && len(d.Gates) == len(rec.Gates)
-	for _, gt := range d.Gates {
-		same = same && recorded[gt.Code] == gt.Status
-	}
-	if !same {
-		return nil, fmt.Errorf("the bundle given (revision %s, %s) does not reproduce the recorded decision %s (%s, policy revision %s, %s): give --policy the bundle that decided", b.Revision, b.Digest, rec.ID, rec.Result, rec.Policy.Revision, rec.Policy.Digest)
-	}
-	return d, nil
+	return d, err
 }
