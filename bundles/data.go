@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -195,6 +196,13 @@ func (b *Bundle) Environments() (map[string]Environment, error) {
 	}
 	return envs, nil
 }
+
+// ValidEnvironmentName reports whether env can name an environment:
+// lower-case letters, digits and '-', at most 63, starting with a letter
+// or digit.
+func ValidEnvironmentName(env string) bool { return envName.MatchString(env) }
+
+var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // CheckEnvironment refuses an environment the bundle does not declare.
 func (b *Bundle) CheckEnvironment(env string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -27,19 +26,39 @@ import (
 	"github.com/modelgate/modelgate/vsa"
 )
 
-var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// verifyOptions are the flags of 'modelgate verify'.
+type verifyOptions struct {
+	sf                                              storeFlags
+	pf                                              policyFlags
+	lf                                              logFlags
+	subject, env, tier, champion                    string
+	format, vsaKey, vsaOut, inputOut, effectiveTime string
+	decisionOut                                     string
+	evidence                                        []string
+	timeout                                         time.Duration
+}
+
+func (o *verifyOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.subject, "subject", "", "the model: a file or directory, or NAME@sha256:HEX")
+	f.StringVar(&o.env, "env", "", "target environment, e.g. staging or production")
+	o.pf.register(cmd)
+	o.sf.register(cmd)
+	o.lf.register(cmd, true)
+	f.StringArrayVar(&o.evidence, "evidence", nil, "envelope file to judge besides the store's (repeatable)")
+	f.StringVar(&o.tier, "tier", "", "raise the model's tier: "+strings.Join(bundles.Tiers, "|")+" (never lowers it)")
+	f.StringVar(&o.champion, "champion", "", "champion NAME@sha256:HEX, used only where the store knows none")
+	f.StringVar(&o.format, "format", "text", "report format: "+strings.Join(output.Formats, "|"))
+	f.StringVar(&o.vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
+	f.StringVar(&o.vsaOut, "vsa-out", "", "write the signed VSA envelope here")
+	f.StringVar(&o.decisionOut, "out", "", "also write the decision as JSON here (for 'modelgate report' and later steps), whatever --format prints")
+	f.StringVar(&o.inputOut, "input-out", "", "write the exact Rego input judged: 'opa eval -b BUNDLE -i FILE data.modelgate.decision' replays it, 'conftest test FILE -p BUNDLE -d BUNDLE' reports the failed gates")
+	f.StringVar(&o.effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
+	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "deadline for the whole decision")
+}
 
 func newVerifyCmd() *cobra.Command {
-	var (
-		sf                                              storeFlags
-		pf                                              policyFlags
-		lf                                              logFlags
-		subjectArg, env, tier, championArg              string
-		format, vsaKey, vsaOut, inputOut, effectiveTime string
-		decisionOut                                     string
-		evidenceFiles                                   []string
-		timeout                                         time.Duration
-	)
+	var o verifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify --subject PATH|NAME@sha256:HEX --env ENV [flags]",
 		Short: "Decide whether a model may be promoted to an environment",
@@ -63,173 +82,172 @@ The model's name is the one its signed evidence names: a --subject whose
 name differs cannot be decided. --effective-time replays a decision as of a
 past time and writes nothing (no VSA, nothing to the store).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if timeout <= 0 {
-				return fmt.Errorf("--timeout %s: give a positive duration, e.g. 60s", timeout)
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			if subjectArg == "" || env == "" {
-				return fmt.Errorf("--subject and --env are required (see 'modelgate verify --help')")
-			}
-			if !envPattern.MatchString(env) {
-				return fmt.Errorf("--env %q: use lower-case letters, digits and '-', e.g. staging or production", env)
-			}
-			if tier != "" && tier != "low" && tier != "medium" && tier != "high" {
-				return fmt.Errorf("--tier %q: use low, medium or high", tier)
-			}
-			if !slices.Contains(output.Formats, format) {
-				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(output.Formats, ", "))
-			}
-			// Compiling the predicate schemas takes as long as loading the
-			// policy: do both at once.
-			go attest.PrepareSchemas()
-			if vsaOut != "" && vsaKey == "" {
-				return fmt.Errorf("--vsa-out needs --vsa-key: a VSA is signed by the gate's key")
-			}
-			now := time.Now().UTC()
-			if effectiveTime != "" {
-				if vsaKey != "" {
-					return fmt.Errorf("--effective-time replays a past decision and writes nothing: drop --vsa-key, or drop --effective-time to decide now")
-				}
-				t, err := attest.ParseTime(effectiveTime)
-				if err != nil {
-					return fmt.Errorf("--effective-time: %w", err)
-				}
-				now = t
-			}
-			// The model's digest is part of the decision: it runs inside the
-			// deadline, with progress on a terminal.
-			dopts, done := progressOptions(subjectArg)
-			dopts.Context = ctx
-			subject, err := digest.Resolve(subjectArg, dopts)
-			done()
-			if err != nil {
-				if ctx.Err() != nil {
-					return fmt.Errorf("%w (the decision's deadline of %s passed while hashing the model; raise --timeout)", err, timeout)
-				}
-				return err
-			}
-			var champion *digest.Subject
-			if championArg != "" {
-				c, err := digest.ParseRef(championArg)
-				if err != nil {
-					return fmt.Errorf("--champion: %w", err)
-				}
-				champion = &c
-			}
-			extra, err := readEvidence(evidenceFiles, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			store, err := sf.open(ctx, false)
-			if err != nil {
-				return err
-			}
-			var vsaSigner signature.SignerVerifier
-			if vsaKey != "" {
-				// Load the key before deciding, so a bad key costs nothing.
-				sv, err := keys.LoadSigner(ctx, vsaKey)
-				if err != nil {
-					return fmt.Errorf("--vsa-key: %w", err)
-				}
-				vsaSigner = sv
-			}
-			pf.plainHTTP = sf.plainHTTP
-			popts, err := pf.options()
-			if err != nil {
-				return err
-			}
-			bundle, err := bundles.Open(ctx, pf.spec, popts)
-			if err != nil {
-				return err
-			}
-			g, err := gate.New(ctx, bundle)
-			if err != nil {
-				return err
-			}
-			if vsaSigner != nil {
-				if err := g.CheckGateKey(vsaSigner); err != nil {
-					return fmt.Errorf("--vsa-key: %w", err)
-				}
-			}
-			src, err := lf.source(sf.spec, g.Trust)
-			if err != nil {
-				return err
-			}
-			var ledger *vsa.Ledger
-			if vsaSigner != nil {
-				// Open the appender before deciding, so a missing ledger key
-				// costs nothing; read the log meanwhile.
-				go src.Book(ctx)
-				ledger = g.Ledger(src)
-				if ledger.Appender, err = lf.appender(ctx, src.Spec, g.Trust); err != nil {
-					return err
-				}
-				defer closeLedger(ctx, ledger)
-			}
-			var writeInput func([]byte) error
-			if inputOut != "" {
-				writeInput = func(input []byte) error {
-					if err := safeio.WriteFile(ctx, inputOut, append(input, '\n'), 0o644); err != nil {
-						return fmt.Errorf("--input-out: %w", err)
-					}
-					return nil
-				}
-			}
-			out, err := g.Decide(ctx, gate.Request{
-				Subject: subject, Environment: env, RequestedTier: tier,
-				Store: store, Ledger: src, Extra: extra, Champion: champion, Now: now,
-				WriteInput: writeInput,
-			})
-			if err != nil {
-				if ctx.Err() != nil {
-					return fmt.Errorf("%w (the decision's deadline of %s passed; raise --timeout)", err, timeout)
-				}
-				return err
-			}
-			d := out.Decision
-			if vsaSigner != nil {
-				if err := storeVSA(ctx, cmd, store, ledger, out, extra, vsaSigner, vsaOut, now); err != nil {
-					return err
-				}
-			}
-			colour := format == "text" && isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
-			if err := output.Write(cmd.OutOrStdout(), d, format, output.Options{Colour: colour, Version: version()}); err != nil {
-				return err
-			}
-			if decisionOut != "" {
-				var buf bytes.Buffer
-				if err := output.Write(&buf, d, "json", output.Options{Version: version()}); err != nil {
-					return err
-				}
-				if err := safeio.WriteFile(ctx, decisionOut, buf.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("--out: %w", err)
-				}
-			}
-			if !d.Allow {
-				return errDenied
+		RunE: func(cmd *cobra.Command, _ []string) error { return runVerify(cmd, o) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// check refuses flags that cannot be decided on, before anything is read.
+func (o *verifyOptions) check() error {
+	switch {
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout %s: give a positive duration, e.g. 60s", o.timeout)
+	case o.subject == "" || o.env == "":
+		return fmt.Errorf("--subject and --env are required (see 'modelgate verify --help')")
+	case !bundles.ValidEnvironmentName(o.env):
+		return fmt.Errorf("--env %q: use lower-case letters, digits and '-', e.g. staging or production", o.env)
+	case o.tier != "" && bundles.TierRank(o.tier) == 0:
+		return fmt.Errorf("--tier %q: use %s", o.tier, strings.Join(bundles.Tiers, ", "))
+	case !slices.Contains(output.Formats, o.format):
+		return fmt.Errorf("--format %q: use one of %s", o.format, strings.Join(output.Formats, ", "))
+	case o.vsaOut != "" && o.vsaKey == "":
+		return fmt.Errorf("--vsa-out needs --vsa-key: a VSA is signed by the gate's key")
+	case o.effectiveTime != "" && o.vsaKey != "":
+		return fmt.Errorf("--effective-time replays a past decision and writes nothing: drop --vsa-key, or drop --effective-time to decide now")
+	}
+	return nil
+}
+
+func runVerify(cmd *cobra.Command, o verifyOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+	defer cancel()
+	// Compiling the predicate schemas takes as long as loading the
+	// policy: do both at once.
+	go attest.PrepareSchemas()
+	now := time.Now().UTC()
+	if o.effectiveTime != "" {
+		t, err := attest.ParseTime(o.effectiveTime)
+		if err != nil {
+			return fmt.Errorf("--effective-time: %w", err)
+		}
+		now = t
+	}
+	// The model's digest is part of the decision: it runs inside the
+	// deadline, with progress on a terminal.
+	dopts, done := progressOptions(o.subject)
+	dopts.Context = ctx
+	subject, err := digest.Resolve(o.subject, dopts)
+	done()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (the decision's deadline of %s passed while hashing the model; raise --timeout)", err, o.timeout)
+		}
+		return err
+	}
+	var champion *digest.Subject
+	if o.champion != "" {
+		c, err := digest.ParseRef(o.champion)
+		if err != nil {
+			return fmt.Errorf("--champion: %w", err)
+		}
+		champion = &c
+	}
+	extra, err := readEvidence(o.evidence, cmd.InOrStdin())
+	if err != nil {
+		return err
+	}
+	store, err := o.sf.open(ctx, false)
+	if err != nil {
+		return err
+	}
+	var vsaSigner signature.SignerVerifier
+	if o.vsaKey != "" {
+		// Load the key before deciding, so a bad key costs nothing.
+		if vsaSigner, err = keys.LoadSigner(ctx, o.vsaKey); err != nil {
+			return fmt.Errorf("--vsa-key: %w", err)
+		}
+	}
+	o.pf.plainHTTP = o.sf.plainHTTP
+	popts, err := o.pf.options()
+	if err != nil {
+		return err
+	}
+	bundle, err := bundles.Open(ctx, o.pf.spec, popts)
+	if err != nil {
+		return err
+	}
+	g, err := gate.New(ctx, bundle)
+	if err != nil {
+		return err
+	}
+	if vsaSigner != nil {
+		if err := g.CheckGateKey(vsaSigner); err != nil {
+			return fmt.Errorf("--vsa-key: %w", err)
+		}
+	}
+	src, err := o.lf.source(o.sf.spec, g.Trust)
+	if err != nil {
+		return err
+	}
+	var ledger *vsa.Ledger
+	if vsaSigner != nil {
+		// Open the appender before deciding, so a missing ledger key
+		// costs nothing; read the log meanwhile.
+		go src.Book(ctx)
+		ledger = g.Ledger(src)
+		if ledger.Appender, err = o.lf.appender(ctx, src.Spec, g.Trust); err != nil {
+			return err
+		}
+		defer closeLedger(ctx, ledger)
+	}
+	var writeInput func([]byte) error
+	if o.inputOut != "" {
+		writeInput = func(input []byte) error {
+			if err := safeio.WriteFile(ctx, o.inputOut, append(input, '\n'), 0o644); err != nil {
+				return fmt.Errorf("--input-out: %w", err)
 			}
 			return nil
-		},
+		}
 	}
-	f := cmd.Flags()
-	f.StringVar(&subjectArg, "subject", "", "the model: a file or directory, or NAME@sha256:HEX")
-	f.StringVar(&env, "env", "", "target environment, e.g. staging or production")
-	pf.register(cmd)
-	sf.register(cmd)
-	lf.register(cmd, true)
-	f.StringArrayVar(&evidenceFiles, "evidence", nil, "envelope file to judge besides the store's (repeatable)")
-	f.StringVar(&tier, "tier", "", "raise the model's tier: low|medium|high (never lowers it)")
-	f.StringVar(&championArg, "champion", "", "champion NAME@sha256:HEX, used only where the store knows none")
-	f.StringVar(&format, "format", "text", "report format: "+strings.Join(output.Formats, "|"))
-	f.StringVar(&vsaKey, "vsa-key", "", "sign the decision as a SLSA VSA with this key (PEM or KMS URI)")
-	f.StringVar(&vsaOut, "vsa-out", "", "write the signed VSA envelope here")
-	f.StringVar(&decisionOut, "out", "", "also write the decision as JSON here (for 'modelgate report' and later steps), whatever --format prints")
-	f.StringVar(&inputOut, "input-out", "", "write the exact Rego input judged: 'opa eval -b BUNDLE -i FILE data.modelgate.decision' replays it, 'conftest test FILE -p BUNDLE -d BUNDLE' reports the failed gates")
-	f.StringVar(&effectiveTime, "effective-time", "", "replay the decision as of this RFC 3339 time; writes nothing")
-	f.DurationVar(&timeout, "timeout", 60*time.Second, "deadline for the whole decision")
-	return cmd
+	out, err := g.Decide(ctx, gate.Request{
+		Subject: subject, Environment: o.env, RequestedTier: o.tier,
+		Store: store, Ledger: src, Extra: extra, Champion: champion, Now: now,
+		WriteInput: writeInput,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (the decision's deadline of %s passed; raise --timeout)", err, o.timeout)
+		}
+		return err
+	}
+	d := out.Decision
+	if vsaSigner != nil {
+		signed, a, err := gate.Record(ctx, store, ledger, out, extra, vsaSigner, now)
+		if err != nil {
+			return err
+		}
+		if o.vsaOut != "" {
+			if err := safeio.WriteFile(ctx, o.vsaOut, append(signed, '\n'), 0o644); err != nil {
+				return fmt.Errorf("--vsa-out: %w", err)
+			}
+		}
+		name := ""
+		if book, _ := ledger.Book(ctx); book != nil {
+			name = book.Log
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "VSA %s (%s) appended to the ledger %s at index %d\n", a.Record.ID, d.Result(), name, a.Index)
+	}
+	colour := o.format == "text" && isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
+	if err := output.Write(cmd.OutOrStdout(), d, o.format, output.Options{Colour: colour, Version: version()}); err != nil {
+		return err
+	}
+	if o.decisionOut != "" {
+		var buf bytes.Buffer
+		if err := output.Write(&buf, d, "json", output.Options{Version: version()}); err != nil {
+			return err
+		}
+		if err := safeio.WriteFile(ctx, o.decisionOut, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	if !d.Allow {
+		return errDenied
+	}
+	return nil
 }
 
 // readEvidence reads the --evidence files several at a time, standard input
