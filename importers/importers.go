@@ -19,8 +19,57 @@ import (
 	"github.com/modelgate/modelgate/digest"
 )
 
-// Tools lists the importers by the name --from takes.
+// Tools lists the importers by name, in the order they are offered.
 var Tools = []string{"great-expectations", "mlflow", "argo-rollouts"}
+
+// byTool is which kinds each tool's output builds, and how.
+var byTool = map[string]struct {
+	builds []string
+	build  func(raw []byte, predicateType string, opts Options) (map[string]any, error)
+}{
+	"great-expectations": {[]string{"data-validation"}, func(raw []byte, _ string, o Options) (map[string]any, error) { return GreatExpectations(raw, o) }},
+	"mlflow":             {[]string{"training", "evaluation"}, MLflow},
+	"argo-rollouts":      {[]string{"canary"}, func(raw []byte, _ string, o Options) (map[string]any, error) { return ArgoRollouts(raw, o) }},
+}
+
+// UnknownToolError is a tool no importer reads.
+type UnknownToolError struct{ Tool string }
+
+func (e *UnknownToolError) Error() string {
+	return fmt.Sprintf("no importer reads %q: use one of %s", e.Tool, strings.Join(Tools, ", "))
+}
+
+// WrongKindError is a kind of evidence a tool's output does not build.
+type WrongKindError struct {
+	Tool   string
+	Builds []string // the kinds it builds, by short name
+	Asked  string   // the kind asked for, by short name or type URI
+}
+
+func (e *WrongKindError) Error() string {
+	return fmt.Sprintf("%s builds %s, not %s", e.Tool, strings.Join(e.Builds, " or "), e.Asked)
+}
+
+// Import builds the predicate of predicateType from a tool's output, as
+// JSON: the one place that knows which tool builds which kind.
+func Import(tool string, raw []byte, predicateType string, opts Options) ([]byte, error) {
+	imp, ok := byTool[tool]
+	if !ok {
+		return nil, &UnknownToolError{Tool: tool}
+	}
+	if !slices.Contains(imp.builds, attest.ShortName(predicateType)) {
+		asked := attest.ShortName(predicateType)
+		if asked == "" {
+			asked = predicateType
+		}
+		return nil, &WrongKindError{Tool: tool, Builds: imp.builds, Asked: asked}
+	}
+	pred, err := imp.build(raw, predicateType, opts)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(pred)
+}
 
 // Options are what the tools' outputs lack.
 type Options struct {
