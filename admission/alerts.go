@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/modelgate/modelgate/attest"
+	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -73,6 +75,46 @@ type AlertReceiver struct {
 	Rolled func()
 
 	mu sync.Mutex // one notification at a time: two alerts never race to roll back
+}
+
+// Why NewAlertReceiver refuses what it is given.
+var (
+	// ErrNotAdmitter is a rollback key whose records the webhook does not
+	// count: its rollbacks would admit nothing.
+	ErrNotAdmitter = errors.New("its rollbacks would not admit anything here")
+	// ErrWeakToken is a bearer token too short to guess at, or not one token.
+	ErrWeakToken = errors.New("want one token of at least 16 characters")
+	// ErrNoWindow is a rollback window that is not a positive duration.
+	ErrNoWindow = errors.New("the rollback window must be a positive duration")
+)
+
+// NewAlertReceiver receives alerts that roll back with sv, which must sign
+// as a signer that may record rollbacks and whose records the webhook
+// counts (one of the ledger's admitters), checking callers by token (the
+// file's text: one token of 16 characters or more), within window.
+func NewAlertReceiver(l *vsa.Ledger, sv signature.SignerVerifier, token []byte, window time.Duration) (*AlertReceiver, error) {
+	if window <= 0 {
+		return nil, ErrNoWindow
+	}
+	if _, err := l.Trust.SignerOf(sv, vsa.MayRecord[vsa.KindRollback]...); err != nil {
+		return nil, err
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, err
+	}
+	id, err := keys.KeyID(pub)
+	if err != nil {
+		return nil, err
+	}
+	if !l.Admitters[id] {
+		return nil, ErrNotAdmitter
+	}
+	t := strings.TrimSpace(string(token))
+	if len(t) < 16 || strings.ContainsAny(t, " \t\r\n") {
+		return nil, ErrWeakToken
+	}
+	return &AlertReceiver{Ledger: l, Signer: sv, Token: []byte(t), Window: window}, nil
 }
 
 // ServeHTTP answers POST /alerts/{environment}.

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sigstore/sigstore/pkg/signature"
+
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
@@ -429,6 +431,43 @@ func FromProblems(problems []evidence.Problem) []Rejected {
 		out[i] = Rejected{Source: p.Source, Reason: p.Reason}
 	}
 	return out
+}
+
+// Signer loads a signing key (a PEM file or a KMS URI) that must belong to
+// a trusted signer holding one of roles: the one loader of a key that is
+// to sign records or evidence others will accept.
+func (t *Trust) Signer(ctx context.Context, keyRef string, roles ...string) (signature.SignerVerifier, SignerRef, error) {
+	sv, err := keys.LoadSigner(ctx, keyRef)
+	if err != nil {
+		return nil, SignerRef{}, err
+	}
+	ref, err := t.SignerOf(sv, roles...)
+	if err != nil {
+		return nil, SignerRef{}, err
+	}
+	return sv, ref, nil
+}
+
+// SignerOf is the trusted signer of a loaded signing key, holding one of roles.
+func (t *Trust) SignerOf(sv signature.SignerVerifier, roles ...string) (SignerRef, error) {
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return SignerRef{}, err
+	}
+	return t.SignerOfKey(pub, roles...)
+}
+
+// KeyWithRole reads a public key (PEM) that must belong to a trusted
+// signer holding one of roles, and returns its key id.
+func (t *Trust) KeyWithRole(pemBytes []byte, roles ...string) (string, error) {
+	k, err := keys.ParsePublicKey(pemBytes)
+	if err != nil {
+		return "", err
+	}
+	if _, err := t.SignerOfKey(k.Public, roles...); err != nil {
+		return "", err
+	}
+	return k.KeyID, nil
 }
 
 // SignerOfKey returns the trusted signer of a public key, if it holds one

@@ -74,11 +74,7 @@ func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 // CheckGateKey refuses a key that is not a trusted signer with the gate
 // role: nobody would accept the VSAs it signs.
 func (g *Gate) CheckGateKey(sv signature.SignerVerifier) error {
-	pub, err := sv.PublicKey()
-	if err != nil {
-		return err
-	}
-	_, err = g.Trust.SignerOfKey(pub, "gate")
+	_, err := g.Trust.SignerOf(sv, "gate")
 	return err
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/gate"
-	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -168,15 +167,8 @@ func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, 
 	if err := b.CheckEnvironment(env); err != nil {
 		return nil, nil, err
 	}
-	sv, err := keys.LoadSigner(ctx, keyRef)
+	sv, _, err := trust.Signer(ctx, keyRef, roles...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	pub, err := sv.PublicKey()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	if _, err := trust.SignerOfKey(pub, roles...); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	v, err := b.View()

@@ -194,7 +194,7 @@ answered with what was done, logged and counted.`,
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, ledger %s\n", l.Addr(), joinOrder(v.Order), b.URI, b.Revision, spec)
+			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, ledger %s\n", l.Addr(), strings.Join(v.Order, ","), b.URI, b.Revision, spec)
 			return srv.Serve(ctx, l)
 		},
 	}
@@ -217,16 +217,6 @@ answered with what was done, logged and counted.`,
 	return cmd
 }
 
-func joinOrder(envs []string) string {
-	out := ""
-	for i, e := range envs {
-		if i > 0 {
-			out += ","
-		}
-		out += e
-	}
-	return out
-}
 
 // gateKeyIDs reads the --gate-key public keys, each of which must be a
 // signer with the gate role in the bundle: they narrow whose PASSED
@@ -238,20 +228,17 @@ func gateKeyIDs(trust *facts.Trust, gateKeys []string) (map[string]bool, error) 
 		if err != nil {
 			return nil, fmt.Errorf("--gate-key %w", err)
 		}
-		k, err := keys.ParsePublicKey(pem)
+		id, err := trust.KeyWithRole(pem, "gate")
 		if err != nil {
 			return nil, fmt.Errorf("--gate-key %s: %w", path, err)
 		}
-		if _, err := trust.SignerOfKey(k.Public, "gate"); err != nil {
-			return nil, fmt.Errorf("--gate-key %s: %w", path, err)
-		}
-		ids[k.KeyID] = true
+		ids[id] = true
 	}
 	return ids, nil
 }
 
-// alertReceiver loads the rollback key, which must be a gate signer whose
-// records admit (one of the --gate-key keys), and the bearer token.
+// alertReceiver loads the rollback key and the bearer token, and names
+// the flag of whatever admission.NewAlertReceiver refuses.
 func alertReceiver(ctx context.Context, l *vsa.Ledger, keyRef, tokenFile string, window time.Duration) (*admission.AlertReceiver, error) {
 	if keyRef == "" || tokenFile == "" {
 		return nil, errors.New("--rollback-key and --alert-token-file go together: alerts roll back only with a key to sign and a token to check callers")
@@ -263,27 +250,18 @@ func alertReceiver(ctx context.Context, l *vsa.Ledger, keyRef, tokenFile string,
 	if err != nil {
 		return nil, fmt.Errorf("--rollback-key: %w", err)
 	}
-	pub, err := sv.PublicKey()
-	if err != nil {
-		return nil, fmt.Errorf("--rollback-key: %w", err)
-	}
-	if _, err := l.Trust.SignerOfKey(pub, vsa.MayRecord[vsa.KindRollback]...); err != nil {
-		return nil, fmt.Errorf("--rollback-key: %w", err)
-	}
-	id, err := keys.KeyID(pub)
-	if err != nil {
-		return nil, fmt.Errorf("--rollback-key: %w", err)
-	}
-	if !l.Admitters[id] {
-		return nil, errors.New("--rollback-key: its rollbacks would not admit anything here: give its public key as a --gate-key too")
-	}
 	raw, err := safeio.ReadInput(tokenFile, 4<<10, nil)
 	if err != nil {
 		return nil, fmt.Errorf("--alert-token-file %w", err)
 	}
-	token := strings.TrimSpace(string(raw))
-	if len(token) < 16 || strings.ContainsAny(token, " \t\r\n") {
-		return nil, fmt.Errorf("--alert-token-file %s: want one token of at least 16 characters, e.g. from 'openssl rand -hex 32'", tokenFile)
+	a, err := admission.NewAlertReceiver(l, sv, raw, window)
+	switch {
+	case errors.Is(err, admission.ErrWeakToken):
+		return nil, fmt.Errorf("--alert-token-file %s: %w, e.g. from 'openssl rand -hex 32'", tokenFile, err)
+	case errors.Is(err, admission.ErrNotAdmitter):
+		return nil, fmt.Errorf("--rollback-key: %w: give its public key as a --gate-key too", err)
+	case err != nil:
+		return nil, fmt.Errorf("--rollback-key: %w", err)
 	}
-	return &admission.AlertReceiver{Ledger: l, Signer: sv, Token: []byte(token), Window: window}, nil
+	return a, nil
 }
