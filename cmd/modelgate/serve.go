@@ -21,13 +21,37 @@ import (
 	"github.com/modelgate/modelgate/vsa"
 )
 
+// serveOptions are the flags of 'modelgate serve'.
+type serveOptions struct {
+	lf                                                                     ledgerFlags
+	listen, certFile, keyFile, stateDir                                    string
+	gateKeys                                                               []string
+	rollbackKey, tokenFile                                                 string
+	cacheTTL, storeTimeout, rollbackWindow, poll, maxStaleness, auditEvery time.Duration
+	cacheSize                                                              int
+}
+
+func (o *serveOptions) AddFlags(cmd *cobra.Command) {
+	o.lf.register(cmd, true)
+	f := cmd.Flags()
+	f.DurationVar(&o.poll, "ledger-poll", time.Second, "how often to read the ledger's checkpoint")
+	f.DurationVar(&o.maxStaleness, "max-staleness", 5*time.Minute, "answer from the last verified ledger state at most this long while the log cannot be read, then deny")
+	f.StringVar(&o.stateDir, "state-dir", "", "where to remember the largest checkpoint seen across restarts (default: the user cache)")
+	f.DurationVar(&o.auditEvery, "ledger-audit", 10*time.Minute, "read the whole log again this often, to find an entry or tile changed under the entries already followed (0: never)")
+	f.StringVar(&o.listen, "listen", "", "address to listen on, e.g. :8443")
+	f.StringVar(&o.certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
+	f.StringVar(&o.keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
+	f.StringArrayVar(&o.gateKeys, "gate-key", nil, "public key whose VSAs admit models (repeatable)")
+	f.DurationVar(&o.cacheTTL, "cache-ttl", 30*time.Second, "keep a verdict at most this long")
+	f.DurationVar(&o.storeTimeout, "store-timeout", 2*time.Second, "deny when the ledger does not answer within this; keep it well inside the webhook's timeoutSeconds")
+	f.IntVar(&o.cacheSize, "cache-size", 10000, "verdicts kept at most")
+	f.StringVar(&o.rollbackKey, "rollback-key", "", "receive Alertmanager webhooks at /alerts/{environment} and roll back with this gate key (PEM or KMS URI)")
+	f.StringVar(&o.tokenFile, "alert-token-file", "", "the bearer token Alertmanager presents (a file; required with --rollback-key)")
+	f.DurationVar(&o.rollbackWindow, "rollback-window", 30*time.Minute, "an alert rolls back only a promotion younger than this")
+}
+
 func newServeCmd() *cobra.Command {
-	var lf ledgerFlags
-	var listen, certFile, keyFile, stateDir string
-	var gateKeys []string
-	var rollbackKey, tokenFile string
-	var cacheTTL, storeTimeout, rollbackWindow, poll, maxStaleness, auditEvery time.Duration
-	var cacheSize int
+	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve --listen ADDR --tls-cert FILE --tls-key FILE --gate-key PUB [--policy BUNDLE] [--store STORE] [--rollback-key KEY --alert-token-file FILE [--rollback-window D]]",
 		Short: "Serve the Kubernetes validating webhook: a pod serves only a model the ledger admits",
@@ -61,162 +85,91 @@ the reason. Resolved alerts, repeats of an alert group, promotions outside
 the window and a second rollback within it write nothing; every call is
 answered with what was done, logged and counted.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFlags(cmd, [2]string{"--listen", listen}, [2]string{"--tls-cert", certFile}, [2]string{"--tls-key", keyFile}); err != nil {
-				return err
-			}
-			if len(gateKeys) == 0 {
-				return errors.New("--gate-key PUB is required: the public key(s) whose VSAs admit models")
-			}
-			if cacheTTL <= 0 || storeTimeout <= 0 {
-				return errors.New("--cache-ttl and --store-timeout must be positive durations")
-			}
-			if poll <= 0 || maxStaleness <= 0 {
-				return errors.New("--ledger-poll and --max-staleness must be positive durations")
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			b, trust, err := lf.bundle(ctx)
-			if err != nil {
-				return err
-			}
-			v, err := b.View()
-			if err != nil {
-				return err
-			}
-			admitters, err := gateKeyIDs(trust, gateKeys)
-			if err != nil {
-				return err
-			}
-			spec, err := lf.lf.resolve(lf.sf.spec)
-			if err != nil {
-				return err
-			}
-			var seen tlog.Seen
-			if stateDir != "" {
-				seen = &tlog.SeenDir{Dir: stateDir}
-			} else if seen, err = tlog.DefaultSeenDir(); err != nil {
-				return err
-			}
-			metrics := admission.NewMetrics()
-			follower := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust, Admitters: admitters}, Seen: seen, MaxStaleness: maxStaleness}
-			if err := follower.Update(ctx); err != nil {
-				return err
-			}
-			ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v, Admitters: admitters}
-			validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(cacheSize),
-				TTL: cacheTTL, StoreTimeout: storeTimeout, Metrics: metrics, Now: time.Now}
-			var alerts *admission.AlertReceiver
-			if rollbackKey != "" || tokenFile != "" {
-				if alerts, err = alertReceiver(ctx, ledger, rollbackKey, tokenFile, rollbackWindow); err != nil {
-					return err
-				}
-				if ledger.Appender, err = lf.lf.appender(ctx, spec, trust); err != nil {
-					return err
-				}
-				defer closeLedger(ctx, ledger)
-				alerts.Timeout, alerts.Now, alerts.Metrics = 4*storeTimeout, time.Now, validator.Metrics
-				alerts.Rolled = func() {
-					follower.Update(ctx)
-					validator.Cache.Purge()
-				}
-			}
-			audit := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-			var lastSize uint64
-			lastErr := ""
-			observe := func(err error) {
-				book, _ := follower.Current()
-				if book != nil {
-					metrics.LedgerSize.Set(float64(book.Size))
-					if book.Size != lastSize {
-						lastSize = book.Size
-						validator.Cache.Purge()
-					}
-				}
-				if err != nil {
-					metrics.LedgerErrors.Inc()
-					var rw *tlog.RewrittenError
-					if errors.As(err, &rw) {
-						metrics.LedgerRewritten.Inc()
-					}
-					if err.Error() != lastErr {
-						audit.Warn("ledger", "log", spec.String(), "error", err.Error())
-					}
-					lastErr = err.Error()
-				} else if lastErr != "" {
-					audit.Info("ledger", "log", spec.String(), "recovered", true, "entries", lastSize)
-					lastErr = ""
-				}
-			}
-			observe(nil)
-			ledgerAge := func() time.Duration {
-				book, _ := follower.Current()
-				if book == nil {
-					return 0
-				}
-				return time.Since(book.Read)
-			}
-			go follower.Follow(ctx, poll, auditEvery, observe)
-			go func() {
-				t := time.NewTicker(time.Second)
-				defer t.Stop()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case <-t.C:
-						metrics.LedgerAge.Set(ledgerAge().Seconds())
-					}
-				}
-			}()
-			srv, err := admission.NewServer(validator, certFile, keyFile)
-			if err != nil {
-				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-			}
-			// One JSON line per review on stderr, for the audit trail.
-			srv.Audit = audit
-			srv.LedgerAge = ledgerAge
-			srv.Check = func(ctx context.Context) error {
-				book, err := follower.Book(ctx)
-				if err != nil {
-					return err
-				}
-				if age := time.Since(book.Read); age > poll+5*time.Second {
-					return fmt.Errorf("the ledger's state is %s old (%s entries); reviews are answered from it until --max-staleness %s", age.Round(time.Second), fmt.Sprint(book.Size), maxStaleness)
-				}
-				return nil
-			}
-			if alerts != nil {
-				alerts.Audit = srv.Audit
-				srv.Alerts = alerts
-			}
-			l, err := net.Listen("tcp", listen)
-			if err != nil {
-				return fmt.Errorf("--listen %s: %w", listen, err)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, ledger %s\n", l.Addr(), strings.Join(v.Order, ","), b.URI, b.Revision, spec)
-			return srv.Serve(ctx, l)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, o) },
 	}
-	lf.register(cmd, true)
-	f := cmd.Flags()
-	f.DurationVar(&poll, "ledger-poll", time.Second, "how often to read the ledger's checkpoint")
-	f.DurationVar(&maxStaleness, "max-staleness", 5*time.Minute, "answer from the last verified ledger state at most this long while the log cannot be read, then deny")
-	f.StringVar(&stateDir, "state-dir", "", "where to remember the largest checkpoint seen across restarts (default: the user cache)")
-	f.DurationVar(&auditEvery, "ledger-audit", 10*time.Minute, "read the whole log again this often, to find an entry or tile changed under the entries already followed (0: never)")
-	f.StringVar(&listen, "listen", "", "address to listen on, e.g. :8443")
-	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
-	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM), re-read when it changes")
-	f.StringArrayVar(&gateKeys, "gate-key", nil, "public key whose VSAs admit models (repeatable)")
-	f.DurationVar(&cacheTTL, "cache-ttl", 30*time.Second, "keep a verdict at most this long")
-	f.DurationVar(&storeTimeout, "store-timeout", 2*time.Second, "deny when the ledger does not answer within this; keep it well inside the webhook's timeoutSeconds")
-	f.IntVar(&cacheSize, "cache-size", 10000, "verdicts kept at most")
-	f.StringVar(&rollbackKey, "rollback-key", "", "receive Alertmanager webhooks at /alerts/{environment} and roll back with this gate key (PEM or KMS URI)")
-	f.StringVar(&tokenFile, "alert-token-file", "", "the bearer token Alertmanager presents (a file; required with --rollback-key)")
-	f.DurationVar(&rollbackWindow, "rollback-window", 30*time.Minute, "an alert rolls back only a promotion younger than this")
+	o.AddFlags(cmd)
 	return cmd
 }
 
+func runServe(cmd *cobra.Command, o serveOptions) error {
+	if err := requireFlags(cmd, [2]string{"--listen", o.listen}, [2]string{"--tls-cert", o.certFile}, [2]string{"--tls-key", o.keyFile}); err != nil {
+		return err
+	}
+	switch {
+	case len(o.gateKeys) == 0:
+		return errors.New("--gate-key PUB is required: the public key(s) whose VSAs admit models")
+	case o.cacheTTL <= 0 || o.storeTimeout <= 0:
+		return errors.New("--cache-ttl and --store-timeout must be positive durations")
+	case o.poll <= 0 || o.maxStaleness <= 0:
+		return errors.New("--ledger-poll and --max-staleness must be positive durations")
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	b, trust, err := o.lf.bundle(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := b.View()
+	if err != nil {
+		return err
+	}
+	admitters, err := gateKeyIDs(trust, o.gateKeys)
+	if err != nil {
+		return err
+	}
+	spec, err := o.lf.lf.resolve(o.lf.sf.spec)
+	if err != nil {
+		return err
+	}
+	var seen tlog.Seen
+	if o.stateDir != "" {
+		seen = &tlog.SeenDir{Dir: o.stateDir}
+	} else if seen, err = tlog.DefaultSeenDir(); err != nil {
+		return err
+	}
+	metrics := admission.NewMetrics()
+	follower := &vsa.Follower{Spec: spec, Reader: &vsa.Reader{Trust: trust, Admitters: admitters}, Seen: seen, MaxStaleness: o.maxStaleness}
+	if err := follower.Update(ctx); err != nil {
+		return err
+	}
+	ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v, Admitters: admitters}
+	validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(o.cacheSize),
+		TTL: o.cacheTTL, StoreTimeout: o.storeTimeout, Metrics: metrics, Now: time.Now}
+	var alerts *admission.AlertReceiver
+	if o.rollbackKey != "" || o.tokenFile != "" {
+		if alerts, err = alertReceiver(ctx, ledger, o.rollbackKey, o.tokenFile, o.rollbackWindow); err != nil {
+			return err
+		}
+		if ledger.Appender, err = o.lf.lf.appender(ctx, spec, trust); err != nil {
+			return err
+		}
+		defer closeLedger(ctx, ledger)
+		alerts.Timeout, alerts.Now, alerts.Metrics = 4*o.storeTimeout, time.Now, validator.Metrics
+		alerts.Rolled = func() {
+			follower.Update(ctx)
+			validator.Cache.Purge()
+		}
+	}
+	// One JSON line per review on stderr, for the audit trail.
+	audit := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+	watch := &admission.LedgerWatch{Follower: follower, Validator: validator, Metrics: metrics, Audit: audit, Poll: o.poll, AuditEvery: o.auditEvery}
+	watch.Start(ctx)
+	srv, err := admission.NewServer(validator, o.certFile, o.keyFile)
+	if err != nil {
+		return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	srv.Audit, srv.LedgerAge, srv.Check = audit, watch.Age, watch.Ready
+	if alerts != nil {
+		alerts.Audit = audit
+		srv.Alerts = alerts
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "modelgate serve: https://%s/validate/{%s}, policy %s revision %s, ledger %s\n", l.Addr(), strings.Join(v.Order, ","), b.URI, b.Revision, spec)
+	return srv.Serve(ctx, l)
+}
 
 // gateKeyIDs reads the --gate-key public keys, each of which must be a
 // signer with the gate role in the bundle: they narrow whose PASSED
