@@ -37,23 +37,6 @@ type Gate struct {
 	engineErr error
 }
 
-// TrustOf checks a bundle's data and prepares its trust list: the one way
-// every door learns whom a bundle trusts.
-func TrustOf(b *bundles.Bundle) (*facts.Trust, error) {
-	if err := b.CheckData(); err != nil {
-		return nil, err
-	}
-	signers, err := b.Signers()
-	if err != nil {
-		return nil, err
-	}
-	trust, err := facts.NewTrustWithRoot(signers, b.KeylessRoot())
-	if err != nil {
-		return nil, fmt.Errorf("policy bundle %s: %w", b.URI, err)
-	}
-	return trust, nil
-}
-
 // New parses the bundle's trust list and starts compiling its policy.
 func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 	g := &Gate{Bundle: b, compiled: make(chan struct{})}
@@ -62,7 +45,7 @@ func New(ctx context.Context, b *bundles.Bundle) (*Gate, error) {
 		close(g.compiled)
 	}()
 	var err error
-	if g.Trust, err = TrustOf(b); err != nil {
+	if g.Trust, err = b.Trust(); err != nil {
 		return nil, err
 	}
 	if g.view, err = b.View(); err != nil {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,15 +10,12 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/output"
-	"github.com/modelgate/modelgate/policies"
 	"github.com/modelgate/modelgate/tlog"
 )
 
@@ -89,9 +84,6 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-				return fmt.Errorf("%s is not empty: give a new directory, or change its trust list with 'modelgate bundle signer add %s --signer …'", dir, dir)
-			}
 			if len(signers) == 0 {
 				return errors.New("--signer is required: a bundle that trusts nobody decides nothing; e.g. --signer gate=keys/gate.pub:gate@example.com:gate")
 			}
@@ -103,40 +95,13 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 				}
 				trust = append(trust, signer)
 			}
-			created := false
-			if _, err := os.Stat(dir); err != nil {
-				created = true
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			if err := os.CopyFS(dir, policies.FS); err != nil {
-				return err
-			}
-			// The embedded files are read-only; the copy is to edit.
-			filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-				if err == nil {
-					mode := os.FileMode(0o644)
-					if e.IsDir() {
-						mode = 0o755
-					}
-					os.Chmod(p, mode)
-				}
-				return nil
-			})
 			root, err := readTrustedRoot(trustedRoot)
 			if err != nil {
 				return err
 			}
-			if err := writeTrust(dir, trust, root); err != nil {
-				// Leave nothing half made.
-				entries, _ := os.ReadDir(dir)
-				for _, e := range entries {
-					os.RemoveAll(filepath.Join(dir, e.Name()))
-				}
-				if created {
-					os.Remove(dir)
-				}
+			if err := bundles.Init(dir, trust, root); errors.Is(err, bundles.ErrNotEmpty) {
+				return fmt.Errorf("%s is not empty: give a new directory, or change its trust list with 'modelgate bundle signer add %s --signer …'", dir, dir)
+			} else if err != nil {
 				return err
 			}
 			abs, _ := filepath.Abs(dir)
@@ -159,76 +124,6 @@ func readTrustedRoot(path string) ([]byte, error) {
 		return nil, fmt.Errorf("--trusted-root %w", err)
 	}
 	return raw, nil
-}
-
-// writeTrust writes a bundle directory's trust list and loads the bundle
-// as every command will (schemas, roles, identities); on a fault the old
-// list is put back and nothing changes.
-func writeTrust(dir string, trust []bundles.Signer, root []byte) error {
-	if len(trust) == 0 {
-		return errors.New("the trust list would be empty: a bundle that trusts nobody decides nothing")
-	}
-	if root != nil {
-		rootPath := filepath.Join(dir, bundles.TrustedRootFile)
-		oldRoot, rootErr := os.ReadFile(rootPath)
-		if err := os.WriteFile(rootPath, root, 0o644); err != nil {
-			return err
-		}
-		if err := writeTrust(dir, trust, nil); err != nil {
-			if rootErr == nil {
-				os.WriteFile(rootPath, oldRoot, 0o644)
-			} else {
-				os.Remove(rootPath)
-			}
-			return err
-		}
-		return nil
-	}
-	// The trust list is data.yaml, or data.json where the bundle keeps it
-	// so: the edit goes where it is, in its own format.
-	path := filepath.Join(dir, "modelgate", "trust", "data.yaml")
-	asJSON := false
-	if _, err := os.Stat(path); err != nil {
-		if _, err := os.Stat(filepath.Join(dir, "modelgate", "trust", "data.json")); err == nil {
-			path, asJSON = filepath.Join(dir, "modelgate", "trust", "data.json"), true
-		}
-	}
-	old, oldErr := os.ReadFile(path)
-	// Keep what else the trust data says (the keyless thresholds).
-	data := map[string]any{}
-	if oldErr == nil {
-		yaml.Unmarshal(old, &data)
-	}
-	data["signers"] = trust
-	var doc []byte
-	var err error
-	if asJSON {
-		doc, err = json.MarshalIndent(data, "", "  ")
-		doc = append(doc, '\n')
-	} else {
-		doc, err = yaml.Marshal(data)
-		header := "# Trusted signers. Identity comes from the key that signed, never from a\n# predicate. Change them with 'modelgate bundle signer add|remove'.\n"
-		doc = append([]byte(header), doc...)
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, doc, 0o644); err != nil {
-		return err
-	}
-	b, err := bundles.Load(dir)
-	if err == nil {
-		_, err = gate.TrustOf(b)
-	}
-	if err != nil {
-		if oldErr == nil {
-			os.WriteFile(path, old, 0o644)
-		} else {
-			os.Remove(path)
-		}
-		return fmt.Errorf("nothing changed: %w", err)
-	}
-	return nil
 }
 
 func newBundleSignerCmd() *cobra.Command {
@@ -316,7 +211,7 @@ func editTrust(cmd *cobra.Command, dir, note string, root []byte, edit func([]bu
 	if trust, err = edit(trust); err != nil {
 		return err
 	}
-	if err := writeTrust(dir, trust, root); err != nil {
+	if err := bundles.WriteTrust(dir, trust, root); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s now trusts %d signer(s)%s\n", dir, len(trust), note)
@@ -390,7 +285,7 @@ its schemas first.`,
 			// that would not load is never built.
 			if b, err := bundles.Load(args[0]); err != nil {
 				return err
-			} else if _, err := gate.TrustOf(b); err != nil && !errors.Is(err, facts.ErrNoSigner) {
+			} else if _, err := b.Trust(); err != nil && !errors.Is(err, facts.ErrNoSigner) {
 				return err // (a bundle that trusts nobody builds: it decides nothing, as the built-in one)
 			}
 			opts := bundles.BuildOptions{Revision: revision}

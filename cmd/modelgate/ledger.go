@@ -14,7 +14,6 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/gate"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -139,7 +138,7 @@ func (l *ledgerFlags) bundle(ctx context.Context) (*bundles.Bundle, *facts.Trust
 	if err != nil {
 		return nil, nil, err
 	}
-	trust, err := gate.TrustOf(b)
+	trust, err := b.Trust()
 	if err != nil {
 		return nil, nil, err
 	}
