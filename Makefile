@@ -67,6 +67,7 @@ fuzz:
 	$(GO) test ./admission -run '^$$' -fuzz FuzzFindRefs -fuzztime $(FUZZTIME)
 	$(GO) test ./tlog -run '^$$' -fuzz FuzzParseSpec -fuzztime $(FUZZTIME)
 	$(GO) test ./tlog -run '^$$' -fuzz FuzzTreeUpdate -fuzztime $(FUZZTIME)
+	$(GO) test ./bundles -run '^$$' -fuzz FuzzParseSignerSpec -fuzztime $(FUZZTIME)
 
 # Speed targets live in Go benchmarks: make bench runs them all, with the
 # peers (opa, conftest, cosign) beside modelgate, and writes BENCHMARKS.md.

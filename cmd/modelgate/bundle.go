@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/modelgate/modelgate/internal/safeio"
 	"github.com/modelgate/modelgate/keys"
 	"github.com/modelgate/modelgate/output"
-	"github.com/modelgate/modelgate/tlog"
 )
 
 func newBundleCmd() *cobra.Command {
@@ -218,50 +216,13 @@ func editTrust(cmd *cobra.Command, dir, note string, root []byte, edit func([]bu
 	return nil
 }
 
-// parseSignerFlag reads ID=PUBKEY:IDENTITY:ROLE,ROLE, or the keyless form
-// ID=keyless:ISSUER:SUBJECT:ROLE,ROLE.
+// parseSignerFlag reads a --signer value (bundles.ParseSignerSpec).
 func parseSignerFlag(s string) (bundles.Signer, error) {
-	id, rest, ok := strings.Cut(s, "=")
-	parts := strings.Split(rest, ":")
-	if !ok || id == "" || len(parts) < 3 {
-		return bundles.Signer{}, fmt.Errorf("--signer %q: use ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], e.g. gate=keys/gate.pub:gate@example.com:gate", s)
-	}
-	roles := strings.Split(parts[len(parts)-1], ",")
-	for _, r := range roles {
-		if !slices.Contains(bundles.Roles, r) {
-			return bundles.Signer{}, fmt.Errorf("--signer %s: unknown role %q; use one of %s", id, r, strings.Join(bundles.Roles, ", "))
-		}
-	}
-	if parts[0] == "keyless" {
-		issuer, subject, err := splitKeyless(strings.Join(parts[1:len(parts)-1], ":"))
-		if err != nil {
-			return bundles.Signer{}, fmt.Errorf("--signer %q: %v; use ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…], e.g. ci=keyless:https://token.actions.githubusercontent.com:https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main:training, and <ISSUER> for an issuer with a port", s, err)
-		}
-		return bundles.Signer{ID: id, Identity: subject, Roles: roles, Keyless: &keys.Keyless{Issuer: issuer, Subject: subject}}, nil
-	}
-	identity := parts[len(parts)-2]
-	pubPath := strings.Join(parts[:len(parts)-2], ":")
-	pem, err := safeio.ReadInput(pubPath, 64<<10, nil)
+	signer, err := bundles.ParseSignerSpec(s)
 	if err != nil {
-		return bundles.Signer{}, fmt.Errorf("--signer %s: %w", id, err)
+		return bundles.Signer{}, fmt.Errorf("--signer %w", err)
 	}
-	if slices.Contains(roles, "ledger") || tlog.IsVerifierKey(string(pem)) {
-		v, err := tlog.ParseVerifier(string(pem))
-		if err != nil {
-			return bundles.Signer{}, fmt.Errorf("--signer %s: %s: the ledger role is a log's verifier key: %w", id, pubPath, err)
-		}
-		if len(roles) != 1 || roles[0] != "ledger" {
-			return bundles.Signer{}, fmt.Errorf("--signer %s: %s is a log's verifier key: give it the ledger role alone (ID=PREFIX.ledger.pub:%s:ledger)", id, pubPath, v.Name())
-		}
-		if identity != v.Name() {
-			return bundles.Signer{}, fmt.Errorf("--signer %s: the log's origin is %s, not %s: use %s=%s:%s:ledger", id, v.Name(), identity, id, pubPath, v.Name())
-		}
-		return bundles.Signer{ID: id, PublicKey: strings.TrimSpace(string(pem)), Identity: identity, Roles: roles}, nil
-	}
-	if _, err := keys.ParsePublicKey(pem); err != nil {
-		return bundles.Signer{}, fmt.Errorf("--signer %s: %s: %w", id, pubPath, err)
-	}
-	return bundles.Signer{ID: id, PublicKey: string(pem), Identity: identity, Roles: roles}, nil
+	return signer, nil
 }
 
 func newBundleBuildCmd() *cobra.Command {
@@ -463,38 +424,3 @@ Generated from the gates' METADATA and the bundle's data.`,
 	return cmd
 }
 
-// splitKeyless reads ISSUER:SUBJECT. The issuer is a URL: written bare,
-// it runs from its scheme to the first colon after its host, and may carry
-// a path but no port; written in angle brackets, <ISSUER>, it may carry
-// both. The subject is the rest, colons and all (roles never hold one). A
-// bare issuer followed by what reads as a port is refused, never guessed.
-func splitKeyless(s string) (issuer, subject string, err error) {
-	if rest, ok := strings.CutPrefix(s, "<"); ok {
-		var found bool
-		issuer, subject, found = strings.Cut(rest, ">:")
-		if !found {
-			return "", "", errors.New("an issuer in <…> is followed by ':' and the subject")
-		}
-	} else {
-		scheme, after, ok := strings.Cut(s, "://")
-		if !ok || scheme == "" {
-			return "", "", errors.New("the issuer is not a URL")
-		}
-		var host string
-		host, subject, _ = strings.Cut(after, ":")
-		issuer = scheme + "://" + host
-		digits := len(subject) - len(strings.TrimLeft(subject, "0123456789"))
-		if digits > 0 && digits < len(subject) && (subject[digits] == ':' || subject[digits] == '/') {
-			port := subject[:digits]
-			return "", "", fmt.Errorf("%q may be the issuer's port or the start of the subject: write the issuer as <%s:%s…>", port, issuer, port)
-		}
-	}
-	u, perr := url.Parse(issuer)
-	switch {
-	case perr != nil || u.Scheme == "" || u.Host == "":
-		return "", "", fmt.Errorf("issuer %q is not a URL", issuer)
-	case subject == "":
-		return "", "", errors.New("no subject")
-	}
-	return issuer, subject, nil
-}
