@@ -66,9 +66,14 @@ func readVerificationKey(path string) (bundles.VerificationKey, error) {
 	return bundles.ParseVerificationKey(data, path)
 }
 
+// bundleInitOptions are the flags of the command.
+type bundleInitOptions struct {
+	signers     []string
+	trustedRoot string
+}
+
 func newBundleInitCmd() *cobra.Command {
-	var signers []string
-	var trustedRoot string
+	var o bundleInitOptions
 	cmd := &cobra.Command{
 		Use:   "init DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ...",
 		Short: "Write a copy of the built-in bundle to edit, trusting the given signers",
@@ -80,36 +85,38 @@ Change the trust list later with 'modelgate bundle signer add|remove'.
 
   modelgate bundle init policy --signer gate=keys/gate.pub:gate@example.com:gate`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := args[0]
-			if len(signers) == 0 {
-				return errors.New("--signer is required: a bundle that trusts nobody decides nothing; e.g. --signer gate=keys/gate.pub:gate@example.com:gate")
-			}
-			var trust []bundles.Signer
-			for _, s := range signers {
-				signer, err := parseSignerFlag(s)
-				if err != nil {
-					return err
-				}
-				trust = append(trust, signer)
-			}
-			root, err := readTrustedRoot(trustedRoot)
-			if err != nil {
-				return err
-			}
-			if err := bundles.Init(dir, trust, root); errors.Is(err, bundles.ErrNotEmpty) {
-				return fmt.Errorf("%s is not empty: give a new directory, or change its trust list with 'modelgate bundle signer add %s --signer …'", dir, dir)
-			} else if err != nil {
-				return err
-			}
-			abs, _ := filepath.Abs(dir)
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote the built-in bundle to %s with %d signer(s); edit it, 'modelgate bundle test %s', then 'modelgate bundle build %s --out bundle.tar.gz --signing-key KEY'\nto use it in every command of this shell:\n  export MODELGATE_POLICY=%s\n", dir, len(trust), dir, dir, abs)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBundleInit(cmd, args, o) },
 	}
-	cmd.Flags().StringArrayVar(&signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] or ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] (repeatable, at least one)")
-	cmd.Flags().StringVar(&trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON, as 'cosign trusted-root create' writes it)")
+	cmd.Flags().StringArrayVar(&o.signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] or ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] (repeatable, at least one)")
+	cmd.Flags().StringVar(&o.trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON, as 'cosign trusted-root create' writes it)")
 	return cmd
+}
+
+func runBundleInit(cmd *cobra.Command, args []string, o bundleInitOptions) error {
+	dir := args[0]
+	if len(o.signers) == 0 {
+		return errors.New("--signer is required: a bundle that trusts nobody decides nothing; e.g. --signer gate=keys/gate.pub:gate@example.com:gate")
+	}
+	var trust []bundles.Signer
+	for _, s := range o.signers {
+		signer, err := parseSignerFlag(s)
+		if err != nil {
+			return err
+		}
+		trust = append(trust, signer)
+	}
+	root, err := readTrustedRoot(o.trustedRoot)
+	if err != nil {
+		return err
+	}
+	if err := bundles.Init(dir, trust, root); errors.Is(err, bundles.ErrNotEmpty) {
+		return fmt.Errorf("%s is not empty: give a new directory, or change its trust list with 'modelgate bundle signer add %s --signer …'", dir, dir)
+	} else if err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote the built-in bundle to %s with %d signer(s); edit it, 'modelgate bundle test %s', then 'modelgate bundle build %s --out bundle.tar.gz --signing-key KEY'\nto use it in every command of this shell:\n  export MODELGATE_POLICY=%s\n", dir, len(trust), dir, dir, abs)
+	return nil
 }
 
 // readTrustedRoot reads a --trusted-root file (nil when none is given).
@@ -225,8 +232,13 @@ func parseSignerFlag(s string) (bundles.Signer, error) {
 	return signer, nil
 }
 
+// bundleBuildOptions are the flags of the command.
+type bundleBuildOptions struct {
+	out, signingKey, revision string
+}
+
 func newBundleBuildCmd() *cobra.Command {
-	var out, signingKey, revision string
+	var o bundleBuildOptions
 	cmd := &cobra.Command{
 		Use:   "build DIR --out FILE [--signing-key KEY] [--revision REV]",
 		Short: "Build a bundle directory into a .tar.gz, signed in OPA's format",
@@ -237,55 +249,62 @@ verifies with 'opa build --verification-key' or a bundle service's keys.
 KEY is a PEM private key or a KMS URI. The bundle's data is checked against
 its schemas first.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return errors.New("--out FILE is required, e.g. --out bundle.tar.gz")
-			}
-			// The trust list is prepared as every command will prepare it
-			// (keys parsed, patterns compiled, identities checked): a bundle
-			// that would not load is never built.
-			if b, err := bundles.Load(args[0]); err != nil {
-				return err
-			} else if _, err := b.Trust(); err != nil && !errors.Is(err, facts.ErrNoSigner) {
-				return err // (a bundle that trusts nobody builds: it decides nothing, as the built-in one)
-			}
-			opts := bundles.BuildOptions{Revision: revision}
-			if signingKey != "" {
-				sv, err := keys.LoadSigner(cmd.Context(), signingKey)
-				if err != nil {
-					return fmt.Errorf("--signing-key: %w", err)
-				}
-				opts.Signer = sv
-			}
-			data, err := bundles.Build(args[0], opts)
-			if err != nil {
-				return err
-			}
-			if err := safeio.WriteFile(cmd.Context(), out, data, 0o644); err != nil {
-				return fmt.Errorf("--out: %w", err)
-			}
-			b, err := bundles.Load(out)
-			if err != nil {
-				return err
-			}
-			signed := "unsigned"
-			if opts.Signer != nil {
-				signed = "signed"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "built %s (%s): revision %s, digest %s\n", out, signed, b.Revision, b.Digest)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBundleBuild(cmd, args, o) },
 	}
-	cmd.Flags().StringVar(&out, "out", "", "the bundle tarball to write")
-	cmd.Flags().StringVar(&signingKey, "signing-key", "", "sign with this key: PEM file or KMS URI")
-	cmd.Flags().StringVar(&revision, "revision", "", "the manifest's revision (default: the one in DIR/.manifest)")
+	cmd.Flags().StringVar(&o.out, "out", "", "the bundle tarball to write")
+	cmd.Flags().StringVar(&o.signingKey, "signing-key", "", "sign with this key: PEM file or KMS URI")
+	cmd.Flags().StringVar(&o.revision, "revision", "", "the manifest's revision (default: the one in DIR/.manifest)")
 	return cmd
 }
 
+func runBundleBuild(cmd *cobra.Command, args []string, o bundleBuildOptions) error {
+	if o.out == "" {
+		return errors.New("--out FILE is required, e.g. --out bundle.tar.gz")
+	}
+	// The trust list is prepared as every command will prepare it
+	// (keys parsed, patterns compiled, identities checked): a bundle
+	// that would not load is never built.
+	if b, err := bundles.Load(args[0]); err != nil {
+		return err
+	} else if _, err := b.Trust(); err != nil && !errors.Is(err, facts.ErrNoSigner) {
+		return err // (a bundle that trusts nobody builds: it decides nothing, as the built-in one)
+	}
+	opts := bundles.BuildOptions{Revision: o.revision}
+	if o.signingKey != "" {
+		sv, err := keys.LoadSigner(cmd.Context(), o.signingKey)
+		if err != nil {
+			return fmt.Errorf("--signing-key: %w", err)
+		}
+		opts.Signer = sv
+	}
+	data, err := bundles.Build(args[0], opts)
+	if err != nil {
+		return err
+	}
+	if err := safeio.WriteFile(cmd.Context(), o.out, data, 0o644); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	b, err := bundles.Load(o.out)
+	if err != nil {
+		return err
+	}
+	signed := "unsigned"
+	if opts.Signer != nil {
+		signed = "signed"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "built %s (%s): revision %s, digest %s\n", o.out, signed, b.Revision, b.Digest)
+	return nil
+}
+
+// bundleVerifyOptions are the flags of the command.
+type bundleVerifyOptions struct {
+	keyPaths    []string
+	minRevision string
+	plainHTTP   bool
+}
+
 func newBundleVerifyCmd() *cobra.Command {
-	var keyPaths []string
-	var minRevision string
-	var plainHTTP bool
+	var o bundleVerifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify FILE|DIR|oci://REGISTRY/REPO:TAG --verification-key PUB",
 		Short: "Check a bundle's signature, and that every file is the one that was signed",
@@ -293,60 +312,74 @@ func newBundleVerifyCmd() *cobra.Command {
 verify the signature, and every file must be there with its signed hash, no
 file added. Exits 0 when verified, 1 when not, 2 when it cannot be read.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(keyPaths) == 0 {
-				return errors.New("--verification-key PUB is required (repeatable)")
-			}
-			p := policyFlags{spec: args[0], keys: keyPaths, minRevision: minRevision, plainHTTP: plainHTTP}
-			opts, err := p.options()
-			if err != nil {
-				return err
-			}
-			b, err := bundles.Open(cmd.Context(), args[0], opts)
-			if err != nil {
-				if errors.Is(err, bundles.ErrNotVerified) {
-					return &exitError{code: exitDenied, err: err}
-				}
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "verified %s: revision %s, digest %s\n", b.URI, b.Revision, b.Digest)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBundleVerify(cmd, args, o) },
 	}
-	cmd.Flags().StringArrayVar(&keyPaths, "verification-key", nil, "PEM public key (repeatable: any one verifies, for rotation)")
-	cmd.Flags().StringVar(&minRevision, "min-revision", "", "refuse a bundle whose revision is older than this")
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
+	cmd.Flags().StringArrayVar(&o.keyPaths, "verification-key", nil, "PEM public key (repeatable: any one verifies, for rotation)")
+	cmd.Flags().StringVar(&o.minRevision, "min-revision", "", "refuse a bundle whose revision is older than this")
+	cmd.Flags().BoolVar(&o.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 	return cmd
 }
 
+func runBundleVerify(cmd *cobra.Command, args []string, o bundleVerifyOptions) error {
+	if len(o.keyPaths) == 0 {
+		return errors.New("--verification-key PUB is required (repeatable)")
+	}
+	p := policyFlags{spec: args[0], keys: o.keyPaths, minRevision: o.minRevision, plainHTTP: o.plainHTTP}
+	opts, err := p.options()
+	if err != nil {
+		return err
+	}
+	b, err := bundles.Open(cmd.Context(), args[0], opts)
+	if err != nil {
+		if errors.Is(err, bundles.ErrNotVerified) {
+			return &exitError{code: exitDenied, err: err}
+		}
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "verified %s: revision %s, digest %s\n", b.URI, b.Revision, b.Digest)
+	return nil
+}
+
+// bundlePushOptions are the flags of the command.
+type bundlePushOptions struct {
+	plainHTTP bool
+}
+
 func newBundlePushCmd() *cobra.Command {
-	var plainHTTP bool
+	var o bundlePushOptions
 	cmd := &cobra.Command{
 		Use:   "push FILE oci://REGISTRY/REPO:TAG",
 		Short: "Push a bundle tarball to a registry, as OPA's OCI downloader reads it",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := bundles.Load(args[0]); err != nil {
-				return err
-			}
-			data, err := safeio.ReadFile(args[0], bundles.MaxBundleSize)
-			if err != nil {
-				return err
-			}
-			digest, err := bundles.Push(cmd.Context(), data, args[1], plainHTTP)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "pushed %s to %s (%s)\n", args[0], args[1], digest)
-			return nil
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return runBundlePush(cmd, args, o) },
 	}
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
+	cmd.Flags().BoolVar(&o.plainHTTP, "plain-http", false, "talk to a non-loopback registry without TLS")
 	return cmd
 }
 
+func runBundlePush(cmd *cobra.Command, args []string, o bundlePushOptions) error {
+	if _, err := bundles.Load(args[0]); err != nil {
+		return err
+	}
+	data, err := safeio.ReadFile(args[0], bundles.MaxBundleSize)
+	if err != nil {
+		return err
+	}
+	digest, err := bundles.Push(cmd.Context(), data, args[1], o.plainHTTP)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "pushed %s to %s (%s)\n", args[0], args[1], digest)
+	return nil
+}
+
+// bundleTestOptions are the flags of the command.
+type bundleTestOptions struct {
+	minCoverage float64
+}
+
 func newBundleTestCmd() *cobra.Command {
-	var minCoverage float64
+	var o bundleTestOptions
 	cmd := &cobra.Command{
 		Use:   "test DIR",
 		Short: "Run a policy bundle's Rego unit tests (*_test.rego) and report rule coverage",
@@ -354,47 +387,54 @@ func newBundleTestCmd() *cobra.Command {
 same sandboxed built-ins as decisions. Exits 1 when a test fails or rule
 coverage is below --min-coverage, 2 when the bundle cannot be loaded.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			report, err := bundles.RunTests(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			for _, r := range report.Results {
-				status := "PASS"
-				if !r.Passed {
-					status = "FAIL"
-				}
-				fmt.Fprintf(w, "%s  %s", status, r.Name)
-				if r.Detail != "" && !r.Passed {
-					fmt.Fprintf(w, ": %s", r.Detail)
-				}
-				fmt.Fprintln(w)
-			}
-			for _, u := range report.Uncovered {
-				fmt.Fprintf(w, "UNCOVERED  %s\n", u)
-			}
-			failed := report.Failed()
-			fmt.Fprintf(w, "%d passed, %d failed; rule coverage %.1f%% (%d rules), line coverage %.1f%%\n",
-				len(report.Results)-failed, failed, report.RuleCoverage(), report.Rules, report.LineCoverage)
-			if len(report.Results) == 0 {
-				return &exitError{code: exitDenied, err: fmt.Errorf("no tests in %s: add *_test.rego files", args[0])}
-			}
-			if failed > 0 {
-				return &exitError{code: exitDenied, err: fmt.Errorf("%d policy test(s) failed", failed)}
-			}
-			if report.RuleCoverage() < minCoverage {
-				return &exitError{code: exitDenied, err: fmt.Errorf("rule coverage %.1f%% is below --min-coverage %.1f%%", report.RuleCoverage(), minCoverage)}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBundleTest(cmd, args, o) },
 	}
-	cmd.Flags().Float64Var(&minCoverage, "min-coverage", 0, "fail when rule coverage is below this percentage")
+	cmd.Flags().Float64Var(&o.minCoverage, "min-coverage", 0, "fail when rule coverage is below this percentage")
 	return cmd
 }
 
+func runBundleTest(cmd *cobra.Command, args []string, o bundleTestOptions) error {
+	report, err := bundles.RunTests(cmd.Context(), args[0])
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	for _, r := range report.Results {
+		status := "PASS"
+		if !r.Passed {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s", status, r.Name)
+		if r.Detail != "" && !r.Passed {
+			fmt.Fprintf(w, ": %s", r.Detail)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, u := range report.Uncovered {
+		fmt.Fprintf(w, "UNCOVERED  %s\n", u)
+	}
+	failed := report.Failed()
+	fmt.Fprintf(w, "%d passed, %d failed; rule coverage %.1f%% (%d rules), line coverage %.1f%%\n",
+		len(report.Results)-failed, failed, report.RuleCoverage(), report.Rules, report.LineCoverage)
+	if len(report.Results) == 0 {
+		return &exitError{code: exitDenied, err: fmt.Errorf("no tests in %s: add *_test.rego files", args[0])}
+	}
+	if failed > 0 {
+		return &exitError{code: exitDenied, err: fmt.Errorf("%d policy test(s) failed", failed)}
+	}
+	if report.RuleCoverage() < o.minCoverage {
+		return &exitError{code: exitDenied, err: fmt.Errorf("rule coverage %.1f%% is below --min-coverage %.1f%%", report.RuleCoverage(), o.minCoverage)}
+	}
+	return nil
+}
+
+// bundleInspectOptions are the flags of the command.
+type bundleInspectOptions struct {
+	format string
+}
+
 func newBundleInspectCmd() *cobra.Command {
-	var format string
+	var o bundleInspectOptions
 	cmd := &cobra.Command{
 		Use:   "inspect FILE|DIR|oci://… [--format text|markdown|json|html]",
 		Short: "Say what a bundle demands: every gate per environment and tier, its thresholds in words, models, signers",
@@ -405,22 +445,23 @@ overrides; effective_on dates; the inventory; the metric names the
 thresholds expect; the signers with identity, roles and key fingerprint.
 Generated from the gates' METADATA and the bundle's data.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(output.InspectFormats, format) {
-				return fmt.Errorf("--format %q: use one of %s", format, strings.Join(output.InspectFormats, ", "))
-			}
-			b, err := bundles.Open(cmd.Context(), args[0], bundles.Options{})
-			if err != nil {
-				return err
-			}
-			v, err := b.View()
-			if err != nil {
-				return err
-			}
-			return output.WriteInspection(cmd.OutOrStdout(), bundles.Inspect(v), format)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBundleInspect(cmd, args, o) },
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(output.InspectFormats, "|"))
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: "+strings.Join(output.InspectFormats, "|"))
 	return cmd
 }
 
+func runBundleInspect(cmd *cobra.Command, args []string, o bundleInspectOptions) error {
+	if !slices.Contains(output.InspectFormats, o.format) {
+		return fmt.Errorf("--format %q: use one of %s", o.format, strings.Join(output.InspectFormats, ", "))
+	}
+	b, err := bundles.Open(cmd.Context(), args[0], bundles.Options{})
+	if err != nil {
+		return err
+	}
+	v, err := b.View()
+	if err != nil {
+		return err
+	}
+	return output.WriteInspection(cmd.OutOrStdout(), bundles.Inspect(v), o.format)
+}

@@ -14,8 +14,13 @@ import (
 	"github.com/modelgate/modelgate/digest"
 )
 
+// digestOptions are the flags of the command.
+type digestOptions struct {
+	format string
+}
+
 func newDigestCmd() *cobra.Command {
-	var format string
+	var o digestOptions
 	cmd := &cobra.Command{
 		Use:   "digest PATH [--format text|json]",
 		Short: "Print the SHA-256 identity of a model file or directory",
@@ -27,39 +32,41 @@ path, sorted bytewise, with its SHA-256 and size. --format json prints the
 manifest too. --format oms prints the root digest an OpenSSF model signature
 (OMS v1.0, 'modelgate sign') signs instead.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" && format != "oms" {
-				return fmt.Errorf("--format %q: use text, json or oms", format)
-			}
-			if format == "oms" {
-				// The root digest an OMS v1.0 model signature signs
-				// ('modelgate sign', with no --ignore-paths).
-				opts, done := progressOptions(args[0])
-				m, err := digest.OMS(args[0], nil, "", opts)
-				done()
-				if err != nil {
-					return fmt.Errorf("digest: %w", err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "sha256:%s  %s (OMS v1.0 root over %d file(s))\n", m.Root, args[0], len(m.Files))
-				return nil
-			}
-			opts, done := progressOptions(args[0])
-			r, err := digest.Path(args[0], opts)
-			done()
-			if err != nil {
-				return fmt.Errorf("digest: %w", err)
-			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sha256:%s  %s\n", r.SHA256, args[0])
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runDigest(cmd, args, o) },
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json|oms")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text|json|oms")
 	return cmd
+}
+
+func runDigest(cmd *cobra.Command, args []string, o digestOptions) error {
+	if o.format != "text" && o.format != "json" && o.format != "oms" {
+		return fmt.Errorf("--format %q: use text, json or oms", o.format)
+	}
+	if o.format == "oms" {
+		// The root digest an OMS v1.0 model signature signs
+		// ('modelgate sign', with no --ignore-paths).
+		opts, done := progressOptions(args[0])
+		m, err := digest.OMS(args[0], nil, "", opts)
+		done()
+		if err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "sha256:%s  %s (OMS v1.0 root over %d file(s))\n", m.Root, args[0], len(m.Files))
+		return nil
+	}
+	opts, done := progressOptions(args[0])
+	r, err := digest.Path(args[0], opts)
+	done()
+	if err != nil {
+		return fmt.Errorf("digest: %w", err)
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "sha256:%s  %s\n", r.SHA256, args[0])
+	return nil
 }
 
 // progressThreshold is the size above which a terminal gets a progress line.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -60,9 +59,14 @@ func newEvidenceCmd() *cobra.Command {
 	return cmd
 }
 
+// evidenceAddOptions are the flags of the command.
+type evidenceAddOptions struct {
+	sf        storeFlags
+	modelPath string
+}
+
 func newEvidenceAddCmd() *cobra.Command {
-	var sf storeFlags
-	var modelPath string
+	var o evidenceAddOptions
 	cmd := &cobra.Command{
 		Use:   "add [--store STORE] [--model DIR] ENVELOPE_FILE ...",
 		Short: "Add DSSE envelope files to the store (adding one twice is a no-op)",
@@ -71,55 +75,57 @@ the digests of the subjects it names. With --model DIR, a model signature
 (OMS v1.0) whose file list is exactly DIR's files is also indexed under
 DIR's digest, so that 'verify --subject DIR' finds it in the store.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var model *digest.Subject
-			if modelPath != "" {
-				opts, done := progressOptions(modelPath)
-				opts.Context = cmd.Context()
-				m, err := digest.Resolve(modelPath, opts)
-				done()
-				if err != nil {
-					return fmt.Errorf("--model: %w", err)
-				}
-				if m.Files == nil {
-					return fmt.Errorf("--model %s: give the model's directory or file", modelPath)
-				}
-				model = &m
-			}
-			store, err := sf.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			for _, path := range args {
-				data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, cmd.InOrStdin())
-				if err != nil {
-					return fmt.Errorf("%s: %w", path, err)
-				}
-				var also []string
-				if model != nil {
-					if st, err := peekStatement(data); err == nil && st.PredicateType == attest.ModelSignatureType {
-						if err := facts.MatchModelSignature(st, *model, strings.TrimPrefix(attest.EnvelopeID(data), "sha256:")); err != nil {
-							return fmt.Errorf("%s: not stored: %w", path, err)
-						}
-						also = []string{model.SHA256}
-					}
-				}
-				id, added, err := store.AddAlso(cmd.Context(), data, also)
-				if err != nil {
-					return fmt.Errorf("%s: %w", path, err)
-				}
-				state := "added"
-				if !added {
-					state = "already stored"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n", id, state, path)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runEvidenceAdd(cmd, args, o) },
 	}
-	sf.register(cmd)
-	cmd.Flags().StringVar(&modelPath, "model", "", "the model's directory (or file): index a model signature of it under its digest too")
+	o.sf.register(cmd)
+	cmd.Flags().StringVar(&o.modelPath, "model", "", "the model's directory (or file): index a model signature of it under its digest too")
 	return cmd
+}
+
+func runEvidenceAdd(cmd *cobra.Command, args []string, o evidenceAddOptions) error {
+	var model *digest.Subject
+	if o.modelPath != "" {
+		opts, done := progressOptions(o.modelPath)
+		opts.Context = cmd.Context()
+		m, err := digest.Resolve(o.modelPath, opts)
+		done()
+		if err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
+		if m.Files == nil {
+			return fmt.Errorf("--model %s: give the model's directory or file", o.modelPath)
+		}
+		model = &m
+	}
+	store, err := o.sf.open(cmd.Context(), true)
+	if err != nil {
+		return err
+	}
+	for _, path := range args {
+		data, err := safeio.ReadInput(path, attest.MaxEnvelopeSize, cmd.InOrStdin())
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		var also []string
+		if model != nil {
+			if st, err := peekStatement(data); err == nil && st.PredicateType == attest.ModelSignatureType {
+				if err := facts.MatchModelSignature(st, *model, digest.Hex(attest.EnvelopeID(data))); err != nil {
+					return fmt.Errorf("%s: not stored: %w", path, err)
+				}
+				also = []string{model.SHA256}
+			}
+		}
+		id, added, err := store.AddAlso(cmd.Context(), data, also)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		state := "added"
+		if !added {
+			state = "already stored"
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n", id, state, path)
+	}
+	return nil
 }
 
 // listing is one row of 'evidence list'.
@@ -131,82 +137,89 @@ type listing struct {
 	Problem       string   `json:"problem,omitempty"`
 }
 
+// evidenceListOptions are the flags of the command.
+type evidenceListOptions struct {
+	sf                 storeFlags
+	subjectArg, format string
+}
+
 func newEvidenceListCmd() *cobra.Command {
-	var sf storeFlags
-	var subjectArg, format string
+	var o evidenceListOptions
 	cmd := &cobra.Command{
 		Use:   "list [--store STORE] [--subject PATH|NAME@sha256:HEX] [--format text|json]",
 		Short: "List the envelopes in the store, or those about one model",
 		Long: `List stored envelopes (unverified: 'modelgate verify' checks signatures).
 Files in the store that cannot be read as envelopes are listed with the problem.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: use text or json", format)
-			}
-			store, err := sf.open(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			var envs []evidence.Envelope
-			var problems []evidence.Problem
-			if subjectArg != "" {
-				subject, err := digest.Resolve(subjectArg, digest.Options{})
-				if err != nil {
-					return err
-				}
-				envs, problems, err = store.Subject(cmd.Context(), subject.SHA256)
-				if err != nil {
-					return err
-				}
-			} else if envs, problems, err = store.All(cmd.Context()); err != nil {
-				return err
-			}
-			rows := make([]listing, 0, len(envs)+len(problems))
-			for _, e := range envs {
-				row := listing{ID: e.ID, Source: e.Source}
-				if st, err := peekStatement(e.Data); err == nil {
-					row.PredicateType = st.PredicateType
-					row.Subjects = st.SubjectDigests()
-				} else {
-					row.Problem = err.Error()
-				}
-				rows = append(rows, row)
-			}
-			for _, p := range problems {
-				rows = append(rows, listing{Source: p.Source, Problem: p.Reason})
-			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTYPE\tSUBJECT")
-			for _, r := range rows {
-				typ := r.PredicateType
-				if s := attest.ShortName(typ); s != "" {
-					typ = s
-				}
-				if r.Problem != "" {
-					fmt.Fprintf(tw, "%s\t(problem)\t%s: %s\n", r.ID, r.Source, r.Problem)
-					continue
-				}
-				for i, s := range r.Subjects {
-					if i == 0 {
-						fmt.Fprintf(tw, "%s\t%s\tsha256:%s\n", r.ID, typ, s)
-					} else {
-						fmt.Fprintf(tw, "\t\tsha256:%s\n", s)
-					}
-				}
-			}
-			return tw.Flush()
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runEvidenceList(cmd, args, o) },
 	}
-	sf.register(cmd)
-	cmd.Flags().StringVar(&subjectArg, "subject", "", "only envelopes about this model")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text|json")
+	o.sf.register(cmd)
+	cmd.Flags().StringVar(&o.subjectArg, "subject", "", "only envelopes about this model")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text|json")
 	return cmd
+}
+
+func runEvidenceList(cmd *cobra.Command, args []string, o evidenceListOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return fmt.Errorf("--format %q: use text or json", o.format)
+	}
+	store, err := o.sf.open(cmd.Context(), false)
+	if err != nil {
+		return err
+	}
+	var envs []evidence.Envelope
+	var problems []evidence.Problem
+	if o.subjectArg != "" {
+		subject, err := digest.Resolve(o.subjectArg, digest.Options{})
+		if err != nil {
+			return err
+		}
+		envs, problems, err = store.Subject(cmd.Context(), subject.SHA256)
+		if err != nil {
+			return err
+		}
+	} else if envs, problems, err = store.All(cmd.Context()); err != nil {
+		return err
+	}
+	rows := make([]listing, 0, len(envs)+len(problems))
+	for _, e := range envs {
+		row := listing{ID: e.ID, Source: e.Source}
+		if st, err := peekStatement(e.Data); err == nil {
+			row.PredicateType = st.PredicateType
+			row.Subjects = st.SubjectDigests()
+		} else {
+			row.Problem = err.Error()
+		}
+		rows = append(rows, row)
+	}
+	for _, p := range problems {
+		rows = append(rows, listing{Source: p.Source, Problem: p.Reason})
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tSUBJECT")
+	for _, r := range rows {
+		typ := r.PredicateType
+		if s := attest.ShortName(typ); s != "" {
+			typ = s
+		}
+		if r.Problem != "" {
+			fmt.Fprintf(tw, "%s\t(problem)\t%s: %s\n", r.ID, r.Source, r.Problem)
+			continue
+		}
+		for i, s := range r.Subjects {
+			if i == 0 {
+				fmt.Fprintf(tw, "%s\t%s\tsha256:%s\n", r.ID, typ, s)
+			} else {
+				fmt.Fprintf(tw, "\t\tsha256:%s\n", s)
+			}
+		}
+	}
+	return tw.Flush()
 }
 
 // peekStatement reads an envelope's statement without verifying it.
@@ -222,25 +235,32 @@ func peekStatement(data []byte) (*attest.Statement, error) {
 	return attest.ParseStatement(payload)
 }
 
+// evidenceGetOptions are the flags of the command.
+type evidenceGetOptions struct {
+	sf storeFlags
+}
+
 func newEvidenceGetCmd() *cobra.Command {
-	var sf storeFlags
+	var o evidenceGetOptions
 	cmd := &cobra.Command{
 		Use:   "get [--store STORE] sha256:ENVELOPE_DIGEST",
 		Short: "Print one stored envelope",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := sf.open(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			data, err := store.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(append(data, '\n'))
-			return err
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return runEvidenceGet(cmd, args, o) },
 	}
-	sf.register(cmd)
+	o.sf.register(cmd)
 	return cmd
+}
+
+func runEvidenceGet(cmd *cobra.Command, args []string, o evidenceGetOptions) error {
+	store, err := o.sf.open(cmd.Context(), false)
+	if err != nil {
+		return err
+	}
+	data, err := store.Get(cmd.Context(), args[0])
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(append(data, '\n'))
+	return err
 }
