@@ -136,8 +136,8 @@ func newBundleSignerCmd() *cobra.Command {
 		Use:   "signer",
 		Short: "Add or remove a trusted signer of a bundle directory",
 	}
-	var addFlags, removeFlags []string
-	var trustedRoot string
+	var ao signerAddOptions
+	var ro signerRemoveOptions
 	add := &cobra.Command{
 		Use:   "add DIR --signer ID=PUBKEY:IDENTITY:ROLE,ROLE ... [--trusted-root FILE]",
 		Short: "Trust a signer (or replace the signer of that id), or the Sigstore trusted root keyless signers are verified against",
@@ -153,53 +153,66 @@ verified against (modelgate/trust/trusted_root.json; a built, signed or
 pushed bundle carries it under its signature). A change that does not load
 leaves the bundle as it was.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(addFlags) == 0 && trustedRoot == "" {
-				return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (or --trusted-root FILE)")
-			}
-			root, err := readTrustedRoot(trustedRoot)
-			if err != nil {
-				return err
-			}
-			return editTrust(cmd, args[0], "; a change of trust is a LOOSENED line in 'modelgate bundle diff'", root, func(trust []bundles.Signer) ([]bundles.Signer, error) {
-				for _, f := range addFlags {
-					s, err := parseSignerFlag(f)
-					if err != nil {
-						return nil, err
-					}
-					trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == s.ID })
-					trust = append(trust, s)
-				}
-				return trust, nil
-			})
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runSignerAdd(cmd, args, ao) },
 	}
-	add.Flags().StringArrayVar(&addFlags, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] or ID=PREFIX.ledger.pub:ORIGIN:ledger (repeatable)")
-	add.Flags().StringVar(&trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON)")
+	add.Flags().StringArrayVar(&ao.signers, "signer", nil, "a trusted signer: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…], ID=keyless:ISSUER:SUBJECT:ROLE[,ROLE…] or ID=PREFIX.ledger.pub:ORIGIN:ledger (repeatable)")
+	add.Flags().StringVar(&ao.trustedRoot, "trusted-root", "", "the Sigstore trusted root keyless signers are verified against (protobuf-specs JSON)")
 	remove := &cobra.Command{
 		Use:   "remove DIR --signer ID ...",
 		Short: "Stop trusting a signer",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(removeFlags) == 0 {
-				return errors.New("--signer ID is required")
-			}
-			return editTrust(cmd, args[0], "", nil, func(trust []bundles.Signer) ([]bundles.Signer, error) {
-				for _, id := range removeFlags {
-					id, _, _ = strings.Cut(id, "=")
-					n := len(trust)
-					trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == id })
-					if len(trust) == n {
-						return nil, fmt.Errorf("--signer %s: %s trusts no signer of that id", id, args[0])
-					}
-				}
-				return trust, nil
-			})
-		},
+		RunE:  func(cmd *cobra.Command, args []string) error { return runSignerRemove(cmd, args, ro) },
 	}
-	remove.Flags().StringArrayVar(&removeFlags, "signer", nil, "the id of a signer to remove (repeatable)")
+	remove.Flags().StringArrayVar(&ro.ids, "signer", nil, "the id of a signer to remove (repeatable)")
 	cmd.AddCommand(add, remove)
 	return cmd
+}
+
+// signerAddOptions are the flags of 'bundle signer add'.
+type signerAddOptions struct {
+	signers     []string
+	trustedRoot string
+}
+
+func runSignerAdd(cmd *cobra.Command, args []string, o signerAddOptions) error {
+	if len(o.signers) == 0 && o.trustedRoot == "" {
+		return errors.New("--signer is required: ID=PUBKEY_FILE:IDENTITY:ROLE[,ROLE…] (or --trusted-root FILE)")
+	}
+	root, err := readTrustedRoot(o.trustedRoot)
+	if err != nil {
+		return err
+	}
+	return editTrust(cmd, args[0], "; a change of trust is a LOOSENED line in 'modelgate bundle diff'", root, func(trust []bundles.Signer) ([]bundles.Signer, error) {
+		for _, f := range o.signers {
+			s, err := parseSignerFlag(f)
+			if err != nil {
+				return nil, err
+			}
+			trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == s.ID })
+			trust = append(trust, s)
+		}
+		return trust, nil
+	})
+}
+
+// signerRemoveOptions are the flags of 'bundle signer remove'.
+type signerRemoveOptions struct{ ids []string }
+
+func runSignerRemove(cmd *cobra.Command, args []string, o signerRemoveOptions) error {
+	if len(o.ids) == 0 {
+		return errors.New("--signer ID is required")
+	}
+	return editTrust(cmd, args[0], "", nil, func(trust []bundles.Signer) ([]bundles.Signer, error) {
+		for _, id := range o.ids {
+			id, _, _ = strings.Cut(id, "=")
+			n := len(trust)
+			trust = slices.DeleteFunc(trust, func(x bundles.Signer) bool { return x.ID == id })
+			if len(trust) == n {
+				return nil, fmt.Errorf("--signer %s: %s trusts no signer of that id", id, args[0])
+			}
+		}
+		return trust, nil
+	})
 }
 
 // editTrust changes a bundle directory's trust list through writeTrust's
