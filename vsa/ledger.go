@@ -156,9 +156,9 @@ func (st *Standing) admitted() bool {
 // State is a model's standing in one environment, replayed from its records.
 type State struct {
 	Environment string
-	// Champion is the record that made the current champion: the newest
+	// champion is the record that made the current champion: the newest
 	// admitting record of a digest the records still admit; nil when none.
-	Champion *Record
+	champion *Record
 	// Last is the newest record of any kind: the next record names it as
 	// its previous.
 	Last      *Record
@@ -235,7 +235,7 @@ func Replay(records []*Record, env string, at time.Time) *State {
 			}
 		}
 	}
-	s.Champion = s.latest(func(*Record) bool { return true })
+	s.champion = s.latest(func(*Record) bool { return true })
 	return s
 }
 
@@ -265,25 +265,25 @@ func (s *State) latest(ok func(*Record) bool) *Record {
 	return nil
 }
 
-// ChampionOtherThan is the champion a candidate is judged against: the
+// championOtherThan is the champion a candidate is judged against: the
 // current one, or when the candidate is the champion itself, the one
 // before it.
-func (s *State) ChampionOtherThan(candidate string) *Record {
+func (s *State) championOtherThan(candidate string) *Record {
 	return s.latest(func(c *Record) bool { return c.Digest != candidate })
 }
 
-// Previous is where a rollback goes by default: the newest earlier
+// previous is where a rollback goes by default: the newest earlier
 // champion other than the current one.
-func (s *State) Previous() *Record {
-	if s.Champion == nil {
+func (s *State) previous() *Record {
+	if s.champion == nil {
 		return nil
 	}
-	return s.ChampionOtherThan(s.Champion.Digest)
+	return s.championOtherThan(s.champion.Digest)
 }
 
-// Admitted reports whether the records alone admit a digest (the rule's
+// admitted reports whether the records alone admit a digest (the rule's
 // points 1, 3 and 4), and the record that admits it.
-func (s *State) Admitted(sha string) (*Record, bool) {
+func (s *State) admitted(sha string) (*Record, bool) {
 	st := s.standings[sha]
 	if !st.admitted() {
 		return nil, false

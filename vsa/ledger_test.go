@@ -38,10 +38,10 @@ func revoke(d string, minutes int) *Record {
 }
 
 func champion(s *State) string {
-	if s.Champion == nil {
+	if s.champion == nil {
 		return ""
 	}
-	return s.Champion.Digest
+	return s.champion.Digest
 }
 
 func TestReplay(t *testing.T) {
@@ -66,7 +66,7 @@ func TestReplay(t *testing.T) {
 		rs := append([]*Record(nil), c.records...)
 		s := Replay(rs, "production", time.Time{})
 		prev := ""
-		if p := s.Previous(); p != nil {
+		if p := s.previous(); p != nil {
 			prev = p.Digest
 		}
 		if champion(s) != c.champion || prev != c.previous {
@@ -88,17 +88,17 @@ func TestReplayAtATime(t *testing.T) {
 func TestChampionOtherThanTheCandidate(t *testing.T) {
 	rs := []*Record{rec(KindDecision, Passed, "a", 1, "1"), rec(KindDecision, Passed, "b", 2, "1")}
 	s := Replay(rs, "production", time.Time{})
-	if c := s.ChampionOtherThan("b"); c == nil || c.Digest != "a" {
+	if c := s.championOtherThan("b"); c == nil || c.Digest != "a" {
 		t.Fatalf("%v", c)
 	}
-	if c := s.ChampionOtherThan("c"); c == nil || c.Digest != "b" {
+	if c := s.championOtherThan("c"); c == nil || c.Digest != "b" {
 		t.Fatalf("%v", c)
 	}
-	if _, ok := s.Admitted("a"); !ok {
+	if _, ok := s.admitted("a"); !ok {
 		t.Fatal("a PASSED, unrevoked digest is admitted")
 	}
 	s = Replay(append(rs, rollback("b", "a", 3)), "production", time.Time{})
-	if _, ok := s.Admitted("b"); ok {
+	if _, ok := s.admitted("b"); ok {
 		t.Fatal("a digest rolled back from is not admitted")
 	}
 }

@@ -108,7 +108,7 @@ func (l *Ledger) Promoted(ctx context.Context, model, env string, at time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	return st.Champion, nil
+	return st.champion, nil
 }
 
 // RollbackFor is the rollback an alert identity made of a model in an
