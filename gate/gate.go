@@ -199,7 +199,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (*Outcome, error) {
 
 // Ledger is the promotion ledger read from src as this bundle trusts it.
 func (g *Gate) Ledger(src vsa.Source) *vsa.Ledger {
-	return &vsa.Ledger{Source: src, Trust: g.Trust, View: g.view}
+	return vsa.NewLedger(src, g.Trust, g.view)
 }
 
 // NameError is a model asked about under another name than the one its

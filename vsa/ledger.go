@@ -39,6 +39,13 @@ type Ledger struct {
 	Admitters map[string]bool
 }
 
+// NewLedger is the one way to open the ledger: its records read through
+// src, judged by the bundle's trust list and view. Writers set Appender;
+// the webhook narrows Admitters to its gate keys.
+func NewLedger(src Source, trust *facts.Trust, view *bundles.View) *Ledger {
+	return &Ledger{Source: src, Trust: trust, View: view}
+}
+
 // Skipped is a ledger entry that does not count, and why.
 type Skipped struct {
 	ID     string `json:"id"`

@@ -96,7 +96,7 @@ func (l *logFlags) open(ctx context.Context, storeSpec string, trust *facts.Trus
 	if err != nil {
 		return nil, err
 	}
-	led := &vsa.Ledger{Source: src, Trust: trust, View: view}
+	led := vsa.NewLedger(src, trust, view)
 	if write {
 		if led.Appender, err = l.appender(ctx, src.Spec, trust); err != nil {
 			return nil, err

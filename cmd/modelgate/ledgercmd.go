@@ -537,7 +537,7 @@ func runLedgerServe(cmd *cobra.Command, args []string, o ledgerServeOptions) err
 		return err
 	}
 	go follower.Follow(ctx, time.Second, 0, nil)
-	ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v}
+	ledger := vsa.NewLedger(follower, trust, v)
 	if ledger.Appender, err = o.o.lf.appender(ctx, spec, trust); err != nil {
 		return err
 	}

@@ -132,7 +132,8 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	if err := follower.Update(ctx); err != nil {
 		return err
 	}
-	ledger := &vsa.Ledger{Source: follower, Trust: trust, View: v, Admitters: admitters}
+	ledger := vsa.NewLedger(follower, trust, v)
+	ledger.Admitters = admitters
 	validator := &admission.Validator{Ledger: ledger, View: v, Cache: admission.NewCache(o.cacheSize),
 		TTL: o.cacheTTL, StoreTimeout: o.storeTimeout, Metrics: metrics, Now: time.Now}
 	var alerts *admission.AlertReceiver
