@@ -14,46 +14,76 @@ import (
 	"github.com/modelgate/modelgate/decision"
 )
 
-// Formats lists what Write accepts.
-var Formats = []string{"text", "json", "junit", "sarif", "github", "markdown", "html"}
-
 // Options tune a format.
 type Options struct {
-	Colour  bool   // text: ANSI colours
-	Version string // the modelgate version, named by SARIF and JUnit
+	Colour  bool      // text: ANSI colours
+	Version string    // the modelgate version, named by SARIF and JUnit
+	Summary io.Writer // github: where the Markdown step summary goes (nil: none)
+}
+
+// A Renderer writes a decision in one format.
+type Renderer interface {
+	Render(w io.Writer, d *decision.Decision) error
+}
+
+// RenderFunc is a function as a Renderer.
+type RenderFunc func(w io.Writer, d *decision.Decision) error
+
+func (f RenderFunc) Render(w io.Writer, d *decision.Decision) error { return f(w, d) }
+
+// formats is the one table of decision formats, in the order help lists them.
+var formats = []struct {
+	name string
+	new  func(Options) Renderer
+}{
+	{"text", func(o Options) Renderer {
+		return RenderFunc(func(w io.Writer, d *decision.Decision) error { return Text(w, d, o.Colour) })
+	}},
+	{"json", func(Options) Renderer { return RenderFunc(JSON) }},
+	{"junit", func(o Options) Renderer {
+		return RenderFunc(func(w io.Writer, d *decision.Decision) error { return JUnit(w, d, o.Version) })
+	}},
+	{"sarif", func(o Options) Renderer {
+		return RenderFunc(func(w io.Writer, d *decision.Decision) error { return SARIF(w, d, o.Version) })
+	}},
+	{"github", func(o Options) Renderer {
+		return RenderFunc(func(w io.Writer, d *decision.Decision) error {
+			if err := GitHub(w, d); err != nil || o.Summary == nil {
+				return err
+			}
+			return Markdown(o.Summary, d)
+		})
+	}},
+	{"markdown", func(Options) Renderer { return RenderFunc(Markdown) }},
+	{"html", func(Options) Renderer { return RenderFunc(HTML) }},
+}
+
+// Formats lists what Get accepts.
+var Formats = func() []string {
+	var names []string
+	for _, f := range formats {
+		names = append(names, f.name)
+	}
+	return names
+}()
+
+// Get is the renderer of a format.
+func Get(format string, opts Options) (Renderer, error) {
+	for _, f := range formats {
+		if f.name == format {
+			return f.new(opts), nil
+		}
+	}
+	return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
 }
 
 // Write renders the decision in a format.
 func Write(w io.Writer, d *decision.Decision, format string, opts Options) error {
-	switch format {
-	case "text":
-		return Text(w, d, opts.Colour)
-	case "json":
-		return JSON(w, d)
-	case "junit":
-		return JUnit(w, d, opts.Version)
-	case "sarif":
-		return SARIF(w, d, opts.Version)
-	case "github":
-		if err := GitHub(w, d); err != nil {
-			return err
-		}
-		if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-			if err != nil {
-				return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-			}
-			defer f.Close()
-			return Markdown(f, d)
-		}
-		return nil
-	case "markdown":
-		return Markdown(w, d)
-	case "html":
-		return HTML(w, d)
-	default:
-		return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
+	r, err := Get(format, opts)
+	if err != nil {
+		return err
 	}
+	return r.Render(w, d)
 }
 
 // Clean makes a string from evidence safe to print on one line: control

@@ -32,7 +32,6 @@ func load(t *testing.T, name string) *decision.Decision {
 // Every format of every fixture decision matches its golden file
 // (go test ./output -update rewrites them).
 func TestGolden(t *testing.T) {
-	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	for _, name := range []string{"denied", "allowed"} {
 		d := load(t, name)
 		for _, format := range Formats {
@@ -54,6 +53,33 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from %s (go test ./output -update rewrites it)", format, golden)
 			}
 		}
+	}
+}
+
+// The github format writes its step summary where the caller says (the
+// command opens $GITHUB_STEP_SUMMARY): the markdown format's bytes; with
+// no Summary, the annotations alone; and no renderer reads the environment.
+func TestGitHubSummaryGoesWhereTheCallerSays(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "never-written"))
+	d := load(t, "denied")
+	var ann, summary, md bytes.Buffer
+	if err := Write(&ann, d, "github", Options{Summary: &summary}); err != nil {
+		t.Fatal(err)
+	}
+	Write(&md, d, "markdown", Options{})
+	if summary.Len() == 0 || !bytes.Equal(summary.Bytes(), md.Bytes()) {
+		t.Fatalf("the step summary is not the markdown rendering:\n%s", summary.String())
+	}
+	var alone bytes.Buffer
+	Write(&alone, d, "github", Options{})
+	if !bytes.Equal(alone.Bytes(), ann.Bytes()) {
+		t.Fatal("the annotations differ with and without a summary")
+	}
+	if _, err := os.Stat(os.Getenv("GITHUB_STEP_SUMMARY")); err == nil {
+		t.Fatal("a renderer opened $GITHUB_STEP_SUMMARY")
+	}
+	if _, err := Get("yaml", Options{}); err == nil || err.Error() != `unknown format "yaml": use one of text, json, junit, sarif, github, markdown, html` {
+		t.Fatalf("%v", err)
 	}
 }
 

@@ -231,8 +231,17 @@ func runVerify(cmd *cobra.Command, o verifyOptions) error {
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "VSA %s (%s) appended to the ledger %s at index %d\n", a.Record.ID, d.Result(), name, a.Index)
 	}
-	colour := o.format == "text" && isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""
-	if err := output.Write(cmd.OutOrStdout(), d, o.format, output.Options{Colour: colour, Version: version()}); err != nil {
+	opts := output.Options{Colour: o.format == "text" && isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == "", Version: version()}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); o.format == "github" && path != "" {
+		// GitHub Actions shows this file as the step's summary.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+		}
+		defer f.Close()
+		opts.Summary = f
+	}
+	if err := output.Write(cmd.OutOrStdout(), d, o.format, opts); err != nil {
 		return err
 	}
 	if o.decisionOut != "" {
