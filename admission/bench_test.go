@@ -30,7 +30,7 @@ import (
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )

@@ -12,8 +12,8 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 var subject = digest.Subject{Name: "m", SHA256: strings.Repeat("ab", 32)}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 func FuzzParseEnvelope(f *testing.F) {

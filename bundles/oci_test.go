@@ -15,7 +15,7 @@ import (
 	godigest "github.com/opencontainers/go-digest"
 
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // A bundle named by digest is used only when the manifest fetched hashes

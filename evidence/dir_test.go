@@ -17,7 +17,7 @@ import (
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // ed25519 signatures are deterministic: the same predicate makes the same envelope.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 func startRegistry(t *testing.T) string { return testkit.StartRegistry(t) }

@@ -16,8 +16,8 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 var (

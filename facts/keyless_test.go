@@ -14,8 +14,8 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 const workflow = "https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main"

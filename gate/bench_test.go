@@ -10,7 +10,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/gate"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // typical prepares a gate and a request over a typical evidence set: the

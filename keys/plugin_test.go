@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // A hashivault:// key signs through the plugin program, which runs

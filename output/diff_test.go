@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // The default bundle against a copy with one change of each kind, in

@@ -2,17 +2,27 @@ package policy
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
-
-	"github.com/modelgate/modelgate/internal/minibundle"
 )
 
 // writeBundle makes a bundle directory with one decision module.
-func writeBundle(t testing.TB, rego string) string { return minibundle.Write(t, rego) }
+// writeBundle makes the smallest bundle directory a test needs: a
+// manifest and a modelgate package holding rego.
+func writeBundle(t testing.TB, rego string) string {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".manifest"), []byte(`{"revision":"r1","roots":["modelgate"]}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "modelgate"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "modelgate", "decision.rego"), []byte("package modelgate\n\n"+rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
 func engine(t *testing.T, rego string) (*Engine, error) {
 	dir := writeBundle(t, rego)

@@ -12,7 +12,7 @@ import (
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/tlog"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // action.yml's verify step, run as GitHub runs a composite action's step:

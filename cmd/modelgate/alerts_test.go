@@ -18,8 +18,8 @@ import (
 	"crypto/x509"
 
 	"github.com/modelgate/modelgate/decision"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/vsa"
 	"sigs.k8s.io/yaml"
 )

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
 

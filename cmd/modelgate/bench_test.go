@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // BenchmarkVerify200 runs the whole 'modelgate verify' process over 200

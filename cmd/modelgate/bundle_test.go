@@ -10,7 +10,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/modelgate/modelgate/bundles"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // A compliance officer's round: init a bundle with signers, build and sign

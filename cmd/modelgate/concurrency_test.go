@@ -12,8 +12,8 @@ import (
 
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // TestMain lets a test run this binary as the modelgate command itself,

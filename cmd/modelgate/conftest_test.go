@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // conftest itself, on the input verify wrote, reports exactly the gates

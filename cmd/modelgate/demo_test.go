@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // The demo, run as 'make demo' runs it, tells its story: each decision it

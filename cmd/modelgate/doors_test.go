@@ -14,7 +14,7 @@ import (
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )

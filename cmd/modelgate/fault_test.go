@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // mountTmpfs mounts a small tmpfs at dir for the test's life.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // The first hour: bundle init validates its signers and prints the export

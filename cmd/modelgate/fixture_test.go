@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 var updateFixtures = flag.Bool("update-fixtures", false, "regenerate testdata/decisions/*.json from real verify runs")

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // make image builds the container image without a daemon and pushes it to

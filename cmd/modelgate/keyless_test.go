@@ -23,7 +23,7 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 const trainWorkflow = "https://github.com/acme/churn/.github/workflows/train.yml@refs/heads/main"

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/modelgate/modelgate/attest"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/keys"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // attest --key hashivault://gate signs through the KMS plugin program: the

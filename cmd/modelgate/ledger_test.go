@@ -14,8 +14,8 @@ import (
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
 

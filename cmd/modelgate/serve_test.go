@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/modelgate/modelgate/decision"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )

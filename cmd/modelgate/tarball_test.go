@@ -10,7 +10,7 @@ import (
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // tarball gzips tar entries as given, lying headers included.

@@ -22,7 +22,7 @@ import (
 	"github.com/modelgate/modelgate/decision"
 	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/evidence"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
 

@@ -26,7 +26,7 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/digest"
-	"github.com/modelgate/modelgate/internal/testkit"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // row is one customer.
