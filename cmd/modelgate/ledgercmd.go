@@ -148,7 +148,7 @@ func printJSON(cmd *cobra.Command, v any) error {
 
 // ledgerCheckpointOptions are the flags of the command.
 type ledgerCheckpointOptions struct {
-	o ledgerReadFlags
+	ledgerReadFlags
 }
 
 func newLedgerCheckpointCmd() *cobra.Command {
@@ -159,16 +159,16 @@ func newLedgerCheckpointCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return runLedgerCheckpoint(cmd, args, o) },
 	}
-	o.o.register(cmd)
+	o.register(cmd)
 	return cmd
 }
 
 func runLedgerCheckpoint(cmd *cobra.Command, args []string, o ledgerCheckpointOptions) error {
-	_, book, err := o.o.read(cmd.Context())
+	_, book, err := o.read(cmd.Context())
 	if err != nil {
 		return err
 	}
-	if o.o.format == "json" {
+	if o.format == "json" {
 		return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "checkpoint": string(book.Checkpoint)})
 	}
 	_, err = cmd.OutOrStdout().Write(book.Checkpoint)
@@ -177,7 +177,7 @@ func runLedgerCheckpoint(cmd *cobra.Command, args []string, o ledgerCheckpointOp
 
 // ledgerVerifyOptions are the flags of the command.
 type ledgerVerifyOptions struct {
-	o ledgerReadFlags
+	ledgerReadFlags
 }
 
 func newLedgerVerifyCmd() *cobra.Command {
@@ -195,20 +195,20 @@ the log cannot be read or was rewritten.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerVerify(cmd, args, o) },
 	}
-	o.o.register(cmd)
+	o.register(cmd)
 	return cmd
 }
 
 func runLedgerVerify(cmd *cobra.Command, args []string, o ledgerVerifyOptions) error {
 	ctx := cmd.Context()
-	src, book, err := o.o.read(ctx)
+	src, book, err := o.read(ctx)
 	if err != nil {
 		return err
 	}
 	if err := runFsck(ctx, src); err != nil {
 		return err
 	}
-	if o.o.format == "json" {
+	if o.format == "json" {
 		if err := printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "records": len(book.Records), "invalid": book.Skipped, "checkpoint": string(book.Checkpoint)}); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func leafHashes(bundle []byte) ([][]byte, error) {
 
 // ledgerProofOptions are the flags of the command.
 type ledgerProofOptions struct {
-	o ledgerReadFlags
+	ledgerReadFlags
 }
 
 func newLedgerProofCmd() *cobra.Command {
@@ -281,13 +281,13 @@ before it is printed; an auditor checks it again with any tlog client.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerProof(cmd, args, o) },
 	}
-	o.o.register(cmd)
+	o.register(cmd)
 	return cmd
 }
 
 func runLedgerProof(cmd *cobra.Command, args []string, o ledgerProofOptions) error {
 	ctx := cmd.Context()
-	src, book, err := o.o.read(ctx)
+	src, book, err := o.read(ctx)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func runLedgerProof(cmd *cobra.Command, args []string, o ledgerProofOptions) err
 	for i, h := range p {
 		hexes[i], b64[i] = hex.EncodeToString(h), base64.StdEncoding.EncodeToString(h)
 	}
-	if o.o.format == "json" {
+	if o.format == "json" {
 		return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": cp.Origin, "record": rec.ID, "index": rec.Index,
 			"leaf_hash": base64.StdEncoding.EncodeToString(leaf), "tree_size": cp.Size, "root_hash": base64.StdEncoding.EncodeToString(cp.Hash),
 			"inclusion_proof": b64, "checkpoint": string(book.Checkpoint)})
@@ -365,7 +365,7 @@ func entryAt(ctx context.Context, f tlog.Fetcher, index, size uint64) ([]byte, e
 
 // ledgerImportOptions are the flags of the command.
 type ledgerImportOptions struct {
-	o    ledgerFlags
+	ledgerFlags
 	from string
 }
 
@@ -383,7 +383,7 @@ Nothing reads the old index afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerImport(cmd, args, o) },
 	}
-	o.o.register(cmd, true)
+	o.register(cmd, true)
 	cmd.Flags().StringVar(&o.from, "from", "", "the store whose old ledger index to import")
 	return cmd
 }
@@ -393,7 +393,7 @@ func runLedgerImport(cmd *cobra.Command, args []string, o ledgerImportOptions) e
 		return errors.New("--from STORE is required: the store whose old ledger index to import")
 	}
 	ctx := cmd.Context()
-	b, trust, err := o.o.bundle(ctx)
+	b, trust, err := o.bundle(ctx)
 	if err != nil {
 		return err
 	}
@@ -412,11 +412,11 @@ func runLedgerImport(cmd *cobra.Command, args []string, o ledgerImportOptions) e
 	if len(problems) > 0 {
 		return fmt.Errorf("--from %s: %s cannot be read (%s); repair the store before importing: a missing record could be a revocation", o.from, problems[0].Source, problems[0].Reason)
 	}
-	storeSpec := o.o.sf.spec
-	if o.o.lf.spec == "" && os.Getenv("MODELGATE_LEDGER") == "" {
+	storeSpec := o.sf.spec
+	if o.lf.spec == "" && os.Getenv("MODELGATE_LEDGER") == "" {
 		storeSpec = o.from
 	}
-	ledger, err := o.o.lf.open(ctx, storeSpec, trust, v, true)
+	ledger, err := o.lf.open(ctx, storeSpec, trust, v, true)
 	if err != nil {
 		return err
 	}
@@ -477,7 +477,7 @@ func runLedgerImport(cmd *cobra.Command, args []string, o ledgerImportOptions) e
 
 // ledgerServeOptions are the flags of the command.
 type ledgerServeOptions struct {
-	o                                   ledgerFlags
+	ledgerFlags
 	listen, certFile, keyFile, stateDir string
 }
 
@@ -496,7 +496,7 @@ holding the ledger key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runLedgerServe(cmd, args, o) },
 	}
-	o.o.register(cmd, true)
+	o.register(cmd, true)
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "", "address to listen on, e.g. :8444")
 	f.StringVar(&o.certFile, "tls-cert", "", "TLS certificate (PEM), re-read when it changes")
@@ -511,7 +511,7 @@ func runLedgerServe(cmd *cobra.Command, args []string, o ledgerServeOptions) err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b, trust, err := o.o.bundle(ctx)
+	b, trust, err := o.bundle(ctx)
 	if err != nil {
 		return err
 	}
@@ -519,7 +519,7 @@ func runLedgerServe(cmd *cobra.Command, args []string, o ledgerServeOptions) err
 	if err != nil {
 		return err
 	}
-	spec, err := o.o.lf.resolve(o.o.sf.spec)
+	spec, err := o.lf.resolve(o.sf.spec)
 	if err != nil {
 		return err
 	}
@@ -538,7 +538,7 @@ func runLedgerServe(cmd *cobra.Command, args []string, o ledgerServeOptions) err
 	}
 	go follower.Follow(ctx, time.Second, 0, nil)
 	ledger := vsa.NewLedger(follower, trust, v)
-	if ledger.Appender, err = o.o.lf.appender(ctx, spec, trust); err != nil {
+	if ledger.Appender, err = o.lf.appender(ctx, spec, trust); err != nil {
 		return err
 	}
 	defer closeLedger(ctx, ledger)
