@@ -1,12 +1,7 @@
 package output
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/modelgate/modelgate/attest"
@@ -41,68 +36,44 @@ func HistoryOf(model, env, log string, h *vsa.History) *History {
 	return out
 }
 
+// champions is the answer to "which digest was the champion at a time,
+// and why", as history --at renders it.
+type champions struct { // in the order its JSON has always had
+	At           string         `json:"at"`
+	Environments []championView `json:"environments"`
+	Model        string         `json:"model"`
+}
+
+type championView struct {
+	Environment string            `json:"environment"`
+	Champion    *HistoryRow       `json:"champion"`
+	Gates       []vsa.GateOutcome `json:"gates,omitempty"`
+	Inputs      []vsa.Input       `json:"inputs,omitempty"`
+	Missing     []string          `json:"missing_inputs,omitempty"`
+}
+
+// championFormats is the table of history --at's formats.
+var championFormats = []format[*champions]{
+	{"text", championsText},
+	{"json", func(w io.Writer, c *champions) error { return indentedJSON(w, c) }},
+}
+
 // ChampionFormats lists what WriteChampions accepts.
-var ChampionFormats = []string{"text", "json"}
+var ChampionFormats = names(championFormats)
 
 // WriteChampions renders "which digest was the champion at a time, and
 // why", for each environment answered.
 func WriteChampions(w io.Writer, model string, at time.Time, answers []vsa.ChampionAt, format string) error {
-	type answer struct {
-		Environment string            `json:"environment"`
-		Champion    *HistoryRow       `json:"champion"`
-		Gates       []vsa.GateOutcome `json:"gates,omitempty"`
-		Inputs      []vsa.Input       `json:"inputs,omitempty"`
-		Missing     []string          `json:"missing_inputs,omitempty"`
-	}
-	var out []answer
+	c := &champions{Model: model, At: attest.NormalTime(at)}
 	for _, a := range answers {
-		v := answer{Environment: a.Environment, Gates: a.Gates, Inputs: a.Inputs, Missing: a.Missing}
+		v := championView{Environment: a.Environment, Gates: a.Gates, Inputs: a.Inputs, Missing: a.Missing}
 		if a.Record != nil {
 			row := RowOf(a.Record)
 			v.Champion = &row
 		}
-		out = append(out, v)
+		c.Environments = append(c.Environments, v)
 	}
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"model": model, "at": attest.NormalTime(at), "environments": out})
-	}
-	for _, a := range out {
-		if a.Champion == nil {
-			fmt.Fprintf(w, "%s: no champion of %s at %s\n", a.Environment, model, attest.NormalTime(at))
-			continue
-		}
-		c := a.Champion
-		fmt.Fprintf(w, "%s: at %s the champion of %s was %s\n", a.Environment, attest.NormalTime(at), model, c.Subject)
-		fmt.Fprintf(w, "  by %s %s of %s, signed by %s (tier %s, policy revision %s)\n", c.Kind, c.Record, c.Time, Clean(c.SignedBy), c.Tier, Clean(c.Revision))
-		if c.Kind == vsa.KindRollback {
-			fmt.Fprintf(w, "  rolled back from %s: %s\n", c.From, Clean(c.Reason))
-		}
-		if len(c.Approvers) > 0 {
-			fmt.Fprintf(w, "  approved by %s\n", Clean(strings.Join(c.Approvers, ", ")))
-		}
-		var gates []string
-		for _, g := range a.Gates {
-			gates = append(gates, g.Code+" "+g.Status)
-		}
-		fmt.Fprintf(w, "  gates: %s\n", strings.Join(gates, ", "))
-		for _, in := range a.Inputs {
-			fmt.Fprintf(w, "  rested on %s %s signed by %s: %s", typeName(in.Type), cut19(in.ID), Clean(in.Signer), Clean(in.Summary))
-			if len(in.Metrics) > 0 {
-				var ms []string
-				for _, k := range slices.Sorted(maps.Keys(in.Metrics)) {
-					ms = append(ms, fmt.Sprintf("%s %v", k, in.Metrics[k]))
-				}
-				fmt.Fprintf(w, "; metrics %s", strings.Join(ms, ", "))
-			}
-			fmt.Fprintln(w)
-		}
-		for _, m := range a.Missing {
-			fmt.Fprintf(w, "  input %s could not be found again or verified\n", Clean(m))
-		}
-	}
-	return nil
+	return write(championFormats, format, w, c)
 }
 
 // typeName is a predicate type as a person reads it: modelgate's short

@@ -1,13 +1,7 @@
 package output
 
 import (
-	"encoding/csv"
-	"encoding/json"
-	"fmt"
-	"html/template"
 	"io"
-	"strings"
-	"text/tabwriter"
 )
 
 // HistoryRow is one ledger record as history shows it.
@@ -67,8 +61,18 @@ type History struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
+// historyFormats is the table of the history's formats, in the order help
+// lists them.
+var historyFormats = []format[*History]{
+	{"text", historyText},
+	{"json", func(w io.Writer, h *History) error { return indentedJSON(w, h) }},
+	{"markdown", historyMarkdown},
+	{"csv", historyCSV},
+	{"html", historyHTML},
+}
+
 // HistoryFormats lists what WriteHistory accepts.
-var HistoryFormats = []string{"text", "json", "markdown", "csv", "html"}
+var HistoryFormats = names(historyFormats)
 
 // WriteHistory renders a model's ledger for a compliance officer.
 func WriteHistory(w io.Writer, h *History, format string) error {
@@ -78,68 +82,7 @@ func WriteHistory(w io.Writer, h *History, format string) error {
 	if h.Skipped == nil {
 		h.Skipped = []Skipped{}
 	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(h)
-	case "text":
-		return historyText(w, h)
-	case "markdown":
-		fmt.Fprintf(w, "### Promotion ledger of %s%s\n\n", md(h.Model), md(inEnvironment(h.Environment)))
-		if len(h.Records) == 0 {
-			_, err := fmt.Fprintln(w, "No records.")
-			return err
-		}
-		fmt.Fprintln(w, "| time | environment | record | digest | tier | revision | approvers | signed by |\n|---|---|---|---|---|---|---|---|")
-		for _, r := range h.Records {
-			fmt.Fprintf(w, "| %s | %s | %s | `%s` | %s | %s | %s | %s |\n", r.Time, md(r.Environment), md(r.What()), shortDigest(r.Digest), r.Tier, md(r.Revision), md(strings.Join(r.Approvers, ", ")), md(r.SignedBy))
-		}
-		for _, n := range h.Notes {
-			fmt.Fprintf(w, "\n**Note:** %s\n", md(n))
-		}
-		return nil
-	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"time", "environment", "kind", "result", "subject", "tier", "policy_revision", "approvers", "signed_by", "reason", "from", "record", "previous", "vsa"})
-		for _, r := range h.Records {
-			cw.Write([]string{r.Time, r.Environment, r.Kind, r.Result, r.Subject, r.Tier, r.Revision, strings.Join(r.Approvers, " "), r.SignedBy, csvCell(r.Reason), r.From, r.Record, r.Previous, r.VSA})
-		}
-		cw.Flush()
-		return cw.Error()
-	case "html":
-		return page().ExecuteTemplate(w, "history.html", struct {
-			Title string
-			CSS   template.CSS
-			H     *History
-		}{"modelgate: promotion ledger of " + h.Model + inEnvironment(h.Environment), CSS(), h})
-	}
-	return fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(HistoryFormats, ", "))
-}
-
-func historyText(w io.Writer, h *History) error {
-	if len(h.Records) == 0 {
-		_, err := fmt.Fprintf(w, "no ledger records for %s%s in %s\n", h.Model, inEnvironment(h.Environment), h.Store)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tENV\tRECORD\tDIGEST\tTIER\tREVISION\tAPPROVERS\tSIGNED BY")
-	for _, r := range h.Records {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, r.Environment, r.What(), shortDigest(r.Digest),
-			r.Tier, Clean(r.Revision), Clean(strings.Join(r.Approvers, ",")), Clean(r.SignedBy))
-	}
-	for _, s := range h.Skipped {
-		fmt.Fprintf(tw, "skipped\t\t%s\t%s\n", shortDigest(s.ID), Clean(s.Reason))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, n := range h.Notes {
-		if _, err := fmt.Fprintf(w, "note: %s\n", Clean(n)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return write(historyFormats, format, w, h)
 }
 
 func inEnvironment(env string) string {
@@ -154,13 +97,4 @@ func shortDigest(id string) string {
 		return id[:19]
 	}
 	return id
-}
-
-// csvCell keeps a spreadsheet from reading a cell as a formula.
-func csvCell(s string) string {
-	s = Clean(s)
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/gate"
 )
 
 //go:embed page.css page.html report.html inspect.html diff.html history.html
@@ -201,4 +203,30 @@ func Bar(value *float64, lower, upper, baseline *float64) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+func historyHTML(w io.Writer, h *History) error {
+	return page().ExecuteTemplate(w, "history.html", struct {
+		Title string
+		CSS   template.CSS
+		H     *History
+	}{"modelgate: promotion ledger of " + h.Model + inEnvironment(h.Environment), CSS(), h})
+}
+
+// inspectHTML writes a bundle's inspection in the reports' look.
+func inspectHTML(w io.Writer, in *bundles.Inspection) error {
+	return page().ExecuteTemplate(w, "inspect.html", struct {
+		Title string
+		CSS   template.CSS
+		In    *bundles.Inspection
+	}{"modelgate: policy bundle " + in.URI + " revision " + in.Revision, CSS(), in})
+}
+
+func diffHTML(w io.Writer, c policyChange) error {
+	return page().ExecuteTemplate(w, "diff.html", struct {
+		Title  string
+		CSS    template.CSS
+		Diff   *bundles.DiffResult
+		Replay *gate.ReplayResult
+	}{"modelgate: policy change " + c.d.Old.Revision + " → " + c.d.New.Revision, CSS(), c.d, c.replay})
 }

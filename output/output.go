@@ -1,8 +1,12 @@
-// Package output writes a decision for the people and machines that read
-// it, one file per format: text for a terminal, json, junit and sarif for
-// CI systems, github annotations with a Markdown step summary, and a
-// self-contained HTML report. Every string that came from evidence is
-// escaped for the format it lands in.
+// Package output writes what modelgate answers for the people and machines
+// that read it, one file per format: text for a terminal, json, junit and
+// sarif for CI systems, github annotations with a Markdown step summary,
+// csv, and self-contained HTML. Each document (a decision, a model's
+// history, the champion at a time, a bundle's inspection, a policy change)
+// has one table of its formats (output.go, history.go, champion.go,
+// inspect.go, diff.go); a renderer never reads the environment or opens a
+// file it was not given. Every string that came from evidence is escaped
+// for the format it lands in.
 package output
 
 import (
@@ -75,6 +79,32 @@ func Get(format string, opts Options) (Renderer, error) {
 		}
 	}
 	return nil, fmt.Errorf("unknown format %q: use one of %s", format, strings.Join(Formats, ", "))
+}
+
+// format is a row of a document's table of formats: its name and how it
+// is written.
+type format[T any] struct {
+	name  string
+	write func(io.Writer, T) error
+}
+
+// names lists a table's formats, in its order.
+func names[T any](table []format[T]) []string {
+	var out []string
+	for _, f := range table {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// write writes v in the named format of a table.
+func write[T any](table []format[T], name string, w io.Writer, v T) error {
+	for _, f := range table {
+		if f.name == name {
+			return f.write(w, v)
+		}
+	}
+	return fmt.Errorf("unknown format %q: use one of %s", name, strings.Join(names(table), ", "))
 }
 
 // Write renders the decision in a format.
