@@ -207,7 +207,7 @@ func (g *Gate) Ledger(src vsa.Source) *vsa.Ledger {
 type NameError struct{ Given, Signed, SHA256 string }
 
 func (e *NameError) Error() string {
-	return fmt.Sprintf("names the model %q but its signed evidence names sha256:%s %q; the name is bound to the evidence: use %s@sha256:%s", e.Given, e.SHA256, e.Signed, e.Signed, e.SHA256)
+	return fmt.Sprintf("names the model %q but its signed evidence names sha256:%s %q; the name is bound to the evidence: use %s", e.Given, e.SHA256, e.Signed, digest.Subject{Name: e.Signed, SHA256: e.SHA256})
 }
 
 // NoEvidenceError is a subject with no evidence at all: most often another

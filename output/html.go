@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/gate"
 )
 
@@ -117,7 +118,7 @@ func championText(d *decision.Decision) string {
 	if len(d.Champion) == 0 || string(d.Champion) == "null" || json.Unmarshal(d.Champion, &c) != nil || c.Digest["sha256"] == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s@sha256:%s (from %s)", c.Name, c.Digest["sha256"], c.Source)
+	return fmt.Sprintf("%s (from %s)", digest.Subject{Name: c.Name, SHA256: c.Digest["sha256"]}, c.Source)
 }
 
 func statusClass(s string) string {

@@ -196,7 +196,7 @@ func (l *Ledger) Revoke(ctx context.Context, sv signature.SignerVerifier, s dige
 		for i, n := range names {
 			quoted[i] = fmt.Sprintf("%q", n)
 		}
-		return nil, fmt.Errorf("the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s@sha256:%s", s.SHA256, strings.Join(quoted, " and "), s.Name, names[0], s.SHA256)
+		return nil, fmt.Errorf("the ledger holds sha256:%s as %s, not %q; nothing was written: revoke %s", s.SHA256, strings.Join(quoted, " and "), s.Name, digest.Subject{Name: names[0], SHA256: s.SHA256})
 	}
 	last, err := l.Last(ctx, s.Name, env, at)
 	if err != nil {
