@@ -36,7 +36,9 @@ func TestJudge(t *testing.T) {
 		return r
 	}
 	book := vsa.Fixed{B: vsa.BookOf([]*vsa.Record{passed("staging")})}
-	ref := func(sha string) Ref { return Ref{Subject: digest.Subject{Name: "m", SHA256: sha}, Where: "annotation", Raw: "m@sha256:" + sha} }
+	ref := func(sha string) Ref {
+		return Ref{Subject: digest.Subject{Name: "m", SHA256: sha}, Where: "annotation", Raw: "m@sha256:" + sha}
+	}
 	for _, c := range []struct {
 		name    string
 		source  vsa.Source
