@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,20 +11,18 @@ import (
 	"os/signal"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
-	"github.com/transparency-dev/tessera/api"
-	"github.com/transparency-dev/tessera/fsck"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/modelgate/modelgate/admission"
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/output"
 	"github.com/modelgate/modelgate/tlog"
 	"github.com/modelgate/modelgate/vsa"
 )
@@ -119,8 +114,8 @@ func (l *ledgerReadFlags) register(cmd *cobra.Command) {
 
 // read reads the whole log, verified, with the bundle's trust.
 func (l *ledgerReadFlags) read(ctx context.Context) (*vsa.LogSource, *vsa.Book, error) {
-	if l.format != "text" && l.format != "json" {
-		return nil, nil, fmt.Errorf("--format %q: use text or json", l.format)
+	if !slices.Contains(output.LedgerFormats, l.format) {
+		return nil, nil, fmt.Errorf("--format %q: use %s", l.format, strings.Join(output.LedgerFormats, " or "))
 	}
 	_, trust, err := l.bundle(ctx)
 	if err != nil {
@@ -140,12 +135,6 @@ func (l *ledgerReadFlags) read(ctx context.Context) (*vsa.LogSource, *vsa.Book, 
 	return src, book, nil
 }
 
-func printJSON(cmd *cobra.Command, v any) error {
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // ledgerCheckpointOptions are the flags of the command.
 type ledgerCheckpointOptions struct {
 	ledgerReadFlags
@@ -162,17 +151,12 @@ func newLedgerCheckpointCmd() *cobra.Command {
 	o.register(cmd)
 	return cmd
 }
-
 func runLedgerCheckpoint(cmd *cobra.Command, args []string, o ledgerCheckpointOptions) error {
 	_, book, err := o.read(cmd.Context())
 	if err != nil {
 		return err
 	}
-	if o.format == "json" {
-		return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "checkpoint": string(book.Checkpoint)})
-	}
-	_, err = cmd.OutOrStdout().Write(book.Checkpoint)
-	return err
+	return output.WriteCheckpoint(cmd.OutOrStdout(), book, o.format)
 }
 
 // ledgerVerifyOptions are the flags of the command.
@@ -198,70 +182,22 @@ the log cannot be read or was rewritten.`,
 	o.register(cmd)
 	return cmd
 }
-
 func runLedgerVerify(cmd *cobra.Command, args []string, o ledgerVerifyOptions) error {
 	ctx := cmd.Context()
 	src, book, err := o.read(ctx)
 	if err != nil {
 		return err
 	}
-	if err := runFsck(ctx, src); err != nil {
+	if err := tlog.Fsck(ctx, src.Spec, src.Reader.Trust.Logs()); err != nil {
 		return err
 	}
-	if o.format == "json" {
-		if err := printJSON(cmd, map[string]any{"ledger": book.Log, "origin": tlog.Origin(book.Checkpoint), "size": book.Size, "records": len(book.Records), "invalid": book.Skipped, "checkpoint": string(book.Checkpoint)}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(cmd.OutOrStdout(), "ledger %s (%s): %d entries under the checkpoint, every entry and tile verified, consistent with every checkpoint seen; Tessera's fsck agrees\n", book.Log, tlog.Origin(book.Checkpoint), book.Size)
-		fmt.Fprintf(cmd.OutOrStdout(), "%d records, each signed by a signer whose role may write it\n", len(book.Records))
-		for _, s := range book.Skipped {
-			fmt.Fprintf(cmd.OutOrStdout(), "INVALID %s: %s\n", s.ID, s.Reason)
-		}
+	if err := output.WriteLedgerCheck(cmd.OutOrStdout(), book, o.format); err != nil {
+		return err
 	}
 	if len(book.Skipped) > 0 {
 		return errDenied
 	}
 	return nil
-}
-
-// runFsck runs Tessera's fsck library over the log, under a deadline (its
-// command hangs or exits 0 on a tampered log; its library reports it).
-func runFsck(ctx context.Context, src *vsa.LogSource) error {
-	opened, err := tlog.Open(ctx, src.Spec, nil)
-	if err != nil {
-		return err
-	}
-	defer opened.Close()
-	cp, err := opened.Fetcher.ReadCheckpoint(ctx)
-	if err != nil {
-		return err
-	}
-	origin := tlog.Origin(cp)
-	v := src.Reader.Trust.Logs()[origin]
-	if v == nil {
-		return fmt.Errorf("ledger %s: the policy bundle trusts no log %s", src.Spec, origin)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	f := fsck.New(origin, v, opened.Fetcher, leafHashes, fsck.Opts{N: 2})
-	if err := f.Check(ctx); err != nil {
-		return &tlog.RewrittenError{Log: src.Spec.String(), Detail: "Tessera's fsck: " + err.Error()}
-	}
-	return nil
-}
-
-// leafHashes hashes an entry bundle's entries as the log's leaves.
-func leafHashes(bundle []byte) ([][]byte, error) {
-	var eb api.EntryBundle
-	if err := eb.UnmarshalText(bundle); err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(eb.Entries))
-	for i, e := range eb.Entries {
-		out[i] = rfc6962.DefaultHasher.HashLeaf(e)
-	}
-	return out, nil
 }
 
 // ledgerProofOptions are the flags of the command.
@@ -301,66 +237,11 @@ func runLedgerProof(cmd *cobra.Command, args []string, o ledgerProofOptions) err
 	} else if rec = book.Find(args[0]); rec == nil {
 		return fmt.Errorf("the ledger %s holds no record %s: give a record id (sha256:HEX, as history prints it) or an index", book.Log, args[0])
 	}
-	opened, err := tlog.Open(ctx, src.Spec, nil)
+	p, err := tlog.Prove(ctx, src.Spec, src.Reader.Trust.Logs(), book.Checkpoint, rec.Index)
 	if err != nil {
 		return err
 	}
-	defer opened.Close()
-	p, err := tlog.InclusionProof(ctx, opened.Fetcher, rec.Index, book.Size)
-	if err != nil {
-		return err
-	}
-	cp, err := src.Reader.Trust.Logs().Verify(book.Checkpoint)
-	if err != nil {
-		return err
-	}
-	entry, err := entryAt(ctx, opened.Fetcher, rec.Index, book.Size)
-	if err != nil {
-		return err
-	}
-	leaf := rfc6962.DefaultHasher.HashLeaf(entry)
-	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, rec.Index, cp.Size, leaf, p, cp.Hash); err != nil {
-		return &tlog.RewrittenError{Log: book.Log, Detail: fmt.Sprintf("the inclusion proof of entry %d does not verify: %v", rec.Index, err)}
-	}
-	hexes := make([]string, len(p))
-	b64 := make([]string, len(p))
-	for i, h := range p {
-		hexes[i], b64[i] = hex.EncodeToString(h), base64.StdEncoding.EncodeToString(h)
-	}
-	if o.format == "json" {
-		return printJSON(cmd, map[string]any{"ledger": book.Log, "origin": cp.Origin, "record": rec.ID, "index": rec.Index,
-			"leaf_hash": base64.StdEncoding.EncodeToString(leaf), "tree_size": cp.Size, "root_hash": base64.StdEncoding.EncodeToString(cp.Hash),
-			"inclusion_proof": b64, "checkpoint": string(book.Checkpoint)})
-	}
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "record %s (%s of %s in %s, %s) is entry %d of %s\n", rec.ID, rec.Kind, rec.Ref(), rec.Environment, attest.NormalTime(rec.Time), rec.Index, cp.Origin)
-	fmt.Fprintf(w, "leaf hash %s\ntree size %d, root %s\ninclusion proof (%d hashes):\n", hex.EncodeToString(leaf), cp.Size, hex.EncodeToString(cp.Hash), len(p))
-	for _, h := range hexes {
-		fmt.Fprintf(w, "  %s\n", h)
-	}
-	fmt.Fprintf(w, "verified against the checkpoint:\n%s", book.Checkpoint)
-	return nil
-}
-
-// entryAt reads one entry of the log.
-func entryAt(ctx context.Context, f tlog.Fetcher, index, size uint64) ([]byte, error) {
-	bundleIndex := index / 256
-	var p uint8
-	if last := size / 256; bundleIndex == last {
-		p = uint8(size % 256)
-	}
-	raw, err := f.ReadEntryBundle(ctx, bundleIndex, p)
-	if err != nil {
-		return nil, err
-	}
-	var eb api.EntryBundle
-	if err := eb.UnmarshalText(raw); err != nil {
-		return nil, err
-	}
-	if int(index%256) >= len(eb.Entries) {
-		return nil, fmt.Errorf("entry %d is missing from its bundle", index)
-	}
-	return eb.Entries[index%256], nil
+	return output.WriteProof(cmd.OutOrStdout(), book, rec, p, o.format)
 }
 
 // ledgerImportOptions are the flags of the command.
