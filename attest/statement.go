@@ -239,3 +239,17 @@ func noDuplicateKeys(data []byte) error {
 	}
 	return nil
 }
+
+// PeekStatement reads an envelope's statement without verifying it: what
+// a listing shows, never what a decision rests on.
+func PeekStatement(data []byte) (*Statement, error) {
+	env, err := ParseEnvelope(data)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, err
+	}
+	return ParseStatement(payload)
+}

@@ -411,24 +411,10 @@ func runBundleTest(cmd *cobra.Command, args []string, o bundleTestOptions) error
 	if err != nil {
 		return err
 	}
-	w := cmd.OutOrStdout()
-	for _, r := range report.Results {
-		status := "PASS"
-		if !r.Passed {
-			status = "FAIL"
-		}
-		fmt.Fprintf(w, "%s  %s", status, r.Name)
-		if r.Detail != "" && !r.Passed {
-			fmt.Fprintf(w, ": %s", r.Detail)
-		}
-		fmt.Fprintln(w)
-	}
-	for _, u := range report.Uncovered {
-		fmt.Fprintf(w, "UNCOVERED  %s\n", u)
+	if err := output.WriteTestReport(cmd.OutOrStdout(), report); err != nil {
+		return err
 	}
 	failed := report.Failed()
-	fmt.Fprintf(w, "%d passed, %d failed; rule coverage %.1f%% (%d rules), line coverage %.1f%%\n",
-		len(report.Results)-failed, failed, report.RuleCoverage(), report.Rules, report.LineCoverage)
 	if len(report.Results) == 0 {
 		return &exitError{code: exitDenied, err: fmt.Errorf("no tests in %s: add *_test.rego files", args[0])}
 	}

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"text/tabwriter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +15,7 @@ import (
 	"github.com/modelgate/modelgate/evidence"
 	"github.com/modelgate/modelgate/facts"
 	"github.com/modelgate/modelgate/internal/safeio"
+	"github.com/modelgate/modelgate/output"
 )
 
 type storeFlags struct {
@@ -108,7 +109,7 @@ func runEvidenceAdd(cmd *cobra.Command, args []string, o evidenceAddOptions) err
 		}
 		var also []string
 		if model != nil {
-			if st, err := peekStatement(data); err == nil && st.PredicateType == attest.ModelSignatureType {
+			if st, err := attest.PeekStatement(data); err == nil && st.PredicateType == attest.ModelSignatureType {
 				if err := facts.MatchModelSignature(st, *model, digest.Hex(attest.EnvelopeID(data))); err != nil {
 					return fmt.Errorf("%s: not stored: %w", path, err)
 				}
@@ -126,15 +127,6 @@ func runEvidenceAdd(cmd *cobra.Command, args []string, o evidenceAddOptions) err
 		fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %s\n", id, state, path)
 	}
 	return nil
-}
-
-// listing is one row of 'evidence list'.
-type listing struct {
-	ID            string   `json:"id"`
-	PredicateType string   `json:"predicate_type,omitempty"`
-	Subjects      []string `json:"subjects,omitempty"`
-	Source        string   `json:"source"`
-	Problem       string   `json:"problem,omitempty"`
 }
 
 // evidenceListOptions are the flags of the command.
@@ -160,8 +152,8 @@ Files in the store that cannot be read as envelopes are listed with the problem.
 }
 
 func runEvidenceList(cmd *cobra.Command, args []string, o evidenceListOptions) error {
-	if o.format != "text" && o.format != "json" {
-		return fmt.Errorf("--format %q: use text or json", o.format)
+	if !slices.Contains(output.EvidenceFormats, o.format) {
+		return fmt.Errorf("--format %q: use %s", o.format, strings.Join(output.EvidenceFormats, " or "))
 	}
 	store, err := o.sf.open(cmd.Context(), false)
 	if err != nil {
@@ -181,58 +173,7 @@ func runEvidenceList(cmd *cobra.Command, args []string, o evidenceListOptions) e
 	} else if envs, problems, err = store.All(cmd.Context()); err != nil {
 		return err
 	}
-	rows := make([]listing, 0, len(envs)+len(problems))
-	for _, e := range envs {
-		row := listing{ID: e.ID, Source: e.Source}
-		if st, err := peekStatement(e.Data); err == nil {
-			row.PredicateType = st.PredicateType
-			row.Subjects = st.SubjectDigests()
-		} else {
-			row.Problem = err.Error()
-		}
-		rows = append(rows, row)
-	}
-	for _, p := range problems {
-		rows = append(rows, listing{Source: p.Source, Problem: p.Reason})
-	}
-	if o.format == "json" {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
-	}
-	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tSUBJECT")
-	for _, r := range rows {
-		typ := r.PredicateType
-		if s := attest.ShortName(typ); s != "" {
-			typ = s
-		}
-		if r.Problem != "" {
-			fmt.Fprintf(tw, "%s\t(problem)\t%s: %s\n", r.ID, r.Source, r.Problem)
-			continue
-		}
-		for i, s := range r.Subjects {
-			if i == 0 {
-				fmt.Fprintf(tw, "%s\t%s\tsha256:%s\n", r.ID, typ, s)
-			} else {
-				fmt.Fprintf(tw, "\t\tsha256:%s\n", s)
-			}
-		}
-	}
-	return tw.Flush()
-}
-
-// peekStatement reads an envelope's statement without verifying it.
-func peekStatement(data []byte) (*attest.Statement, error) {
-	env, err := attest.ParseEnvelope(data)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := env.DecodeB64Payload()
-	if err != nil {
-		return nil, err
-	}
-	return attest.ParseStatement(payload)
+	return output.WriteEvidence(cmd.OutOrStdout(), envs, problems, o.format)
 }
 
 // evidenceGetOptions are the flags of the command.

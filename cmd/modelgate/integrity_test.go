@@ -335,7 +335,7 @@ func TestBundleDiffReplay(t *testing.T) {
 	// Lose one recorded input: the replay says which, exit 2.
 	rows := l.history(t, "--env", "production")
 	data := logEntries(t, l.p, strings.TrimPrefix(l.store, "dir:"))[rows[0].Index]
-	st, _ := peekStatement(data)
+	st, _ := attest.PeekStatement(data)
 	var pred struct{ InputAttestations []struct{ URI string } }
 	json.Unmarshal(st.Predicate, &pred)
 	lost := pred.InputAttestations[0].URI

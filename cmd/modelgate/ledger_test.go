@@ -193,7 +193,7 @@ func TestLedgerStory(t *testing.T) {
 	}
 	checked := 0
 	for i, e := range all {
-		st, err := peekStatement(e)
+		st, err := attest.PeekStatement(e)
 		if err != nil || st.PredicateType != attest.VSAType {
 			continue
 		}
