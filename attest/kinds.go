@@ -12,12 +12,12 @@ package attest
 // it and checked against it by a test). Adding a kind touches its schema,
 // this list, its gate and their tests.
 type Kind struct {
-	Short      string   `json:"-"`
-	Type       string   `json:"type"`
-	Role       string   `json:"role"`
-	EventTime  string   `json:"event_time,omitempty"`
-	TimeFields []string `json:"-"`
-	Schema     bool     `json:"-"`
+	Short      string
+	Type       string
+	Role       string
+	EventTime  string
+	TimeFields []string
+	Schema     bool
 }
 
 // Kinds lists every kind, modelgate's own first, in pipeline order.
@@ -40,12 +40,18 @@ func own(short, role, event string, times ...string) Kind {
 	return Kind{Short: short, Type: TypeURI(short), Role: role, EventTime: event, TimeFields: times, Schema: true}
 }
 
-// KindsData is the registry as the bundle's data.modelgate.kinds holds it:
-// each kind by its short name.
-func KindsData() map[string]Kind {
-	out := make(map[string]Kind, len(Kinds))
+// KindsData is the registry as the bundle's data.modelgate.kinds holds
+// it, in the three lookups the Rego library makes on every decision: a
+// kind's type by its short name, the role a type's signer must hold, and
+// the predicate field that dates a type.
+func KindsData() map[string]map[string]string {
+	out := map[string]map[string]string{"types": {}, "roles": {}, "time_fields": {}}
 	for _, k := range Kinds {
-		out[k.Short] = k
+		out["types"][k.Short] = k.Type
+		out["roles"][k.Type] = k.Role
+		if k.EventTime != "" {
+			out["time_fields"][k.Type] = k.EventTime
+		}
 	}
 	return out
 }

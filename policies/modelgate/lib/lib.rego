@@ -6,12 +6,13 @@ package modelgate.lib
 # The evidence kinds, from the registry the binary carries (attest.Kinds,
 # written to modelgate/kinds/data.json): each kind's predicate type by its
 # short name, the role a signer must hold for it to count, and the
-# predicate field that dates it.
-types := {short: k.type | some short, k in data.modelgate.kinds}
+# predicate field that dates it. Plain data references, so that evaluation
+# builds nothing to look a kind up.
+types := data.modelgate.kinds.types
 
-role_for_type := {k.type: k.role | some k in data.modelgate.kinds}
+role_for_type := data.modelgate.kinds.roles
 
-time_field := {k.type: k.event_time | some k in data.modelgate.kinds; k.event_time}
+time_field := data.modelgate.kinds.time_fields
 
 tier_rank := {"low": 1, "medium": 2, "high": 3}
 
