@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/testkit"
 	"github.com/modelgate/modelgate/vsa"
 )
 
@@ -20,14 +20,7 @@ func (brokenLedger) Book(context.Context) (*vsa.Book, error) { return nil, error
 // allowed; what it does not is denied saying what to do; an unpinned
 // reference and a ledger that cannot be read are denied, never allowed.
 func TestJudge(t *testing.T) {
-	b, err := bundles.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, err := b.View()
-	if err != nil {
-		t.Fatal(err)
-	}
+	view := testkit.BuiltinView(t)
 	now := time.Now().UTC()
 	passed := func(env string) *vsa.Record {
 		r := &vsa.Record{Time: now.Add(-time.Hour), Result: vsa.Passed, Digest: strings.Repeat("a", 64),

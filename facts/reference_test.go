@@ -87,19 +87,7 @@ func TestReferenceCertificateSignatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range []string{"v1.0.0-certificate", "v1.0.1-certificate", "v1.1.0-certificate"} {
-			dir := filepath.Join(root, v)
-			model := t.TempDir()
-			for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
-				if raw, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-					os.WriteFile(filepath.Join(model, f), raw, 0o644)
-				}
-			}
-			sig, _ := os.ReadFile(filepath.Join(dir, "model.sig"))
-			subject, err := digest.Resolve(model, digest.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := CollectFor(context.Background(), trust, subject, []evidence.Envelope{{ID: attest.EnvelopeID(sig), Source: "model.sig", Data: sig}}, time.Now())
+			res := collectReference(t, trust, filepath.Join(root, v))
 			switch {
 			case c.want == "" && (len(res.Facts) != 1 || res.Facts[0].Signer.ID != "pki" || res.Facts[0].Signer.Identity != "release pipeline"):
 				t.Errorf("%s: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
@@ -143,19 +131,7 @@ func TestReferenceSigstoreSignatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range []string{"v1.0.0-sigstore", "v1.0.1-sigstore", "v1.1.0-sigstore"} {
-			dir := filepath.Join(root, v)
-			model := t.TempDir()
-			for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
-				if raw, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-					os.WriteFile(filepath.Join(model, f), raw, 0o644)
-				}
-			}
-			sig, _ := os.ReadFile(filepath.Join(dir, "model.sig"))
-			subject, err := digest.Resolve(model, digest.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := CollectFor(context.Background(), trust, subject, []evidence.Envelope{{ID: attest.EnvelopeID(sig), Source: "model.sig", Data: sig}}, time.Now())
+			res := collectReference(t, trust, filepath.Join(root, v))
 			switch {
 			case c.want == "" && (len(res.Facts) != 1 || res.Facts[0].Signer.ID != "stefan" || res.Facts[0].Type != attest.ModelSignatureType):
 				t.Errorf("%s: %d facts, rejected %+v", v, len(res.Facts), res.Rejected)
@@ -164,4 +140,22 @@ func TestReferenceSigstoreSignatures(t *testing.T) {
 			}
 		}
 	}
+}
+
+// collectReference judges a reference signature folder's model.sig
+// against its model, signme-1 and signme-2 without ignore-me, as signed.
+func collectReference(t *testing.T, trust *Trust, dir string) Result {
+	t.Helper()
+	model := t.TempDir()
+	for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
+		if raw, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			os.WriteFile(filepath.Join(model, f), raw, 0o644)
+		}
+	}
+	sig, _ := os.ReadFile(filepath.Join(dir, "model.sig"))
+	subject, err := digest.Resolve(model, digest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CollectFor(context.Background(), trust, subject, []evidence.Envelope{{ID: attest.EnvelopeID(sig), Source: "model.sig", Data: sig}}, time.Now())
 }

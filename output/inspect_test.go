@@ -7,18 +7,12 @@ import (
 
 	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/output"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // Inspecting the default bundle names every gate and every threshold.
 func TestInspectNamesEveryGateAndThreshold(t *testing.T) {
-	b, err := bundles.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := b.View()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testkit.BuiltinView(t)
 	var buf bytes.Buffer
 	if err := output.WriteInspection(&buf, bundles.Inspect(v), "text"); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -288,4 +289,19 @@ func FixedParty(id string, roles ...string) *Party {
 		panic(err)
 	}
 	return &Party{ID: id, Identity: id + "@example.com", Roles: roles, Algorithm: "ed25519", PrivPEM: privPEM, PubPEM: pubPEM, Signer: sv}
+}
+
+// BuiltinView is the built-in bundle's view: its tiers, thresholds and
+// environments (staging, then production requiring staging).
+func BuiltinView(t testing.TB) *bundles.View {
+	t.Helper()
+	b, err := bundles.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := b.View()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

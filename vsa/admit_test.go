@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgate/modelgate/bundles"
 	"github.com/modelgate/modelgate/digest"
+	"github.com/modelgate/modelgate/testkit"
 )
 
 // in is a record of model m in an environment, at a tier.
@@ -20,14 +20,7 @@ func in(env, tier string, r *Record) *Record {
 // a high-tier decision admits for 90 days): each case is a log and the
 // answer Admits gives for digest a in production.
 func TestAdmitsTheRule(t *testing.T) {
-	b, err := bundles.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, err := b.View()
-	if err != nil {
-		t.Fatal(err)
-	}
+	view := testkit.BuiltinView(t)
 	at := t0.Add(time.Hour)
 	staged := in("staging", "high", rec(KindDecision, Passed, "a", 1, "s"))
 	passed := in("production", "high", rec(KindDecision, Passed, "a", 2, "p"))

@@ -23,6 +23,7 @@ import (
 
 	"github.com/modelgate/modelgate/attest"
 	"github.com/modelgate/modelgate/decision"
+	"github.com/modelgate/modelgate/digest"
 	"github.com/modelgate/modelgate/testkit"
 )
 
@@ -507,15 +508,7 @@ func TestSignAModel(t *testing.T) {
 	if err := attest.CheckOMSBundle(data); err != nil {
 		t.Fatalf("the signature against the OMS v1.0 schemas: %v", err)
 	}
-	_, dout, _ := runCLI("digest", model, "--format", "json")
-	p := *r.p
-	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
-	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
-	for name, e := range p.Envelopes(nil) {
-		path := filepath.Join(r.dir, name+".json")
-		os.WriteFile(path, e, 0o644)
-		args = append(args, "--evidence", path)
-	}
+	args := r.modelArgs(model, "--format", "json", "--evidence", sig)
 	var o, e bytes.Buffer
 	code = execute(args, &o, &e)
 	d, _ := decision.Parse(o.Bytes())
@@ -573,23 +566,12 @@ func TestModelSignatureEarlierProducers(t *testing.T) {
 	})
 	sig := filepath.Join(r.dir, "model.sig")
 	os.WriteFile(sig, bundle, 0o644)
-	_, dout, _ := runCLI("digest", model, "--format", "json")
-	p := *r.p
-	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
-	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
-	for name, e := range p.Envelopes(nil) {
-		path := filepath.Join(r.dir, name+".json")
-		os.WriteFile(path, e, 0o644)
-		args = append(args, "--evidence", path)
-	}
-	var o, e bytes.Buffer
-	code := execute(args, &o, &e)
-	d, _ := decision.Parse(o.Bytes())
+	code, d, stderr := r.verifyModel(model, sig)
 	if d == nil {
-		t.Fatalf("an earlier producer's signature: exit %d %s", code, e.String())
+		t.Fatalf("an earlier producer's signature: exit %d %s", code, stderr)
 	}
 	if code != 0 || !d.Allow {
-		t.Fatalf("an earlier producer's signature: exit %d %s %v %s", code, e.String(), failing(d), rejectedReasons(d))
+		t.Fatalf("an earlier producer's signature: exit %d %s %v %s", code, stderr, failing(d), rejectedReasons(d))
 	}
 }
 
@@ -635,21 +617,7 @@ func TestModelSignatureInShards(t *testing.T) {
 	if err := attest.CheckOMSBundle(r.p.Training.KeySignedBundle(statement)); err != nil {
 		t.Fatalf("the shards signature against the OMS v1.0 schemas: %v", err)
 	}
-	verifyDir := func() (int, *decision.Decision, string) {
-		_, dout, _ := runCLI("digest", model, "--format", "json")
-		p := *r.p
-		p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
-		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
-		for name, e := range p.Envelopes(nil) {
-			path := filepath.Join(r.dir, name+".json")
-			os.WriteFile(path, e, 0o644)
-			args = append(args, "--evidence", path)
-		}
-		var o, e bytes.Buffer
-		code := execute(args, &o, &e)
-		d, _ := decision.Parse(o.Bytes())
-		return code, d, e.String()
-	}
+	verifyDir := func() (int, *decision.Decision, string) { return r.verifyModel(model, sig) }
 	if code, d, stderr := verifyDir(); d == nil || code != 0 || !d.Allow {
 		t.Fatalf("shards: exit %d %s", code, stderr)
 	}
@@ -676,17 +644,8 @@ func TestReplayOfASignedModel(t *testing.T) {
 	if code, out, stderr := runCLI("sign", model, "--key", r.p.Training.WriteKey(r.dir), "--out", sig); code != 0 {
 		t.Fatalf("sign: %s %s", out, stderr)
 	}
-	_, dout, _ := runCLI("digest", model, "--format", "json")
-	p := *r.p
-	p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
 	store := "dir:" + filepath.Join(r.dir, "store")
-	args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", store, "--vsa-key", r.p.Gate.WriteKey(r.dir), "--evidence", sig}
-	for name, e := range p.Envelopes(nil) {
-		path := filepath.Join(r.dir, name+".json")
-		os.WriteFile(path, e, 0o644)
-		args = append(args, "--evidence", path)
-	}
-	if code, out, stderr := runCLI(args...); code != 0 {
+	if code, out, stderr := runCLI(r.modelArgs(model, "--vsa-key", r.p.Gate.WriteKey(r.dir), "--evidence", sig)...); code != 0 {
 		t.Fatalf("verify: exit %d %s %s", code, out, stderr)
 	}
 	replay := func(newPolicy string) (int, string) {
@@ -756,21 +715,7 @@ func TestSignAModelKeyless(t *testing.T) {
 	if !attest.IsKeyless(data) || !strings.Contains(string(data), `"rfc3161Timestamps"`) {
 		t.Fatalf("not a keyless bundle with a timestamp:\n%s", data)
 	}
-	verifyWith := func() (int, *decision.Decision, string) {
-		_, dout, _ := runCLI("digest", model, "--format", "json")
-		p := *r.p
-		p.Subject.SHA256 = dout[strings.Index(dout, `"sha256": "`)+11:][:64]
-		args := []string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store"), "--format", "json", "--evidence", sig}
-		for name, e := range p.Envelopes(nil) {
-			path := filepath.Join(r.dir, name+".json")
-			os.WriteFile(path, e, 0o644)
-			args = append(args, "--evidence", path)
-		}
-		var o, e bytes.Buffer
-		code := execute(args, &o, &e)
-		d, _ := decision.Parse(o.Bytes())
-		return code, d, e.String()
-	}
+	verifyWith := func() (int, *decision.Decision, string) { return r.verifyModel(model, sig) }
 	code, d, stderr := verifyWith()
 	if code != 0 || d == nil || !d.Allow {
 		t.Fatalf("verify with the keyless signature: exit %d %s %v %s", code, stderr, failing(d), rejectedReasons(d))
@@ -804,4 +749,32 @@ func TestSignAModelKeyless(t *testing.T) {
 	if ps.Issued.Load() != 2 {
 		t.Fatalf("%d certificates issued, want 2: the refused signing asked Fulcio", ps.Issued.Load())
 	}
+}
+
+// modelArgs is a verify command line for a model directory in production:
+// the run's policy and store, the pipeline's evidence signed again for the
+// directory's digest, then extra.
+func (r *pipelineRun) modelArgs(model string, extra ...string) []string {
+	r.t.Helper()
+	s, err := digest.Resolve(model, digest.Options{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	p := *r.p
+	p.Subject.SHA256 = s.SHA256
+	args := append([]string{"verify", "--subject", model, "--env", "production", "--policy", r.policy, "--store", "dir:" + filepath.Join(r.dir, "store")}, extra...)
+	for name, e := range p.Envelopes(nil) {
+		path := filepath.Join(r.dir, name+".json")
+		os.WriteFile(path, e, 0o644)
+		args = append(args, "--evidence", path)
+	}
+	return args
+}
+
+// verifyModel verifies a model directory with its signature, in JSON.
+func (r *pipelineRun) verifyModel(model, sig string) (int, *decision.Decision, string) {
+	var o, e bytes.Buffer
+	code := execute(r.modelArgs(model, "--format", "json", "--evidence", sig), &o, &e)
+	d, _ := decision.Parse(o.Bytes())
+	return code, d, e.String()
 }

@@ -127,22 +127,26 @@ func (l *ledgerFlags) register(cmd *cobra.Command, write bool) {
 	l.lf.register(cmd, write)
 }
 
-// bundle loads the bundle and its trust list.
-func (l *ledgerFlags) bundle(ctx context.Context) (*bundles.Bundle, *facts.Trust, error) {
+// bundle loads the bundle, its trust list and its view.
+func (l *ledgerFlags) bundle(ctx context.Context) (*bundles.Bundle, *facts.Trust, *bundles.View, error) {
 	l.pf.plainHTTP = l.sf.plainHTTP
 	opts, err := l.pf.options()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b, err := bundles.Open(ctx, l.pf.spec, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	trust, err := b.Trust()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return b, trust, nil
+	v, err := b.View()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return b, trust, v, nil
 }
 
 // requireFlags refuses a command line that lacks a required flag, naming
@@ -159,7 +163,7 @@ func requireFlags(cmd *cobra.Command, flags ...[2]string) error {
 // openSigner opens the ledger to append a record about env, with a key
 // that must hold one of roles in the bundle's trust list.
 func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, roles ...string) (*vsa.Ledger, signature.SignerVerifier, error) {
-	b, trust, err := l.bundle(ctx)
+	b, trust, v, err := l.bundle(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,10 +173,6 @@ func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, 
 	sv, _, err := trust.Signer(ctx, keyRef, roles...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", flag, err)
-	}
-	v, err := b.View()
-	if err != nil {
-		return nil, nil, err
 	}
 	ledger, err := l.lf.open(ctx, l.sf.spec, trust, v, true)
 	if err != nil {
@@ -184,16 +184,12 @@ func (l *ledgerFlags) openSigner(ctx context.Context, env, flag, keyRef string, 
 // openLedger loads the bundle and opens the ledger as the bundle trusts
 // it, to read it.
 func (l *ledgerFlags) openLedger(ctx context.Context) (*bundles.Bundle, *vsa.Ledger, error) {
-	b, trust, err := l.bundle(ctx)
+	b, trust, v, err := l.bundle(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	// The store named is there: a typo'd one would answer "no records".
 	if _, err := l.sf.open(ctx, false); err != nil {
-		return nil, nil, err
-	}
-	v, err := b.View()
-	if err != nil {
 		return nil, nil, err
 	}
 	ledger, err := l.lf.open(ctx, l.sf.spec, trust, v, false)

@@ -117,7 +117,7 @@ func (l *ledgerReadFlags) read(ctx context.Context) (*vsa.LogSource, *vsa.Book, 
 	if !slices.Contains(output.LedgerFormats, l.format) {
 		return nil, nil, fmt.Errorf("--format %q: use %s", l.format, strings.Join(output.LedgerFormats, " or "))
 	}
-	_, trust, err := l.bundle(ctx)
+	_, trust, _, err := l.bundle(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -274,11 +274,7 @@ func runLedgerImport(cmd *cobra.Command, args []string, o ledgerImportOptions) e
 		return errors.New("--from STORE is required: the store whose old ledger index to import")
 	}
 	ctx := cmd.Context()
-	b, trust, err := o.bundle(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := b.View()
+	_, trust, v, err := o.bundle(ctx)
 	if err != nil {
 		return err
 	}
@@ -392,11 +388,7 @@ func runLedgerServe(cmd *cobra.Command, args []string, o ledgerServeOptions) err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b, trust, err := o.bundle(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := b.View()
+	_, trust, v, err := o.bundle(ctx)
 	if err != nil {
 		return err
 	}

@@ -105,11 +105,7 @@ func runServe(cmd *cobra.Command, o serveOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	b, trust, err := o.lf.bundle(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := b.View()
+	b, trust, v, err := o.lf.bundle(ctx)
 	if err != nil {
 		return err
 	}
